@@ -1,0 +1,173 @@
+"""frontdesk: the front-desk system of a residential estate's service centre."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, jsonify, render_template, request, session
+from flask_login import current_user
+
+__version__ = "0.1.0"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build and wire up the application; no data is changed here."""
+    instance_path = os.environ.get("FRONTDESK_INSTANCE_PATH")
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=str(Path(instance_path).resolve()) if instance_path else None,
+    )
+    app.config.from_object("frontdesk.config.Defaults")
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env(prefix="FRONTDESK")
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        db_path = Path(app.instance_path) / "frontdesk.sqlite"
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_path}"
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_security_headers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def _select_locale() -> str:
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    if session.get("locale") in languages:
+        return session["locale"]
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _select_timezone() -> str:
+    from frontdesk.web import current_estate
+
+    estate = current_estate() if current_user and current_user.is_authenticated else None
+    return estate.timezone if estate else "Asia/Shanghai"
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind every extension to the app."""
+    import sqlalchemy as sa
+
+    from frontdesk import models
+    from frontdesk.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        try:
+            user = db.session.get(models.User, int(user_id))
+        except (TypeError, ValueError):
+            return None
+        return user if user is not None and user.active else None
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+
+            @sa.event.listens_for(db.engine, "connect")
+            def _sqlite_pragmas(dbapi_connection, _record):
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA busy_timeout=5000")
+                cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register the blueprints of every area."""
+    from frontdesk.blueprints.admin import bp as admin_bp
+    from frontdesk.blueprints.audit import bp as audit_bp
+    from frontdesk.blueprints.auth import bp as auth_bp
+    from frontdesk.blueprints.desk import bp as desk_bp
+    from frontdesk.blueprints.imports import bp as imports_bp
+    from frontdesk.blueprints.register import bp as register_bp
+
+    for bp in (auth_bp, desk_bp, register_bp, imports_bp, audit_bp, admin_bp):
+        app.register_blueprint(bp)
+
+    @app.get("/healthz")
+    def healthz():
+        """Tell a load balancer whether the app and its database answer."""
+        import sqlalchemy as sa
+
+        from frontdesk.extensions import db
+
+        try:
+            db.session.execute(sa.text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure means the database is down
+            db.session.rollback()
+            return jsonify(status="error", db="down"), 503
+        return jsonify(status="ok", db="ok")
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Render errors as pages in the user's language."""
+
+    def render_error(error):
+        code = getattr(error, "code", 500) or 500
+        if request.path.startswith("/healthz"):
+            return jsonify(status="error"), code
+        return render_template("errors.html", code=code), code
+
+    for code in (400, 403, 404, 405, 413, 429, 500):
+        app.errorhandler(code)(render_error)
+
+
+def register_security_headers(app: Flask) -> None:
+    """Send a Content-Security-Policy and the usual hardening headers."""
+
+    @app.after_request
+    def add_headers(response):
+        response.headers.setdefault(
+            "Content-Security-Policy", app.config["CONTENT_SECURITY_POLICY"]
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=()")
+        return response
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Expose masking, estate and permission helpers to templates."""
+    from flask_babel import get_locale
+
+    from frontdesk import web
+
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.filters["mask_phone"] = web.mask_phone_for
+    app.jinja_env.filters["mask_id"] = web.mask_id_for
+    app.jinja_env.filters["localtime"] = web.localtime
+    app.jinja_env.filters["money"] = web.format_money
+    app.jinja_env.globals["current_estate"] = web.current_estate
+    app.jinja_env.globals["role_label"] = web.role_label
+    app.jinja_env.globals["occupancy_label"] = web.occupancy_label
+
+
+def register_commands(app: Flask) -> None:
+    """Add the flask commands."""
+    from frontdesk.cli import register
+
+    register(app)

@@ -1,0 +1,1 @@
+"""One package per area: views.py (thin) and forms.py."""

@@ -1,0 +1,28 @@
+"""The audit page: events filtered by object and by user."""
+
+from flask import render_template, request
+from flask_login import current_user
+
+from frontdesk.blueprints.audit import bp
+from frontdesk.services import accounts, audit
+from frontdesk.web import requires
+
+
+@bp.get("/")
+@requires("audit.view")
+def events():
+    """List audit events of the user's estates, newest first, filtered by object and user."""
+    object_type = request.args.get("object_type", "")[:32] or None
+    object_id = request.args.get("object_id", type=int)
+    user_id = request.args.get("user_id", type=int)
+    page = request.args.get("page", 1, type=int)
+    pagination = audit.list_events(
+        current_user.estate_ids, object_type=object_type, object_id=object_id, user_id=user_id,
+        include_global=current_user.can("admin.users"), page=page,
+    )
+    return render_template(
+        "audit/events.html", pagination=pagination, object_types=audit.object_types(),
+        users=accounts.users_sharing_estates(current_user.estate_ids),
+        filters={"object_type": object_type or "", "object_id": object_id or "",
+                 "user_id": user_id or ""},
+    )

@@ -1,0 +1,104 @@
+"""Views of login, logout and the user's own account."""
+
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from frontdesk.blueprints.auth import bp
+from frontdesk.blueprints.auth.forms import (
+    EstateSwitchForm,
+    LanguageForm,
+    LoginForm,
+    PasswordForm,
+)
+from frontdesk.extensions import limiter
+from frontdesk.services import DomainError, accounts
+from frontdesk.web import apply_domain_error, requires
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") \
+            and not urlsplit(target).netloc:
+        return target
+    return url_for("desk.home")
+
+
+def _too_many_failures(_limit):
+    form = LoginForm()
+    flash(_("登录失败次数过多，请一分钟后再试。"), "danger")
+    return render_template("auth/login.html", form=form), 429
+
+
+def _failure_limit() -> str:
+    return current_app.config["LOGIN_FAILURE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_failure_limit, methods=["POST"], deduct_when=lambda r: r.status_code == 200,
+               on_breach=_too_many_failures)
+def login():
+    """Log a member of staff in; failed attempts are counted per address."""
+    if request.args.get("lang") in current_app.config["LANGUAGES"]:
+        session["locale"] = request.args["lang"]
+    if current_user.is_authenticated:
+        return redirect(url_for("desk.home"))
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.username.data, form.password.data)
+        if user is None:
+            flash(_("用户名或密码不正确。"), "danger")
+        elif not user.roles or not user.estates:
+            flash(_("该账户尚未分配角色或小区，请联系系统管理员。"), "danger")
+        else:
+            session.clear()
+            login_user(user)
+            accounts.note_login(user)
+            return redirect(_safe_next(form.next.data))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@requires("account.self")
+def logout():
+    """Log out and forget the session."""
+    logout_user()
+    session.clear()
+    flash(_("您已退出登录。"), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@requires("account.self")
+def account():
+    """Change one's password and language."""
+    form = PasswordForm(prefix="pw")
+    lang = LanguageForm(prefix="lang", locale=current_user.locale or "zh_CN")
+    if form.submit.data and form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current_password.data,
+                                     form.new_password.data)
+        except DomainError as e:
+            apply_domain_error(form, e)
+        else:
+            flash(_("密码已修改。"), "success")
+            return redirect(url_for("auth.account"))
+    elif lang.submit.data and lang.validate_on_submit():
+        accounts.set_locale(current_user, lang.locale.data)
+        flash(_("语言已保存。"), "success")
+        return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form, lang=lang)
+
+
+@bp.post("/estate")
+@requires("account.self")
+def switch_estate():
+    """Work in another of one's estates."""
+    form = EstateSwitchForm()
+    form.estate_id.choices = [(e.id, e.name) for e in current_user.estates]
+    if form.validate_on_submit():
+        session["estate_id"] = form.estate_id.data
+    else:
+        flash(_("无法切换到该小区。"), "danger")
+    return redirect(url_for("desk.home"))

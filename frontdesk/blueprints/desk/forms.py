@@ -1,0 +1,13 @@
+"""The desk screen's search form."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SearchField
+from wtforms.validators import Length
+
+
+class SearchForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = SearchField(_l("房号 / 姓名 / 手机尾号 / 证件尾号 / 车牌"), validators=[Length(max=64)])

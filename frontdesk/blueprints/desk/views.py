@@ -1,0 +1,75 @@
+"""Views of the desk screen."""
+
+from datetime import datetime
+from io import BytesIO
+from zoneinfo import ZoneInfo
+
+from flask import current_app, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+
+from frontdesk.blueprints.desk import bp
+from frontdesk.blueprints.desk.forms import SearchForm
+from frontdesk.models import Unit
+from frontdesk.pdf.registration import registration_form
+from frontdesk.services import search as search_service
+from frontdesk.services.units import registration_data, unit_card
+from frontdesk.web import (
+    mask_id_for,
+    mask_phone_for,
+    occupancy_label,
+    require_estate,
+    requires,
+    scoped_get,
+)
+
+
+@bp.get("/")
+@requires("dashboard.view")
+def home():
+    """Send the desk to its search box and everyone else to their start page."""
+    if current_user.can("desk.use"):
+        return redirect(url_for("desk.search"))
+    return render_template("desk/home.html")
+
+
+@bp.get("/desk")
+@requires("desk.use")
+def search():
+    """Search the current estate and open the unit when exactly one matches."""
+    estate = require_estate()
+    form = SearchForm(request.args)
+    hits = []
+    if form.q.data and form.validate():
+        hits = search_service.search(estate.id, form.q.data,
+                                     current_app.config["SEARCH_RESULT_LIMIT"])
+        if len(hits) == 1:
+            return redirect(url_for("desk.unit", unit_id=hits[0].unit.id))
+    return render_template("desk/search.html", form=form, hits=hits, searched=bool(form.q.data))
+
+
+@bp.get("/desk/units/<int:unit_id>")
+@requires("desk.use")
+def unit(unit_id: int):
+    """Show the unit card: residents, vehicles, history and the desk's actions."""
+    unit = scoped_get(Unit, unit_id)
+    form = SearchForm()
+    return render_template("desk/unit.html", card=unit_card(unit), form=form)
+
+
+@bp.get("/desk/units/<int:unit_id>/registration.pdf")
+@requires("register.print")
+def registration_pdf(unit_id: int):
+    """Print the resident registration form (住户信息登记表) of a unit."""
+    unit = scoped_get(Unit, unit_id)
+    tz = ZoneInfo(unit.building.estate.timezone)
+    data = registration_data(
+        unit_card(unit),
+        printed_at=datetime.now(tz).strftime("%Y-%m-%d %H:%M"),
+        printed_by=current_user.full_name,
+        mask_id=lambda v: mask_id_for(v, whole=True),
+        mask_phone=mask_phone_for,
+        role_label=occupancy_label,
+    )
+    pdf = registration_form(data, font_path=current_app.config["PDF_FONT_PATH"])
+    return send_file(BytesIO(pdf), mimetype="application/pdf",
+                     download_name=f"registration-{unit.code}.pdf")

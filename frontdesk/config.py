@@ -1,0 +1,40 @@
+"""Default configuration; instance/config.py and FRONTDESK_* environment variables override it."""
+
+from __future__ import annotations
+
+
+class Defaults:
+    """Settings used when nothing overrides them."""
+
+    SECRET_KEY = "dev-only-change-me"
+    #: filled in by create_app with the instance folder's SQLite file unless set
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ["zh_CN", "en"]
+    BOOTSTRAP_SERVE_LOCAL = True
+    BOOTSTRAP_BOOTSWATCH_THEME = None
+    #: Flask-Limiter store; "redis://127.0.0.1:6379" when several workers share it
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = False
+    #: failed logins allowed per client address within a minute; the next one is refused
+    LOGIN_FAILURE_LIMIT = "5 per minute"
+    #: embedded CJK TrueType font for printed pages
+    PDF_FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+    #: largest upload accepted (import files)
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    #: rows a single import file may hold
+    IMPORT_MAX_ROWS = 20000
+    SEARCH_RESULT_LIMIT = 50
+    CONTENT_SECURITY_POLICY = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    )

@@ -1,0 +1,21 @@
+"""SQLAlchemy models, one module per area; importing this package registers them all."""
+
+from frontdesk.models.accounts import ROLES, User, UserRole, user_estates
+from frontdesk.models.audit import AuditEvent
+from frontdesk.models.base import Base
+from frontdesk.models.register import Building, Estate, Occupancy, Person, Unit, Vehicle
+
+__all__ = [
+    "ROLES",
+    "AuditEvent",
+    "Base",
+    "Building",
+    "Estate",
+    "Occupancy",
+    "Person",
+    "Unit",
+    "User",
+    "UserRole",
+    "Vehicle",
+    "user_estates",
+]

@@ -1,0 +1,1 @@
+"""ReportLab documents: each takes plain data and returns PDF bytes."""

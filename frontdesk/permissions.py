@@ -1,0 +1,40 @@
+"""What each role may do: every view and template asks through a permission named here."""
+
+from __future__ import annotations
+
+FRONTDESK, ENGINEERING, FINANCE, MANAGER, ADMIN = (
+    "frontdesk",
+    "engineering",
+    "finance",
+    "manager",
+    "admin",
+)
+ALL_ROLES = (FRONTDESK, ENGINEERING, FINANCE, MANAGER, ADMIN)
+
+PERMISSIONS: dict[str, tuple[str, ...]] = {
+    # anything a logged-in member of staff does for themselves
+    "account.self": ALL_ROLES,
+    "dashboard.view": ALL_ROLES,
+    # the desk screen and its search
+    "desk.use": (FRONTDESK, FINANCE, MANAGER),
+    # the property register
+    "register.view": (FRONTDESK, ENGINEERING, FINANCE, MANAGER, ADMIN),
+    "register.edit": (FRONTDESK, MANAGER),
+    "register.import": (FRONTDESK, MANAGER),
+    "register.export": (FRONTDESK, FINANCE, MANAGER, ADMIN),
+    "register.print": (FRONTDESK, MANAGER),
+    # whole phone numbers; ID numbers in full only on the person's own page
+    "person.phone_full": (FRONTDESK, ENGINEERING, MANAGER),
+    "person.id_full": (FRONTDESK, MANAGER),
+    "audit.view": (MANAGER, ADMIN),
+    "admin.users": (ADMIN,),
+    "admin.estates": (ADMIN,),
+}
+
+
+def roles_for(permission: str) -> tuple[str, ...]:
+    """Return the roles that hold a permission; an unknown name is a programming error."""
+    try:
+        return PERMISSIONS[permission]
+    except KeyError:
+        raise KeyError(f"unknown permission {permission!r}") from None

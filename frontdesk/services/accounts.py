@@ -1,0 +1,147 @@
+"""Staff accounts: passwords, roles, estate membership, language."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from frontdesk.extensions import db
+from frontdesk.models import ROLES, Estate, User, UserRole
+from frontdesk.models.base import utcnow
+from frontdesk.services import DomainError, audit, transactional
+
+MIN_PASSWORD = 8
+LOCALES = ("zh_CN", "en")
+
+
+def password_error(password: str):
+    """Return why a password is too weak, or None."""
+    if len(password or "") < MIN_PASSWORD:
+        return _l("密码至少 %(n)s 位。", n=MIN_PASSWORD)
+    if len(password) > 128:
+        return _l("密码不能超过 128 位。")
+    if not (re.search(r"[A-Za-z]", password) and re.search(r"\d", password)):
+        return _l("密码须同时包含字母和数字。")
+    return None
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """Return the active user with these credentials, or None."""
+    user = db.session.scalar(sa.select(User).where(User.username == (username or "").strip()))
+    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+        return None
+    return user
+
+
+@transactional
+def note_login(user: User) -> None:
+    """Remember when the user last logged in."""
+    user.last_login_at = utcnow()
+    audit.record(user, "login", user, estate_id=None)
+
+
+def _account_values(data: dict, estates: list[Estate], user_id: int | None = None) -> dict:
+    username = (data.get("username") or "").strip()
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{3,32}", username):
+        raise DomainError(_l("用户名为 3–32 位字母、数字、下划线、点或连字符。"), "username")
+    clash = db.session.scalar(
+        sa.select(User.id).where(User.username == username, User.id != (user_id or 0))
+    )
+    if clash:
+        raise DomainError(_l("用户名 %(u)s 已被使用。", u=username), "username")
+    full_name = (data.get("full_name") or "").strip()
+    if not full_name or len(full_name) > 64:
+        raise DomainError(_l("姓名不能为空，且不超过 64 个字符。"), "full_name")
+    roles = list(dict.fromkeys(data.get("roles") or []))
+    if not roles:
+        raise DomainError(_l("请至少选择一个角色。"), "roles")
+    if any(r not in ROLES for r in roles):
+        raise DomainError(_l("角色无效。"), "roles")
+    if not estates:
+        raise DomainError(_l("请至少选择一个小区。"), "estates")
+    return {"username": username, "full_name": full_name, "roles": roles}
+
+
+def _snapshot(user: User) -> dict:
+    data = audit.snapshot(user)
+    data["roles"] = sorted(user.role_names)
+    data["estates"] = sorted(user.estate_ids)
+    return data
+
+
+@transactional
+def create_user(actor: User | None, data: dict, estates: list[Estate]) -> User:
+    """Create a staff account with roles and estates."""
+    values = _account_values(data, estates)
+    if err := password_error(data.get("password") or ""):
+        raise DomainError(err, "password")
+    user = User(
+        username=values["username"], full_name=values["full_name"],
+        password_hash=generate_password_hash(data["password"]),
+        locale=data.get("locale") if data.get("locale") in LOCALES else None,
+        active=data.get("active", True),
+    )
+    user.roles = [UserRole(role=r) for r in values["roles"]]
+    user.estates = list(estates)
+    db.session.add(user)
+    audit.record(actor, "create", user, estate_id=None, after=_snapshot(user))
+    return user
+
+
+@transactional
+def update_user(actor: User, user: User, data: dict, estates: list[Estate]) -> User:
+    """Change an account's name, roles, estates, active flag and (optionally) password."""
+    before = _snapshot(user)
+    values = _account_values(data, estates, user.id)
+    if user.id == actor.id and (not data.get("active", True) or "admin" not in values["roles"]):
+        raise DomainError(_l("不能停用自己的账户或取消自己的管理员角色。"), "roles")
+    user.username = values["username"]
+    user.full_name = values["full_name"]
+    user.active = bool(data.get("active", True))
+    current = {r.role: r for r in user.roles}
+    user.roles = [current.get(r) or UserRole(role=r) for r in values["roles"]]
+    user.estates = list(estates)
+    if data.get("password"):
+        if err := password_error(data["password"]):
+            raise DomainError(err, "password")
+        user.password_hash = generate_password_hash(data["password"])
+    audit.record(actor, "update", user, estate_id=None, before=before, after=_snapshot(user))
+    return user
+
+
+@transactional
+def change_password(user: User, current: str, new: str) -> None:
+    """Change one's own password after checking the current one."""
+    if not check_password_hash(user.password_hash, current or ""):
+        raise DomainError(_l("当前密码不正确。"), "current_password")
+    if err := password_error(new):
+        raise DomainError(err, "new_password")
+    if current == new:
+        raise DomainError(_l("新密码不能与当前密码相同。"), "new_password")
+    user.password_hash = generate_password_hash(new)
+    audit.record(user, "change_password", user, estate_id=None)
+
+
+@transactional
+def set_locale(user: User, locale: str) -> None:
+    """Remember the user's language."""
+    if locale not in LOCALES:
+        raise DomainError(_l("不支持的语言。"), "locale")
+    user.locale = locale
+
+
+def users_sharing_estates(estate_ids: set[int]) -> list[User]:
+    """Return the users who belong to at least one of the estates."""
+    from frontdesk.models import user_estates
+
+    q = (
+        sa.select(User)
+        .join(user_estates, user_estates.c.user_id == User.id)
+        .where(user_estates.c.estate_id.in_(estate_ids))
+        .distinct()
+        .order_by(User.username)
+    )
+    return list(db.session.scalars(q))

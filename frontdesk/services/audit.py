@@ -1,0 +1,98 @@
+"""Writing and reading the audit trail."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from frontdesk.extensions import db
+from frontdesk.models import AuditEvent, User
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def snapshot(obj: Any, fields: list[str] | None = None) -> dict[str, Any]:
+    """Return the object's column values as JSON-safe data for an audit event."""
+    if fields is None:
+        fields = [c.key for c in sa.inspect(obj).mapper.column_attrs]
+    skip = {"password_hash"}
+    return {f: _plain(getattr(obj, f)) for f in fields if f not in skip}
+
+
+def record(
+    actor: User | None,
+    action: str,
+    obj: Any | None = None,
+    *,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    estate_id: int | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+) -> AuditEvent:
+    """Add an audit event to the current transaction."""
+    if obj is not None:
+        db.session.flush()
+        object_type = object_type or obj.__tablename__
+        object_id = object_id if object_id is not None else obj.id
+        if estate_id is None:
+            estate_id = getattr(obj, "estate_id", None)
+    if before is not None and after is not None:
+        changed = {k for k in after if before.get(k) != after.get(k)}
+        before = {k: v for k, v in before.items() if k in changed}
+        after = {k: v for k, v in after.items() if k in changed}
+    event = AuditEvent(
+        user_id=actor.id if actor else None,
+        user_name=actor.username if actor else "system",
+        estate_id=estate_id,
+        object_type=object_type or "",
+        object_id=object_id,
+        action=action,
+        before=before,
+        after=after,
+    )
+    db.session.add(event)
+    return event
+
+
+def list_events(
+    estate_ids: set[int],
+    *,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    user_id: int | None = None,
+    include_global: bool = False,
+    page: int = 1,
+    per_page: int = 50,
+):
+    """Return a page of audit events in the given estates, newest first.
+
+    Events that belong to no estate (user accounts) are included only when asked for.
+    """
+    scope = AuditEvent.estate_id.in_(estate_ids)
+    if include_global:
+        scope = sa.or_(scope, AuditEvent.estate_id.is_(None))
+    q = sa.select(AuditEvent).where(scope)
+    if object_type:
+        q = q.where(AuditEvent.object_type == object_type)
+    if object_id is not None:
+        q = q.where(AuditEvent.object_id == object_id)
+    if user_id is not None:
+        q = q.where(AuditEvent.user_id == user_id)
+    q = q.order_by(AuditEvent.id.desc())
+    return db.paginate(q, page=page, per_page=per_page, error_out=False)
+
+
+def object_types() -> list[str]:
+    """Return the kinds of object that have audit events."""
+    return list(db.session.scalars(sa.select(AuditEvent.object_type).distinct().order_by(
+        AuditEvent.object_type)))

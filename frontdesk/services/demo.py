@@ -1,0 +1,131 @@
+"""Demo data: one estate (示例花园) with buildings, 1,000+ units, residents and one user per role."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
+
+from frontdesk.extensions import db
+from frontdesk.models import (
+    ROLES,
+    Building,
+    Estate,
+    Occupancy,
+    Person,
+    Unit,
+    User,
+    UserRole,
+    Vehicle,
+)
+from frontdesk.services import audit, transactional
+from frontdesk.services.register import sort_key, unit_code
+from frontdesk.services.validation import ID18_CHECK, ID18_WEIGHTS
+
+DEMO_ESTATE = "示例花园"
+DEMO_PASSWORD = "demo1234"
+DEMO_USERS = {
+    "frontdesk": ("desk", "王前台"),
+    "engineering": ("engineer", "李工程"),
+    "finance": ("finance", "赵财务"),
+    "manager": ("manager", "陈主管"),
+    "admin": ("admin", "系统管理员"),
+}
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉兰文斌宇浩然子涵欣怡梓轩"
+PLATE_PROVINCES = "京沪粤浙苏川鄂"
+
+
+def _id_number(rng: random.Random) -> str:
+    born = date(1950, 1, 1) + timedelta(days=rng.randrange(0, 365 * 50))
+    body = f"110101{born:%Y%m%d}{rng.randrange(0, 1000):03d}"
+    total = sum(int(d) * w for d, w in zip(body, ID18_WEIGHTS, strict=True))
+    return body + ID18_CHECK[total % 11]
+
+
+def demo_exists() -> bool:
+    """Tell whether the demo estate has been loaded."""
+    return db.session.scalar(sa.select(Estate.id).where(Estate.name == DEMO_ESTATE)) is not None
+
+
+@transactional
+def load_demo(seed: int = 2026) -> dict[str, str]:
+    """Create the demo estate and users; return the logins (username → role)."""
+    rng = random.Random(seed)
+    estate = Estate(name=DEMO_ESTATE, address="上海市浦东新区示例路 88 号", phone="021-50001234",
+                    timezone="Asia/Shanghai", receipt_prefix="SJ")
+    db.session.add(estate)
+    db.session.flush()
+    layout = [(str(n), 18 if n <= 6 else 11, 2, 4) for n in range(1, 9)]
+    layout += [("9", 3, 1, 4)]
+    units: list[Unit] = []
+    for number, floors, entrances, per_floor in layout:
+        building = Building(estate_id=estate.id, number=number, name=f"{number}号楼",
+                            usage="住宅" if number != "9" else "商业", floors=floors,
+                            elevator=floors > 6, sort_key=sort_key(number))
+        db.session.add(building)
+        db.session.flush()
+        for entrance in range(1, entrances + 1):
+            for floor in range(1, floors + 1):
+                for k in range(1, per_floor + 1):
+                    room = f"{floor}{k:02d}"
+                    gross = Decimal(rng.choice(["89.50", "96.32", "118.75", "132.40", "143.08"]))
+                    units.append(Unit(
+                        estate_id=estate.id, building_id=building.id, entrance=str(entrance),
+                        floor=floor, room=room, code=unit_code(number, str(entrance), room),
+                        gross_area=gross, inner_area=(gross * Decimal("0.80")).quantize(
+                            Decimal("0.01")),
+                        usage=building.usage, status="未交房",
+                    ))
+    db.session.add_all(units)
+    db.session.flush()
+    start = date(2022, 6, 1)
+    people = []
+    for unit in units:
+        if rng.random() < 0.12:
+            continue
+        unit.handover_date = start + timedelta(days=rng.randrange(0, 400))
+        unit.status = rng.choices(["已入住", "出租", "装修中", "空置"], [70, 15, 5, 10])[0]
+        owner = _person(rng, estate.id)
+        people.append(owner)
+        db.session.add(owner)
+        db.session.add(Occupancy(estate_id=estate.id, unit=unit, person=owner, role="owner",
+                                 start_date=unit.handover_date, is_primary=True))
+        if unit.status == "出租":
+            tenant = _person(rng, estate.id)
+            db.session.add(tenant)
+            db.session.add(Occupancy(estate_id=estate.id, unit=unit, person=tenant, role="tenant",
+                                     start_date=unit.handover_date + timedelta(days=90)))
+        elif rng.random() < 0.5:
+            member = _person(rng, estate.id, surname=owner.name[0])
+            db.session.add(member)
+            db.session.add(Occupancy(estate_id=estate.id, unit=unit, person=member, role="member",
+                                     start_date=unit.handover_date))
+        if rng.random() < 0.4:
+            plate = (rng.choice(PLATE_PROVINCES) + rng.choice("ABCDEFG")
+                     + f"{rng.randrange(10000, 99999)}")
+            db.session.add(Vehicle(estate_id=estate.id, plate=plate, person=owner, unit=unit))
+    db.session.flush()
+    logins = {}
+    for role in ROLES:
+        username, name = DEMO_USERS[role]
+        user = User(username=username, full_name=name,
+                    password_hash=generate_password_hash(DEMO_PASSWORD))
+        user.roles = [UserRole(role=role)]
+        user.estates = [estate]
+        db.session.add(user)
+        logins[username] = role
+    audit.record(None, "demo_data", estate, estate_id=estate.id,
+                 after={"units": len(units), "people": len(people)})
+    return logins
+
+
+def _person(rng: random.Random, estate_id: int, surname: str | None = None) -> Person:
+    name = (surname or rng.choice(SURNAMES)) + "".join(rng.sample(GIVEN, rng.choice([1, 2])))
+    phone = "1" + rng.choice("3589") + "".join(str(rng.randrange(10)) for _ in range(9))
+    id_number = _id_number(rng)
+    return Person(estate_id=estate_id, name=name, phone=phone, phone_tail=phone[-4:],
+                  id_type="居民身份证", id_number=id_number, id_tail=id_number[-4:])

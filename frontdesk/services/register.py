@@ -1,0 +1,404 @@
+"""Keeping the property register: estates, buildings, units, people, occupancies, vehicles."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from frontdesk.extensions import db
+from frontdesk.models import Building, Estate, Occupancy, Person, Unit, User, Vehicle
+from frontdesk.models.register import (
+    BUILDING_USAGES,
+    ID_TYPES,
+    OCCUPANCY_ROLES,
+    UNIT_STATUSES,
+)
+from frontdesk.services import DomainError, audit, transactional
+from frontdesk.services.validation import (
+    id_number_error,
+    normalise_phone,
+    normalise_plate,
+    phone_error,
+    plate_error,
+)
+
+MAX_TEXT = {"name": 64, "address": 200, "note": 500, "number": 16, "room": 16, "entrance": 8}
+
+
+def _text(value: Any, field: str, label, *, required: bool = True, max_len: int = 64) -> str:
+    text = ("" if value is None else str(value)).strip()
+    if required and not text:
+        raise DomainError(_l("%(label)s不能为空。", label=label), field)
+    if len(text) > max_len:
+        raise DomainError(_l("%(label)s不能超过 %(n)s 个字符。", label=label, n=max_len), field)
+    return text
+
+
+def sort_key(number: str) -> str:
+    """Return a key that sorts building and room numbers naturally (2 before 10)."""
+    return number.zfill(8) if number.isdigit() else number
+
+
+def unit_code(building_number: str, entrance: str, room: str) -> str:
+    """Return the display code 楼栋-单元-房号."""
+    return f"{building_number}-{entrance}-{room}"
+
+
+# estates ---------------------------------------------------------------------------------------
+
+
+@transactional
+def create_estate(actor: User, data: dict) -> Estate:
+    """Create an estate and make the acting administrator a member of it."""
+    name = _text(data.get("name"), "name", _l("小区名称"), max_len=100)
+    if db.session.scalar(sa.select(Estate.id).where(Estate.name == name)):
+        raise DomainError(_l("已有同名小区：%(name)s。", name=name), "name")
+    estate = Estate(
+        name=name,
+        address=_text(data.get("address"), "address", _l("地址"), required=False, max_len=200),
+        phone=_text(data.get("phone"), "phone", _l("电话"), required=False, max_len=32),
+        timezone=data.get("timezone") or "Asia/Shanghai",
+        receipt_prefix=_text(data.get("receipt_prefix") or "SJ", "receipt_prefix",
+                             _l("收据前缀"), max_len=8),
+    )
+    db.session.add(estate)
+    actor.estates.append(estate)
+    db.session.flush()
+    audit.record(actor, "create", estate, estate_id=estate.id, after=audit.snapshot(estate))
+    return estate
+
+
+@transactional
+def update_estate(actor: User, estate: Estate, data: dict) -> Estate:
+    """Change an estate's name, address, phone, timezone or receipt prefix."""
+    before = audit.snapshot(estate)
+    name = _text(data.get("name"), "name", _l("小区名称"), max_len=100)
+    clash = db.session.scalar(sa.select(Estate.id).where(Estate.name == name, Estate.id != estate.id))
+    if clash:
+        raise DomainError(_l("已有同名小区：%(name)s。", name=name), "name")
+    estate.name = name
+    estate.address = _text(data.get("address"), "address", _l("地址"), required=False, max_len=200)
+    estate.phone = _text(data.get("phone"), "phone", _l("电话"), required=False, max_len=32)
+    estate.timezone = data.get("timezone") or estate.timezone
+    estate.receipt_prefix = _text(data.get("receipt_prefix") or estate.receipt_prefix,
+                                  "receipt_prefix", _l("收据前缀"), max_len=8)
+    audit.record(actor, "update", estate, estate_id=estate.id, before=before,
+                 after=audit.snapshot(estate))
+    return estate
+
+
+# buildings -------------------------------------------------------------------------------------
+
+
+def _building_values(estate_id: int, data: dict, building_id: int | None = None) -> dict:
+    number = _text(data.get("number"), "number", _l("楼栋号"), max_len=16)
+    if "-" in number:
+        raise DomainError(_l("楼栋号不能包含“-”，它用于分隔房号。"), "number")
+    clash = db.session.scalar(
+        sa.select(Building.id).where(
+            Building.estate_id == estate_id, Building.number == number,
+            Building.id != (building_id or 0),
+        )
+    )
+    if clash:
+        raise DomainError(_l("本小区已有楼栋号 %(n)s。", n=number), "number")
+    usage = data.get("usage") or "住宅"
+    if usage not in BUILDING_USAGES:
+        raise DomainError(_l("用途必须是：住宅、商业、办公或车库。"), "usage")
+    floors = data.get("floors")
+    try:
+        floors = int(floors)
+    except (TypeError, ValueError):
+        raise DomainError(_l("楼层数必须是整数。"), "floors") from None
+    if not 1 <= floors <= 200:
+        raise DomainError(_l("楼层数应在 1 到 200 之间。"), "floors")
+    return {
+        "number": number,
+        "name": _text(data.get("name"), "name", _l("楼栋名称"), required=False),
+        "usage": usage,
+        "floors": floors,
+        "elevator": bool(data.get("elevator")),
+        "sort_key": sort_key(number),
+    }
+
+
+@transactional
+def create_building(actor: User, estate: Estate, data: dict) -> Building:
+    """Add a building to an estate."""
+    building = Building(estate_id=estate.id, **_building_values(estate.id, data))
+    db.session.add(building)
+    audit.record(actor, "create", building, after=audit.snapshot(building))
+    return building
+
+
+@transactional
+def update_building(actor: User, building: Building, data: dict) -> Building:
+    """Change a building; the codes of its units follow a new number."""
+    before = audit.snapshot(building)
+    values = _building_values(building.estate_id, data, building.id)
+    renumbered = values["number"] != building.number
+    for key, value in values.items():
+        setattr(building, key, value)
+    if renumbered:
+        for unit in building.units:
+            unit.code = unit_code(building.number, unit.entrance, unit.room)
+    audit.record(actor, "update", building, before=before, after=audit.snapshot(building))
+    return building
+
+
+# units -----------------------------------------------------------------------------------------
+
+
+def unit_values(estate_id: int, building: Building, data: dict, unit_id: int | None = None) -> dict:
+    """Validate a unit's fields and return the values to store; raise DomainError otherwise."""
+    entrance = _text(data.get("entrance"), "entrance", _l("单元"), max_len=8)
+    room = _text(data.get("room"), "room", _l("房号"), max_len=16)
+    for field, value in (("entrance", entrance), ("room", room)):
+        if "-" in value:
+            raise DomainError(_l("单元和房号不能包含“-”，它用于分隔房号。"), field)
+    try:
+        floor = int(data.get("floor"))
+    except (TypeError, ValueError):
+        raise DomainError(_l("楼层必须是整数。"), "floor") from None
+    if not -5 <= floor <= building.floors:
+        raise DomainError(
+            _l("楼层应在 -5 到 %(n)s 之间（该楼共 %(n)s 层）。", n=building.floors), "floor"
+        )
+    gross = data.get("gross_area")
+    inner = data.get("inner_area")
+    for field, value, label in (("gross_area", gross, _l("建筑面积")),
+                                ("inner_area", inner, _l("套内面积"))):
+        if value is None:
+            continue
+        if not isinstance(value, Decimal):
+            raise DomainError(_l("%(label)s必须是数字。", label=label), field)
+        if value <= 0:
+            raise DomainError(_l("%(label)s必须大于 0。", label=label), field)
+        if value >= Decimal("100000") or value != value.quantize(Decimal("0.01")):
+            raise DomainError(_l("%(label)s应小于 100000 且最多两位小数。", label=label), field)
+    if gross is not None and inner is not None and inner > gross:
+        raise DomainError(_l("套内面积不能大于建筑面积。"), "inner_area")
+    status = data.get("status") or "未交房"
+    if status not in UNIT_STATUSES:
+        raise DomainError(_l("房屋状态无效。"), "status")
+    usage = data.get("usage") or "住宅"
+    if usage not in BUILDING_USAGES:
+        raise DomainError(_l("用途必须是：住宅、商业、办公或车库。"), "usage")
+    code = unit_code(building.number, entrance, room)
+    clash = db.session.scalar(
+        sa.select(Unit.id).where(
+            Unit.estate_id == estate_id, Unit.code == code, Unit.id != (unit_id or 0)
+        )
+    )
+    if clash:
+        raise DomainError(_l("房号 %(code)s 在本小区已存在。", code=code), "room")
+    handover = data.get("handover_date")
+    return {
+        "building_id": building.id,
+        "entrance": entrance,
+        "floor": floor,
+        "room": room,
+        "code": code,
+        "gross_area": gross,
+        "inner_area": inner,
+        "usage": usage,
+        "status": status,
+        "handover_date": handover,
+    }
+
+
+@transactional
+def create_unit(actor: User, building: Building, data: dict) -> Unit:
+    """Add a unit to a building."""
+    unit = Unit(estate_id=building.estate_id, **unit_values(building.estate_id, building, data))
+    db.session.add(unit)
+    audit.record(actor, "create", unit, after=audit.snapshot(unit))
+    return unit
+
+
+@transactional
+def update_unit(actor: User, unit: Unit, data: dict) -> Unit:
+    """Change a unit's entrance, room, floor, areas, usage or status."""
+    before = audit.snapshot(unit)
+    for key, value in unit_values(unit.estate_id, unit.building, data, unit.id).items():
+        setattr(unit, key, value)
+    audit.record(actor, "update", unit, before=before, after=audit.snapshot(unit))
+    return unit
+
+
+# people ----------------------------------------------------------------------------------------
+
+
+def person_values(data: dict) -> dict:
+    """Validate a person's fields and return the values to store; raise DomainError otherwise."""
+    name = _text(data.get("name"), "name", _l("姓名"), max_len=64)
+    phone = normalise_phone(data.get("phone") or "")
+    if err := phone_error(phone):
+        raise DomainError(err, "phone")
+    id_type = data.get("id_type") or "居民身份证"
+    if id_type not in ID_TYPES:
+        raise DomainError(_l("证件类型无效。"), "id_type")
+    id_number = (data.get("id_number") or "").strip().upper()
+    if err := id_number_error(id_type, id_number):
+        raise DomainError(err, "id_number")
+    emergency_phone = normalise_phone(data.get("emergency_phone") or "")
+    if err := phone_error(emergency_phone):
+        raise DomainError(err, "emergency_phone")
+    return {
+        "name": name,
+        "phone": phone,
+        "phone_tail": phone[-4:],
+        "id_type": id_type,
+        "id_number": id_number,
+        "id_tail": id_number[-4:],
+        "emergency_contact": _text(data.get("emergency_contact"), "emergency_contact",
+                                   _l("紧急联系人"), required=False),
+        "emergency_phone": emergency_phone,
+        "note": _text(data.get("note"), "note", _l("备注"), required=False, max_len=500),
+    }
+
+
+def _check_id_unique(estate_id: int, id_number: str, person_id: int | None = None) -> None:
+    if not id_number:
+        return
+    clash = db.session.scalar(
+        sa.select(Person.id).where(
+            Person.estate_id == estate_id, Person.id_number == id_number,
+            Person.id != (person_id or 0),
+        )
+    )
+    if clash:
+        raise DomainError(_l("该证件号码已登记在本小区的另一位住户名下。"), "id_number")
+
+
+@transactional
+def create_person(actor: User, estate: Estate, data: dict) -> Person:
+    """Register a person (owner, tenant or household member) in an estate."""
+    return _create_person(actor, estate, data)
+
+
+def _create_person(actor: User, estate: Estate, data: dict) -> Person:
+    values = person_values(data)
+    _check_id_unique(estate.id, values["id_number"])
+    person = Person(estate_id=estate.id, **values)
+    db.session.add(person)
+    audit.record(actor, "create", person, after=audit.snapshot(person))
+    return person
+
+
+@transactional
+def update_person(actor: User, person: Person, data: dict) -> Person:
+    """Change a person's details."""
+    before = audit.snapshot(person)
+    values = person_values(data)
+    _check_id_unique(person.estate_id, values["id_number"], person.id)
+    for key, value in values.items():
+        setattr(person, key, value)
+    audit.record(actor, "update", person, before=before, after=audit.snapshot(person))
+    return person
+
+
+# occupancies -----------------------------------------------------------------------------------
+
+
+def _occupancy_checks(unit: Unit, person: Person | None, role: str, start: date | None,
+                      end: date | None) -> None:
+    if person is not None and person.estate_id != unit.estate_id:
+        raise DomainError(_l("住户与房屋不属于同一小区。"), "person_id")
+    if role not in OCCUPANCY_ROLES:
+        raise DomainError(_l("身份必须是业主、租户或家庭成员。"), "role")
+    if start is None:
+        raise DomainError(_l("请填写开始日期。"), "start_date")
+    if end is not None and end < start:
+        raise DomainError(_l("结束日期不能早于开始日期。"), "end_date")
+
+
+def _clear_primary(unit: Unit, keep: Occupancy) -> None:
+    for other in unit.occupancies:
+        if other is not keep and other.is_primary:
+            other.is_primary = False
+
+
+@transactional
+def add_occupancy(actor: User, unit: Unit, person: Person, data: dict) -> Occupancy:
+    """Link a person to a unit as owner, tenant or household member."""
+    return _add_occupancy(actor, unit, person, data)
+
+
+@transactional
+def register_resident(actor: User, unit: Unit, person_data: dict, data: dict) -> Occupancy:
+    """Register a new person and link them to the unit, in one transaction."""
+    _occupancy_checks(unit, None, data.get("role") or "", data.get("start_date"),
+                      data.get("end_date"))
+    person = _create_person(actor, unit.building.estate, person_data)
+    return _add_occupancy(actor, unit, person, data)
+
+
+def _add_occupancy(actor: User, unit: Unit, person: Person, data: dict) -> Occupancy:
+    role = data.get("role") or ""
+    start, end = data.get("start_date"), data.get("end_date")
+    _occupancy_checks(unit, person, role, start, end)
+    current = [o for o in unit.occupancies if o.person_id == person.id and o.end_date is None]
+    if current:
+        raise DomainError(_l("%(name)s 已登记在该房屋，请先结束原登记。", name=person.name),
+                          "person_id")
+    occupancy = Occupancy(
+        estate_id=unit.estate_id, unit=unit, person=person, role=role,
+        start_date=start, end_date=end, is_primary=bool(data.get("is_primary")),
+    )
+    db.session.add(occupancy)
+    if occupancy.is_primary:
+        _clear_primary(unit, occupancy)
+    elif not any(o.is_primary and o.end_date is None for o in unit.occupancies):
+        occupancy.is_primary = True
+    audit.record(actor, "create", occupancy, after=audit.snapshot(occupancy))
+    return occupancy
+
+
+@transactional
+def end_occupancy(actor: User, occupancy: Occupancy, end: date | None) -> Occupancy:
+    """Record the date a person stopped living in or holding a unit."""
+    if end is None:
+        raise DomainError(_l("请填写结束日期。"), "end_date")
+    if end < occupancy.start_date:
+        raise DomainError(_l("结束日期不能早于开始日期。"), "end_date")
+    before = audit.snapshot(occupancy)
+    occupancy.end_date = end
+    occupancy.is_primary = False
+    audit.record(actor, "update", occupancy, before=before, after=audit.snapshot(occupancy))
+    return occupancy
+
+
+# vehicles --------------------------------------------------------------------------------------
+
+
+@transactional
+def add_vehicle(actor: User, estate_id: int, data: dict, *, person: Person | None = None,
+                unit: Unit | None = None) -> Vehicle:
+    """Register a vehicle's plate for a person or unit."""
+    plate = normalise_plate(data.get("plate") or "")
+    if not plate:
+        raise DomainError(_l("车牌号不能为空。"), "plate")
+    if err := plate_error(plate):
+        raise DomainError(err, "plate")
+    if db.session.scalar(sa.select(Vehicle.id).where(Vehicle.estate_id == estate_id,
+                                                     Vehicle.plate == plate)):
+        raise DomainError(_l("车牌号 %(plate)s 已登记。", plate=plate), "plate")
+    vehicle = Vehicle(
+        estate_id=estate_id, plate=plate, person=person, unit=unit,
+        note=_text(data.get("note"), "note", _l("备注"), required=False, max_len=200),
+    )
+    db.session.add(vehicle)
+    audit.record(actor, "create", vehicle, after=audit.snapshot(vehicle))
+    return vehicle
+
+
+@transactional
+def remove_vehicle(actor: User, vehicle: Vehicle) -> None:
+    """Remove a vehicle's plate from the register."""
+    audit.record(actor, "delete", vehicle, before=audit.snapshot(vehicle))
+    db.session.delete(vehicle)

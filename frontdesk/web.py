@@ -1,0 +1,130 @@
+"""What every blueprint shares: the role guard, estate scoping and display helpers."""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, g, session
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from frontdesk.extensions import db
+from frontdesk.models import Estate
+from frontdesk.permissions import roles_for
+from frontdesk.services.validation import mask_id, mask_phone
+
+ROLE_LABELS = {
+    "frontdesk": _l("前台客服"),
+    "engineering": _l("工程部"),
+    "finance": _l("财务"),
+    "manager": _l("客服主管"),
+    "admin": _l("系统管理员"),
+}
+OCCUPANCY_LABELS = {"owner": _l("业主"), "tenant": _l("租户"), "member": _l("家庭成员")}
+
+
+def requires(permission: str):
+    """Guard a view: anonymous users go to login, users without a granting role get 403.
+
+    The permission is kept on the view function so that a test can check every endpoint.
+    """
+    roles = roles_for(permission)
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            from frontdesk.extensions import login_manager
+
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.permission = permission
+        wrapped.roles = roles
+        return wrapped
+
+    return decorator
+
+
+def current_estate() -> Estate | None:
+    """Return the estate the user is working in (kept in the session), or None."""
+    if "current_estate" in g:
+        return g.current_estate
+    estate = None
+    if current_user.is_authenticated and current_user.estates:
+        wanted = session.get("estate_id")
+        estates = sorted(current_user.estates, key=lambda e: e.id)
+        estate = next((e for e in estates if e.id == wanted), estates[0])
+    g.current_estate = estate
+    return estate
+
+
+def require_estate() -> Estate:
+    """Return the current estate, or 403 for a user who belongs to none."""
+    estate = current_estate()
+    if estate is None:
+        abort(403)
+    return estate
+
+
+def scoped_get(model, object_id: int):
+    """Load a record of one of the user's estates, or 404 (also for other estates' ids)."""
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        abort(404)
+    estate_id = obj.id if model is Estate else obj.estate_id
+    if estate_id not in current_user.estate_ids:
+        abort(404)
+    return obj
+
+
+def flash_errors(form) -> None:
+    """Flash nothing: field errors are shown beside the fields by the form macro."""
+
+
+def apply_domain_error(form, error) -> None:
+    """Show a DomainError beside its field, or as a flash message if it names none."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [error.message]
+    else:
+        flash(error.message, "danger")
+
+
+def mask_phone_for(value: str, permission: str = "person.phone_full") -> str:
+    """Show a phone whole to roles that need it, masked to the others."""
+    return value if current_user.can(permission) else mask_phone(value)
+
+
+def mask_id_for(value: str, whole: bool = False) -> str:
+    """Show an ID number masked, or whole where the page and role need it."""
+    return value if whole and current_user.can("person.id_full") else mask_id(value)
+
+
+def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Show a UTC datetime in the current estate's timezone."""
+    if value is None:
+        return ""
+    estate = current_estate()
+    tz = ZoneInfo(estate.timezone if estate else "Asia/Shanghai")
+    return value.astimezone(tz).strftime(fmt)
+
+
+def format_money(value: Decimal | None) -> str:
+    """Show an amount with thousands separators and two decimals."""
+    if value is None:
+        return ""
+    return f"{value:,.2f}"
+
+
+def role_label(role: str) -> str:
+    return str(ROLE_LABELS.get(role, role))
+
+
+def occupancy_label(role: str) -> str:
+    return str(OCCUPANCY_LABELS.get(role, role))

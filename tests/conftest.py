@@ -1,0 +1,171 @@
+"""Fixtures: one database migrated once per run, emptied after every test; clients per role."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from frontdesk import create_app
+from frontdesk.extensions import db as _db
+from tests import factories
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("FRONTDESK_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+def _compile_catalogs() -> None:
+    """Compile the .po catalogs if their .mo files are missing or older (make does it too)."""
+    translations = ROOT / "frontdesk" / "translations"
+    stale = [
+        po for po in translations.glob("*/LC_MESSAGES/messages.po")
+        if not po.with_suffix(".mo").exists()
+        or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime
+    ]
+    if stale:
+        subprocess.run([sys.executable, "-m", "babel.messages.frontend", "compile", "-q",
+                        "-d", str(translations)], check=True)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """Give an empty database, upgraded to the newest migration with `flask db upgrade`."""
+    url = _database_url(tmp_path_factory)
+    _compile_catalogs()
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+                conn.execute(sa.text("CREATE SCHEMA public"))
+    except sa.exc.OperationalError as e:
+        pytest.exit(f"test database {url} is not reachable: {e}", returncode=2)
+    finally:
+        engine.dispose()
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+        _db.engine.dispose()
+    return url
+
+
+def _empty_all_tables() -> None:
+    tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+    if _db.engine.dialect.name == "postgresql":
+        quoted = ", ".join(f'"{t}"' for t in tables)
+        _db.session.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+    else:
+        for t in tables:
+            _db.session.execute(sa.text(f'DELETE FROM "{t}"'))
+    _db.session.commit()
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    """Give the app on the test database, with CSRF off unless a test turns it on."""
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "SECRET_KEY": "test",
+        "RATELIMIT_STORAGE_URI": "memory://",
+    })
+    app.instance_path = str(tmp_path)
+    with app.app_context():
+        yield app
+        _db.session.rollback()
+        _db.session.remove()
+        _empty_all_tables()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class World:
+    """Two estates: A (ours) with a unit, a resident and a vehicle; B (another company's)."""
+
+    def __init__(self):
+        self.estate = factories.estate("阳光花园", address="上海市测试路 1 号")
+        self.other_estate = factories.estate("别家小区")
+        self.building = factories.building(self.estate, "3")
+        self.unit = factories.unit(self.building, "2", 15, "1502")
+        self.person = factories.person(self.estate)
+        self.occupancy = factories.occupancy(self.unit, self.person, is_primary=True)
+        self.vehicle = factories.vehicle(self.estate, "京A12345", self.person, self.unit)
+        self.users = {
+            role: factories.user(role, [self.estate], username=role, full_name=f"{role}测试")
+            for role in ("frontdesk", "engineering", "finance", "manager", "admin")
+        }
+        _db.session.commit()
+
+
+@pytest.fixture
+def world(app) -> World:
+    return World()
+
+
+def login(client, username: str, password: str = factories.PASSWORD):
+    """Log in through the login form and return the response."""
+    return client.post("/login", data={"username": username, "password": password})
+
+
+@pytest.fixture
+def as_role(app, world):
+    """Return a function giving a client logged in as the world's user of a role."""
+
+    def make(role: str):
+        c = app.test_client()
+        r = login(c, role)
+        assert r.status_code == 302, r.data[:500]
+        return c
+
+    return make
+
+
+@pytest.fixture
+def desk(as_role):
+    return as_role("frontdesk")
+
+
+@pytest.fixture
+def manager(as_role):
+    return as_role("manager")
+
+
+@pytest.fixture
+def admin(as_role):
+    return as_role("admin")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark PostgreSQL-only tests to skip on SQLite (and fail loudly under CI if PG is absent)."""
+    on_pg = os.environ.get("FRONTDESK_TEST_DATABASE_URL", "").startswith("postgresql")
+    for item in items:
+        if "postgres" in item.keywords and not on_pg:
+            item.add_marker(pytest.mark.skip(reason="needs FRONTDESK_TEST_DATABASE_URL=postgresql"))
