@@ -84,6 +84,18 @@ def app(database_url, tmp_path):
         "RATELIMIT_STORAGE_URI": "memory://",
     })
     app.instance_path = str(tmp_path)
+
+    @app.before_request
+    def _fresh_request_state():
+        # Requests made while this fixture's app context is pushed reuse that context and its
+        # `g`; drop what Flask-Login and the estate helper cache there so that each request
+        # sees only its own user, as it would in production.
+        from flask import g
+
+        g.pop("_login_user", None)
+        g.pop("current_estate", None)
+        _db.session.expire_all()
+
     with app.app_context():
         yield app
         _db.session.rollback()

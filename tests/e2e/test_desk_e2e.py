@@ -1,0 +1,64 @@
+"""End-to-end: the front desk logs in through the real form and opens a unit card in Chromium."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests import factories
+
+
+def _login(bp, username: str, password: str):
+    """Fill in and submit the login form; return the response of the submit."""
+    page = bp.page
+    bp.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.click("form [type=submit]")
+    return page
+
+
+@pytest.mark.e2e
+def test_desk_searches_unit_and_sees_card(browser_page, world, artifacts):
+    from playwright.sync_api import expect
+
+    page = _login(browser_page, "frontdesk", factories.PASSWORD)
+    # the desk's start page is the search screen
+    expect(page).to_have_url(re.compile(r"/desk$"))
+    box = page.locator("form.search-box input[name=q]")
+    expect(box).to_be_visible()
+    box.fill("3-2-1502")
+    with page.expect_navigation():
+        box.press("Enter")
+
+    expect(page).to_have_url(re.compile(rf"/desk/units/{world.unit.id}$"))
+    expect(page.locator("#unit-code")).to_have_text("3-2-1502")
+    expect(page.locator("#unit-code")).to_be_visible()
+    resident = page.locator("#residents").get_by_role("link", name=world.person.name)
+    expect(resident).to_be_visible()
+    # Bootstrap's stylesheet is applied (served locally; a CSP block would leave it unstyled)
+    assert page.evaluate(
+        "getComputedStyle(document.querySelector('nav.navbar')).display") == "flex"
+
+    page.screenshot(path=str(artifacts / "desk-unit.png"), full_page=True)
+    assert browser_page.errors == [], "\n".join(browser_page.errors)
+
+
+@pytest.mark.e2e
+def test_sixth_failed_login_is_refused(browser_page, world):
+    from playwright.sync_api import expect
+
+    page = browser_page.page
+    for attempt in range(1, 7):
+        _login(browser_page, "frontdesk", "wrong-password")
+        alert = page.locator(".alert-danger")
+        if attempt < 6:
+            expect(alert).to_contain_text("用户名或密码不正确")
+        else:
+            expect(alert).to_contain_text("登录失败次数过多")
+    expect(page).to_have_url(re.compile(r"/login$"))
+    # the only console error allowed is the browser's note of the 429 response itself
+    others = [e for e in browser_page.errors if "429" not in e]
+    assert others == [], "\n".join(others)
