@@ -32,7 +32,7 @@ def _units_of_people(person_filter, estate_id: int) -> list[tuple[Unit, Person]]
         .order_by(Unit.code)
         .limit(200)
     )
-    return list(db.session.execute(q).tuples())
+    return [(unit, person) for unit, person in db.session.execute(q)]
 
 
 def search(estate_id: int, text: str, limit: int = 50) -> list[Hit]:
@@ -57,7 +57,8 @@ def search(estate_id: int, text: str, limit: int = 50) -> list[Hit]:
     if re.fullmatch(r"[\w]+(-[\w]*)?-?", text) and not re.fullmatch(r"\d{4}", text):
         for unit in db.session.scalars(
             sa.select(Unit)
-            .where(Unit.estate_id == estate_id, Unit.code.startswith(text + ("" if text.endswith("-") else "-")))
+            .where(Unit.estate_id == estate_id,
+                   Unit.code.startswith(text.rstrip("-") + "-", autoescape=True))
             .order_by(Unit.code)
             .limit(limit)
         ):
