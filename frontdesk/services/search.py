@@ -54,11 +54,12 @@ def search(estate_id: int, text: str, limit: int = 50) -> list[Hit]:
         if unit:
             add(unit, "code")
             return list(hits.values())
-    if re.fullmatch(r"[\w]+(-[\w]*)?-?", text) and not re.fullmatch(r"\d{4}", text):
+    if re.fullmatch(r"\w+(-\w*){0,2}", text) and not re.fullmatch(r"\d{4}", text):
+        dashes = text.count("-")
+        prefix = text if text.endswith("-") or dashes == 2 else text + "-"
         for unit in db.session.scalars(
             sa.select(Unit)
-            .where(Unit.estate_id == estate_id,
-                   Unit.code.startswith(text.rstrip("-") + "-", autoescape=True))
+            .where(Unit.estate_id == estate_id, Unit.code.startswith(prefix, autoescape=True))
             .order_by(Unit.code)
             .limit(limit)
         ):

@@ -90,3 +90,8 @@ def test_registration_form_embeds_its_font(desk, world, tmp_path):
 def test_finance_sees_the_card_with_masked_numbers(as_role, world):
     card = as_role("finance").get(f"/desk/units/{world.unit.id}").text
     assert "138****5678" in card and "13812345678" not in card
+
+
+def test_partial_room_number_lists_matching_units(desk, neighbours):
+    r = desk.get("/desk?q=3-2-150")
+    assert "3-2-1501" in r.text and "3-2-1502" in r.text
