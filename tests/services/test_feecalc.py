@@ -1,0 +1,89 @@
+"""The arithmetic of fees: areas, proration, tiers, apportionment, late fees."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from frontdesk.services.feecalc import (
+    Tier,
+    apportion,
+    area_charge,
+    late_fee,
+    accrual_days,
+    tiered_charge,
+)
+
+D = Decimal
+WATER = [Tier(D(180), D("5.00")), Tier(D(260), D("7.00")), Tier(None, D("9.00"))]
+
+
+def test_area_charge_explains_itself():
+    charge = area_charge(D("89.50"), D("2.35"))
+    assert charge.amount == D("210.33")
+    assert charge.explanation == "89.50 m² × 2.3500 元/m²·月 × 1 月 = 210.33"
+
+
+def test_vacancy_discount():
+    assert area_charge(D("100.00"), D("2.00"), discount=D("0.30")).amount == D("140.00")
+
+
+def test_proration_from_the_handover_date():
+    days = accrual_days("2026-11", date(2026, 11, 16))
+    assert days == (15, 30)
+    charge = area_charge(D("90.00"), D("2.00"), days)
+    assert charge.amount == D("90.00")
+    assert charge.explanation == "90.00 m² × 2.0000 元/m²·月 × 15/30 月 = 90.00"
+    assert accrual_days("2026-11", date(2026, 12, 1))[0] == 0
+    assert accrual_days("2026-02", None, date(2026, 2, 14)) == (14, 28)
+
+
+def test_cumulative_tiers_cross_a_boundary():
+    charge = tiered_charge(D(25), WATER, used_before=D(170))
+    assert charge.amount == D("155.00")
+    assert charge.detail == ((D(10), D("5.00")), (D(15), D("7.00")))
+
+
+def test_period_tiers_span_all_three():
+    charge = tiered_charge(D(300), WATER)
+    assert charge.amount == D(180 * 5 + 80 * 7 + 40 * 9).quantize(D("0.01"))
+
+
+def test_tiers_after_the_top_boundary():
+    assert tiered_charge(D(10), WATER, used_before=D(400)).amount == D("90.00")
+
+
+def test_apportion_remainder_goes_to_the_largest_remainders():
+    assert apportion(D("100.00"), [D(1), D(1), D(1)]) == [D("33.34"), D("33.33"), D("33.33")]
+
+
+@given(
+    total=st.decimals(min_value=D("0.00"), max_value=D("9999999.99"), places=2),
+    weights=st.lists(st.decimals(min_value=D("0.01"), max_value=D("99999.99"), places=2),
+                     min_size=1, max_size=60),
+)
+def test_apportioned_shares_always_add_up_exactly(total, weights):
+    shares = apportion(total, weights)
+    assert sum(shares, D(0)) == total
+    assert all(s >= 0 and s == s.quantize(D("0.01")) for s in shares)
+    exact = [total * w / sum(weights) for w in weights]
+    assert all(abs(s - e) < D("0.01") for s, e in zip(shares, exact, strict=True))
+
+
+def test_late_fee_grace_and_cap():
+    due = date(2026, 10, 31)
+    assert late_fee(D("100.00"), due, date(2026, 11, 10), 10, D("0.0005")) == (D("0.00"), 0)
+    assert late_fee(D("100.00"), due, date(2026, 11, 20), 10, D("0.0005")) == (D("0.50"), 10)
+    fee, days = late_fee(D("100.00"), due, date(2036, 1, 1), 0, D("0.01"))
+    assert fee == D("100.00") and days > 100
+    assert late_fee(D("100.00"), due, date(2036, 1, 1), 0, D("0.01"), D("0.2"))[0] == D("20.00")
+
+
+@pytest.mark.parametrize("bad", [D(-1)])
+def test_negative_consumption_is_refused(bad):
+    with pytest.raises(ValueError):
+        tiered_charge(bad, WATER)
