@@ -3,13 +3,41 @@
 from frontdesk.models.accounts import ROLES, User, UserRole, user_estates
 from frontdesk.models.audit import AuditEvent
 from frontdesk.models.base import Base
+from frontdesk.models.fees import (
+    Allocation,
+    BillLine,
+    BillRun,
+    Deposit,
+    FeeItem,
+    Meter,
+    MeterReading,
+    Payment,
+    PrepaidEntry,
+    Receipt,
+    ReceiptCounter,
+    Refund,
+    Tariff,
+)
 from frontdesk.models.register import Building, Estate, Occupancy, Person, Unit, Vehicle
 
 __all__ = [
     "ROLES",
+    "Allocation",
     "AuditEvent",
     "Base",
+    "BillLine",
+    "BillRun",
     "Building",
+    "Deposit",
+    "FeeItem",
+    "Meter",
+    "MeterReading",
+    "Payment",
+    "PrepaidEntry",
+    "Receipt",
+    "ReceiptCounter",
+    "Refund",
+    "Tariff",
     "Estate",
     "Occupancy",
     "Person",
