@@ -21,7 +21,7 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	touch $@
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d frontdesk/translations
+	$(BIN)/pybabel -q compile -d frontdesk/translations
 
 extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext --no-location \

@@ -87,3 +87,15 @@ def test_late_fee_grace_and_cap():
 def test_negative_consumption_is_refused(bad):
     with pytest.raises(ValueError):
         tiered_charge(bad, WATER)
+
+
+def test_meter_consumption_normal_rollover_replacement():
+    from frontdesk.services.meters import ReadingError, consumption
+
+    assert consumption(D(1032), D(1268)) == D(236)
+    assert consumption(D(1032), D(1268), multiplier=D(40)) == D(9440)
+    with pytest.raises(ReadingError):
+        consumption(D(1268), D(1032))
+    assert consumption(D(99990), D(15), kind="rollover", max_value=D(99999)) == D(25)
+    assert consumption(D(500), D(30), kind="replacement", old_final=D(520), new_start=D(0)) == D(50)
+    assert consumption(None, D(100)) == 0
