@@ -30,6 +30,8 @@ class Defaults:
     PDF_FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
     #: largest upload accepted (import files)
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    #: where uploaded import files wait for confirmation; None means instance/imports
+    IMPORT_FOLDER: str | None = None
     #: rows a single import file may hold
     IMPORT_MAX_ROWS = 20000
     SEARCH_RESULT_LIMIT = 50

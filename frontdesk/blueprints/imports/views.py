@@ -1,18 +1,98 @@
-"""Views of import and export (being written)."""
+"""Views of import and export: upload and check, confirm, blank template, export."""
 
-from flask import abort
+from datetime import datetime
+from io import BytesIO
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import current_app, flash, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 
 from frontdesk.blueprints.imports import bp
-from frontdesk.web import requires
+from frontdesk.blueprints.imports.forms import ConfirmForm, UploadForm
+from frontdesk.services import DomainError, imports
+from frontdesk.web import apply_domain_error, require_estate, requires
+
+
+def _folder() -> Path:
+    """Return where checked files wait for confirmation (shared storage when there are hosts)."""
+    folder = current_app.config.get("IMPORT_FOLDER")
+    return Path(folder) if folder else Path(current_app.instance_path) / "imports"
+
+
+def _done_message(kind: str, rows: int, filename: str) -> str:
+    if kind == "building":
+        return _("Imported %(n)s buildings from %(file)s.", n=rows, file=filename)
+    if kind == "unit":
+        return _("Imported %(n)s units from %(file)s.", n=rows, file=filename)
+    return _("Imported %(n)s rows of residents from %(file)s.", n=rows, file=filename)
 
 
 @bp.route("/import", methods=["GET", "POST"])
 @requires("register.import")
 def upload():
-    abort(501)
+    """Check an uploaded file and show every problem, or a preview to confirm."""
+    estate = require_estate()
+    form = UploadForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            preview = imports.prepare_import(
+                current_user, estate, form.kind.data, upload.read(), upload.filename or "",
+                folder=_folder(), max_rows=current_app.config["IMPORT_MAX_ROWS"])
+        except DomainError as e:
+            apply_domain_error(form, e)
+        else:
+            return render_template("imports/preview.html", preview=preview,
+                                   confirm=ConfirmForm(formdata=None, token=preview.token),
+                                   shown_errors=imports.SHOWN_ERRORS), 200 if preview.ok else 422
+    status = 422 if form.errors else 200
+    return render_template("imports/upload.html", form=form, columns=imports.COLUMNS,
+                           kinds=imports.KIND_LABELS,
+                           max_rows=current_app.config["IMPORT_MAX_ROWS"]), status
+
+
+@bp.post("/import/confirm")
+@requires("register.import")
+def confirm():
+    """Import a checked file; a second confirm of the same file imports nothing."""
+    estate = require_estate()
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash(str(imports.GONE), "danger")
+        return redirect(url_for("imports.upload"))
+    try:
+        result = imports.confirm_import(current_user, estate, form.token.data, folder=_folder(),
+                                        max_rows=current_app.config["IMPORT_MAX_ROWS"])
+    except imports.ImportRefused as e:
+        return render_template("imports/preview.html", preview=e.preview, confirm=None,
+                               shown_errors=imports.SHOWN_ERRORS), 422
+    except DomainError as e:
+        flash(e.message, "danger")
+        return redirect(url_for("imports.upload"))
+    flash(_done_message(result.kind, result.rows, result.filename), "success")
+    if result.kind == "person":
+        return redirect(url_for("register.people"))
+    return redirect(url_for("register.buildings"))
+
+
+@bp.get("/import/template.xlsx")
+@requires("register.import")
+def template():
+    """Send a blank workbook with the header row of each kind of import file."""
+    require_estate()
+    return send_file(BytesIO(imports.template_workbook()), mimetype=imports.XLSX_MIMETYPE,
+                     as_attachment=True, download_name=_("import-template.xlsx"))
 
 
 @bp.get("/export.xlsx")
 @requires("register.export")
 def export_xlsx():
-    abort(501)
+    """Send the current estate's buildings, units and people as a workbook."""
+    estate = require_estate()
+    data = imports.export_workbook(estate.id, id_full=current_user.can("person.id_full"),
+                                   phone_full=current_user.can("person.phone_full"))
+    today = datetime.now(ZoneInfo(estate.timezone)).date().isoformat()
+    return send_file(BytesIO(data), mimetype=imports.XLSX_MIMETYPE, as_attachment=True,
+                     download_name=_("register-%(date)s.xlsx", date=today))
