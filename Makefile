@@ -24,9 +24,9 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel -q compile -d frontdesk/translations
 
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext --no-location \
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location \
 	  --sort-output -o frontdesk/translations/messages.pot .
-	$(BIN)/pybabel update -q -i frontdesk/translations/messages.pot -d frontdesk/translations \
+	$(BIN)/pybabel -q update -i frontdesk/translations/messages.pot -d frontdesk/translations \
 	  --no-fuzzy-matching
 
 run: $(VENV)/.installed translations

@@ -39,9 +39,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _select_locale() -> str:
-    from flask import current_app
+    from flask import current_app, has_request_context
 
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI commands, jobs and threads
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     if session.get("locale") in languages:
@@ -50,8 +52,12 @@ def _select_locale() -> str:
 
 
 def _select_timezone() -> str:
+    from flask import has_request_context
+
     from frontdesk.web import current_estate
 
+    if not has_request_context():
+        return "Asia/Shanghai"
     estate = current_estate() if current_user and current_user.is_authenticated else None
     return estate.timezone if estate else "Asia/Shanghai"
 
@@ -59,6 +65,7 @@ def _select_timezone() -> str:
 def register_extensions(app: Flask) -> None:
     """Bind every extension to the app."""
     import sqlalchemy as sa
+    from flask_babel import refresh as flask_babel_refresh
 
     from frontdesk import models
     from frontdesk.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
@@ -68,6 +75,9 @@ def register_extensions(app: Flask) -> None:
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
+    # Flask-Babel caches the locale on g, which lives as long as the app context; choose it
+    # again for every request, also where one app context serves several (the test client).
+    app.before_request(flask_babel_refresh)
     bootstrap.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -100,11 +110,18 @@ def register_blueprints(app: Flask) -> None:
     from frontdesk.blueprints.admin import bp as admin_bp
     from frontdesk.blueprints.audit import bp as audit_bp
     from frontdesk.blueprints.auth import bp as auth_bp
+    from frontdesk.blueprints.billing import bp as billing_bp
     from frontdesk.blueprints.desk import bp as desk_bp
+    from frontdesk.blueprints.fees import bp as fees_bp
     from frontdesk.blueprints.imports import bp as imports_bp
+    from frontdesk.blueprints.meters import bp as meters_bp
+    from frontdesk.blueprints.payments import bp as payments_bp
     from frontdesk.blueprints.register import bp as register_bp
+    from frontdesk.blueprints.reports import bp as reports_bp
+    from frontdesk.blueprints.statements import bp as statements_bp
 
-    for bp in (auth_bp, desk_bp, register_bp, imports_bp, audit_bp, admin_bp):
+    for bp in (auth_bp, desk_bp, register_bp, imports_bp, audit_bp, admin_bp, fees_bp,
+               reports_bp, statements_bp, meters_bp, billing_bp, payments_bp):
         app.register_blueprint(bp)
 
     @app.get("/healthz")
@@ -163,6 +180,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["money"] = web.format_money
     app.jinja_env.globals["current_estate"] = web.current_estate
     app.jinja_env.globals["role_label"] = web.role_label
+    app.jinja_env.globals["list_sep"] = web.list_sep
     app.jinja_env.globals["occupancy_label"] = web.occupancy_label
 
 

@@ -26,7 +26,8 @@ def register(app: Flask) -> None:
             click.echo(f"Demo estate {demo.DEMO_ESTATE} already exists.")
             return
         logins = demo.load_demo()
-        click.echo(f"Loaded demo estate {demo.DEMO_ESTATE}. Logins (password {demo.DEMO_PASSWORD}):")
+        click.echo(f"Loaded demo estate {demo.DEMO_ESTATE}. "
+                   f"Logins (password {demo.DEMO_PASSWORD}):")
         for username, role in logins.items():
             click.echo(f"  {username:<10} {role}")
 
@@ -50,3 +51,66 @@ def register(app: Flask) -> None:
         except DomainError as e:
             raise click.ClickException(str(e.message)) from None
         click.echo(f"Created administrator {username}.")
+
+    @app.cli.command("bill-run")
+    @click.option("--estate", "estate_id", type=int, required=True, help="Estate ID.")
+    @click.option("--period", required=True, help="Billing period YYYY-MM.")
+    @click.option("--building", "building_id", type=int, help="Only this building (ID).")
+    @click.option("--post", is_flag=True, help="Post the bills; without it only a preview.")
+    def bill_run(estate_id: int, period: str, building_id: int | None, post: bool) -> None:
+        """Preview (and with --post, post) the bills of a period for an estate or a building."""
+        from flask_babel import force_locale
+
+        from frontdesk.models import Building, Estate
+        from frontdesk.services import DomainError, billing
+
+        estate = db.session.get(Estate, estate_id)
+        if estate is None:
+            raise click.ClickException(f"No estate with ID {estate_id}.")
+        building = db.session.get(Building, building_id) if building_id else None
+        if building_id and (building is None or building.estate_id != estate.id):
+            raise click.ClickException(f"No building {building_id} in estate {estate_id}.")
+        with force_locale(app.config["BABEL_DEFAULT_LOCALE"]):
+            try:
+                with click.progressbar(length=1 if building else len(estate.buildings),
+                                       label="Buildings") as bar:
+                    preview = billing.preview_bill_run(
+                        estate, period, building, progress=lambda done, total: bar.update(1))
+                names = {i.id: i.name for i in preview.items}
+                click.echo(f"{estate.name} {preview.period}: {preview.total.lines} new lines, "
+                           f"{preview.total.amount:,.2f} in all; "
+                           f"{preview.already_billed} already billed.")
+                for b in preview.buildings:
+                    t = preview.by_building[b.id]
+                    click.echo(f"  {b.label:<12} {t.lines:>7} lines {t.amount:>16,.2f}")
+                for item_id, t in preview.by_item.items():
+                    click.echo(f"  {names[item_id]:<12} {t.lines:>7} lines {t.amount:>16,.2f}")
+                click.echo(f"Problems: {len(preview.problems)}")
+                for p in preview.problems:
+                    click.echo(f"  {p.where} {p.fee_item}: {p.message}")
+                if post:
+                    run = billing.post_bill_run(None, estate, period, building)
+                    click.echo(f"Posted bill run {run.id}: {run.lines} lines, "
+                               f"{run.total:,.2f} in all.")
+            except billing.NothingToPost as e:
+                click.echo(str(e.message))
+            except DomainError as e:
+                raise click.ClickException(str(e.message)) from None
+
+    @app.cli.command("verify-receipts")
+    @click.option("--estate", "estate_id", type=int, help="Check one estate only (ID).")
+    def verify_receipts(estate_id: int | None) -> None:
+        """Walk every estate's receipt hash chain and name the first receipt that was altered."""
+        from frontdesk.models import Estate
+        from frontdesk.services.receipts import verify_receipts as verify
+
+        report = verify(estate_id)
+        if report.ok:
+            click.echo(f"OK: {report.receipts} receipts in {report.estates} estates verified.")
+            return
+        broken = report.broken
+        estate = db.session.get(Estate, broken.estate_id)
+        click.echo(f"ALTERED: receipt {broken.number} (estate {estate.name}, id {broken.id}): "
+                   f"{report.problem}.")
+        click.echo(f"Checked {report.receipts} receipts before stopping.")
+        raise SystemExit(1)

@@ -44,7 +44,9 @@ class DateField(_DateField):
             self.data = datetime.strptime(text, "%Y-%m-%d").date()
         except ValueError:
             self.data = None
-            raise ValueError(str(_l("日期格式应为 年-月-日，例如 2026-11-24。"))) from None
+            raise ValueError(
+                str(_l("Enter the date as year-month-day, e.g. 2026-11-24."))
+            ) from None
         if not date(1900, 1, 1) <= self.data <= date(2100, 12, 31):
             self.data = None
-            raise ValueError(str(_l("日期超出范围。")))
+            raise ValueError(str(_l("The date is out of range.")))

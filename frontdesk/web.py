@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, flash, g, session
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from flask_login import current_user
 
 from frontdesk.extensions import db
@@ -17,13 +18,13 @@ from frontdesk.permissions import roles_for
 from frontdesk.services.validation import mask_id, mask_phone
 
 ROLE_LABELS = {
-    "frontdesk": _l("前台客服"),
-    "engineering": _l("工程部"),
-    "finance": _l("财务"),
-    "manager": _l("客服主管"),
-    "admin": _l("系统管理员"),
+    "frontdesk": _l("Front desk"),
+    "engineering": _l("Engineering"),
+    "finance": _l("Finance"),
+    "manager": _l("Service manager"),
+    "admin": _l("System administrator"),
 }
-OCCUPANCY_LABELS = {"owner": _l("业主"), "tenant": _l("租户"), "member": _l("家庭成员")}
+OCCUPANCY_LABELS = {"owner": _l("Owner"), "tenant": _l("Tenant"), "member": _l("Household member")}
 
 
 def requires(permission: str):
@@ -120,6 +121,11 @@ def format_money(value: Decimal | None) -> str:
     if value is None:
         return ""
     return f"{value:,.2f}"
+
+
+def list_sep() -> str:
+    """Return the separator of an inline list of names: "、" in Chinese, ", " in English."""
+    return pgettext("list separator", ", ")
 
 
 def role_label(role: str) -> str:

@@ -50,7 +50,7 @@ class FeeItem(Base):
     area_basis: Mapped[str] = mapped_column(sa.String(8), default="gross")
     #: for metered and apportioned items: which meters they read
     meter_kind: Mapped[str | None] = mapped_column(sa.String(12))
-    #: for metered items: "none", tiers per "period", or cumulative over the calendar year ("annual")
+    #: for metered items: "none", tiers per "period", or cumulative over the year ("annual")
     tier_mode: Mapped[str] = mapped_column(sa.String(8), default="none")
     #: share taken off area items for vacant units (0.30 = 30 % off)
     vacancy_discount: Mapped[Decimal] = mapped_column(Rate(), default=Decimal("0"))

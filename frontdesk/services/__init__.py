@@ -23,10 +23,14 @@ class DomainError(Exception):
     """A rule of the domain refused the operation; the message is shown to the user."""
 
     def __init__(self, message, field: str | None = None):
-        super().__init__(str(message))
+        super().__init__(message)
+        #: a lazy translation: it becomes text in the reader's language when shown
         self.message = message
         #: the form field the message belongs to, if any
         self.field = field
+
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 def transactional(fn: Callable[P, R]) -> Callable[P, R]:

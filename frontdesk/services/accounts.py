@@ -20,11 +20,11 @@ LOCALES = ("zh_CN", "en")
 def password_error(password: str):
     """Return why a password is too weak, or None."""
     if len(password or "") < MIN_PASSWORD:
-        return _l("密码至少 %(n)s 位。", n=MIN_PASSWORD)
+        return _l("The password must be at least %(n)s characters long.", n=MIN_PASSWORD)
     if len(password) > 128:
-        return _l("密码不能超过 128 位。")
+        return _l("The password must not be longer than 128 characters.")
     if not (re.search(r"[A-Za-z]", password) and re.search(r"\d", password)):
-        return _l("密码须同时包含字母和数字。")
+        return _l("The password must contain both letters and digits.")
     return None
 
 
@@ -37,31 +37,35 @@ def authenticate(username: str, password: str) -> User | None:
 
 
 @transactional
-def note_login(user: User) -> None:
-    """Remember when the user last logged in."""
+def note_login(user: User, locale: str | None = None) -> None:
+    """Remember when the user last logged in, and the language chosen on the login page."""
     user.last_login_at = utcnow()
+    if locale in LOCALES:
+        user.locale = locale
     audit.record(user, "login", user, estate_id=None)
 
 
 def _account_values(data: dict, estates: list[Estate], user_id: int | None = None) -> dict:
     username = (data.get("username") or "").strip()
     if not re.fullmatch(r"[A-Za-z0-9_.-]{3,32}", username):
-        raise DomainError(_l("用户名为 3–32 位字母、数字、下划线、点或连字符。"), "username")
+        raise DomainError(
+            _l("A username is 3–32 letters, digits, underscores, dots or hyphens."), "username"
+        )
     clash = db.session.scalar(
         sa.select(User.id).where(User.username == username, User.id != (user_id or 0))
     )
     if clash:
-        raise DomainError(_l("用户名 %(u)s 已被使用。", u=username), "username")
+        raise DomainError(_l("The username %(u)s is already taken.", u=username), "username")
     full_name = (data.get("full_name") or "").strip()
     if not full_name or len(full_name) > 64:
-        raise DomainError(_l("姓名不能为空，且不超过 64 个字符。"), "full_name")
+        raise DomainError(_l("Name is required and must not exceed 64 characters."), "full_name")
     roles = list(dict.fromkeys(data.get("roles") or []))
     if not roles:
-        raise DomainError(_l("请至少选择一个角色。"), "roles")
+        raise DomainError(_l("Choose at least one role."), "roles")
     if any(r not in ROLES for r in roles):
-        raise DomainError(_l("角色无效。"), "roles")
+        raise DomainError(_l("Invalid role."), "roles")
     if not estates:
-        raise DomainError(_l("请至少选择一个小区。"), "estates")
+        raise DomainError(_l("Choose at least one estate."), "estates")
     return {"username": username, "full_name": full_name, "roles": roles}
 
 
@@ -97,7 +101,8 @@ def update_user(actor: User, user: User, data: dict, estates: list[Estate]) -> U
     before = _snapshot(user)
     values = _account_values(data, estates, user.id)
     if user.id == actor.id and (not data.get("active", True) or "admin" not in values["roles"]):
-        raise DomainError(_l("不能停用自己的账户或取消自己的管理员角色。"), "roles")
+        raise DomainError(_l("You cannot deactivate your own account or remove your own "
+                             "administrator role."), "roles")
     user.username = values["username"]
     user.full_name = values["full_name"]
     user.active = bool(data.get("active", True))
@@ -116,11 +121,11 @@ def update_user(actor: User, user: User, data: dict, estates: list[Estate]) -> U
 def change_password(user: User, current: str, new: str) -> None:
     """Change one's own password after checking the current one."""
     if not check_password_hash(user.password_hash, current or ""):
-        raise DomainError(_l("当前密码不正确。"), "current_password")
+        raise DomainError(_l("The current password is incorrect."), "current_password")
     if err := password_error(new):
         raise DomainError(err, "new_password")
     if current == new:
-        raise DomainError(_l("新密码不能与当前密码相同。"), "new_password")
+        raise DomainError(_l("The new password must differ from the current one."), "new_password")
     user.password_hash = generate_password_hash(new)
     audit.record(user, "change_password", user, estate_id=None)
 
@@ -129,7 +134,7 @@ def change_password(user: User, current: str, new: str) -> None:
 def set_locale(user: User, locale: str) -> None:
     """Remember the user's language."""
     if locale not in LOCALES:
-        raise DomainError(_l("不支持的语言。"), "locale")
+        raise DomainError(_l("Unsupported language."), "locale")
     user.locale = locale
 
 

@@ -1,4 +1,4 @@
-"""Demo data: one estate (示例花园) with buildings, 1,000+ units, residents and one user per role."""
+"""Demo data: the estate 示例花园 with 1,000+ units, residents and one user per role."""
 
 from __future__ import annotations
 
@@ -34,7 +34,10 @@ DEMO_USERS = {
     "manager": ("manager", "陈主管"),
     "admin": ("admin", "系统管理员"),
 }
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋"
+    "唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+)
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉兰文斌宇浩然子涵欣怡梓轩"
 PLATE_PROVINCES = "京沪粤浙苏川鄂"
 

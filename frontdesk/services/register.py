@@ -26,15 +26,18 @@ from frontdesk.services.validation import (
     plate_error,
 )
 
+USAGE_ERROR = _l("The usage must be one of: 住宅 (residential), 商业 (commercial), "
+                 "办公 (office) or 车库 (garage).")
 MAX_TEXT = {"name": 64, "address": 200, "note": 500, "number": 16, "room": 16, "entrance": 8}
 
 
 def _text(value: Any, field: str, label, *, required: bool = True, max_len: int = 64) -> str:
     text = ("" if value is None else str(value)).strip()
     if required and not text:
-        raise DomainError(_l("%(label)s不能为空。", label=label), field)
+        raise DomainError(_l("%(label)s is required.", label=label), field)
     if len(text) > max_len:
-        raise DomainError(_l("%(label)s不能超过 %(n)s 个字符。", label=label, n=max_len), field)
+        raise DomainError(_l("%(label)s must not be longer than %(n)s characters.",
+                             label=label, n=max_len), field)
     return text
 
 
@@ -54,16 +57,16 @@ def unit_code(building_number: str, entrance: str, room: str) -> str:
 @transactional
 def create_estate(actor: User, data: dict) -> Estate:
     """Create an estate and make the acting administrator a member of it."""
-    name = _text(data.get("name"), "name", _l("小区名称"), max_len=100)
+    name = _text(data.get("name"), "name", _l("Estate name"), max_len=100)
     if db.session.scalar(sa.select(Estate.id).where(Estate.name == name)):
-        raise DomainError(_l("已有同名小区：%(name)s。", name=name), "name")
+        raise DomainError(_l("An estate named %(name)s already exists.", name=name), "name")
     estate = Estate(
         name=name,
-        address=_text(data.get("address"), "address", _l("地址"), required=False, max_len=200),
-        phone=_text(data.get("phone"), "phone", _l("电话"), required=False, max_len=32),
+        address=_text(data.get("address"), "address", _l("Address"), required=False, max_len=200),
+        phone=_text(data.get("phone"), "phone", _l("Phone"), required=False, max_len=32),
         timezone=data.get("timezone") or "Asia/Shanghai",
         receipt_prefix=_text(data.get("receipt_prefix") or "SJ", "receipt_prefix",
-                             _l("收据前缀"), max_len=8),
+                             _l("Receipt prefix"), max_len=8),
     )
     db.session.add(estate)
     actor.estates.append(estate)
@@ -76,16 +79,19 @@ def create_estate(actor: User, data: dict) -> Estate:
 def update_estate(actor: User, estate: Estate, data: dict) -> Estate:
     """Change an estate's name, address, phone, timezone or receipt prefix."""
     before = audit.snapshot(estate)
-    name = _text(data.get("name"), "name", _l("小区名称"), max_len=100)
-    clash = db.session.scalar(sa.select(Estate.id).where(Estate.name == name, Estate.id != estate.id))
+    name = _text(data.get("name"), "name", _l("Estate name"), max_len=100)
+    clash = db.session.scalar(
+        sa.select(Estate.id).where(Estate.name == name, Estate.id != estate.id)
+    )
     if clash:
-        raise DomainError(_l("已有同名小区：%(name)s。", name=name), "name")
+        raise DomainError(_l("An estate named %(name)s already exists.", name=name), "name")
     estate.name = name
-    estate.address = _text(data.get("address"), "address", _l("地址"), required=False, max_len=200)
-    estate.phone = _text(data.get("phone"), "phone", _l("电话"), required=False, max_len=32)
+    estate.address = _text(data.get("address"), "address", _l("Address"), required=False,
+                           max_len=200)
+    estate.phone = _text(data.get("phone"), "phone", _l("Phone"), required=False, max_len=32)
     estate.timezone = data.get("timezone") or estate.timezone
     estate.receipt_prefix = _text(data.get("receipt_prefix") or estate.receipt_prefix,
-                                  "receipt_prefix", _l("收据前缀"), max_len=8)
+                                  "receipt_prefix", _l("Receipt prefix"), max_len=8)
     audit.record(actor, "update", estate, estate_id=estate.id, before=before,
                  after=audit.snapshot(estate))
     return estate
@@ -95,9 +101,10 @@ def update_estate(actor: User, estate: Estate, data: dict) -> Estate:
 
 
 def _building_values(estate_id: int, data: dict, building_id: int | None = None) -> dict:
-    number = _text(data.get("number"), "number", _l("楼栋号"), max_len=16)
+    number = _text(data.get("number"), "number", _l("Building number"), max_len=16)
     if "-" in number:
-        raise DomainError(_l("楼栋号不能包含“-”，它用于分隔房号。"), "number")
+        raise DomainError(_l("The building number must not contain “-”: it separates the parts "
+                             "of a unit code."), "number")
     clash = db.session.scalar(
         sa.select(Building.id).where(
             Building.estate_id == estate_id, Building.number == number,
@@ -105,20 +112,21 @@ def _building_values(estate_id: int, data: dict, building_id: int | None = None)
         )
     )
     if clash:
-        raise DomainError(_l("本小区已有楼栋号 %(n)s。", n=number), "number")
+        raise DomainError(_l("Building number %(n)s already exists in this estate.", n=number),
+                          "number")
     usage = data.get("usage") or "住宅"
     if usage not in BUILDING_USAGES:
-        raise DomainError(_l("用途必须是：住宅、商业、办公或车库。"), "usage")
+        raise DomainError(USAGE_ERROR, "usage")
     floors = data.get("floors")
     try:
         floors = int(floors)
     except (TypeError, ValueError):
-        raise DomainError(_l("楼层数必须是整数。"), "floors") from None
+        raise DomainError(_l("The number of floors must be a whole number."), "floors") from None
     if not 1 <= floors <= 200:
-        raise DomainError(_l("楼层数应在 1 到 200 之间。"), "floors")
+        raise DomainError(_l("The number of floors must be between 1 and 200."), "floors")
     return {
         "number": number,
-        "name": _text(data.get("name"), "name", _l("楼栋名称"), required=False),
+        "name": _text(data.get("name"), "name", _l("Building name"), required=False),
         "usage": usage,
         "floors": floors,
         "elevator": bool(data.get("elevator")),
@@ -155,39 +163,43 @@ def update_building(actor: User, building: Building, data: dict) -> Building:
 
 def unit_values(estate_id: int, building: Building, data: dict, unit_id: int | None = None) -> dict:
     """Validate a unit's fields and return the values to store; raise DomainError otherwise."""
-    entrance = _text(data.get("entrance"), "entrance", _l("单元"), max_len=8)
-    room = _text(data.get("room"), "room", _l("房号"), max_len=16)
+    entrance = _text(data.get("entrance"), "entrance", _l("Entrance"), max_len=8)
+    room = _text(data.get("room"), "room", _l("Unit no."), max_len=16)
     for field, value in (("entrance", entrance), ("room", room)):
         if "-" in value:
-            raise DomainError(_l("单元和房号不能包含“-”，它用于分隔房号。"), field)
+            raise DomainError(_l("Entrance and unit number must not contain “-”: it separates "
+                                 "the parts of a unit code."), field)
     try:
         floor = int(data.get("floor"))
     except (TypeError, ValueError):
-        raise DomainError(_l("楼层必须是整数。"), "floor") from None
+        raise DomainError(_l("The floor must be a whole number."), "floor") from None
     if not -5 <= floor <= building.floors:
         raise DomainError(
-            _l("楼层应在 -5 到 %(n)s 之间（该楼共 %(n)s 层）。", n=building.floors), "floor"
+            _l("The floor must be between -5 and %(n)s (the building has %(n)s floors).",
+               n=building.floors),
+            "floor",
         )
     gross = data.get("gross_area")
     inner = data.get("inner_area")
-    for field, value, label in (("gross_area", gross, _l("建筑面积")),
-                                ("inner_area", inner, _l("套内面积"))):
+    for field, value, label in (("gross_area", gross, _l("Gross area")),
+                                ("inner_area", inner, _l("Inner area"))):
         if value is None:
             continue
         if not isinstance(value, Decimal):
-            raise DomainError(_l("%(label)s必须是数字。", label=label), field)
+            raise DomainError(_l("%(label)s must be a number.", label=label), field)
         if value <= 0:
-            raise DomainError(_l("%(label)s必须大于 0。", label=label), field)
+            raise DomainError(_l("%(label)s must be greater than 0.", label=label), field)
         if value >= Decimal("100000") or value != value.quantize(Decimal("0.01")):
-            raise DomainError(_l("%(label)s应小于 100000 且最多两位小数。", label=label), field)
+            raise DomainError(_l("%(label)s must be less than 100000 with at most two decimals.",
+                                 label=label), field)
     if gross is not None and inner is not None and inner > gross:
-        raise DomainError(_l("套内面积不能大于建筑面积。"), "inner_area")
+        raise DomainError(_l("The inner area cannot be larger than the gross area."), "inner_area")
     status = data.get("status") or "未交房"
     if status not in UNIT_STATUSES:
-        raise DomainError(_l("房屋状态无效。"), "status")
+        raise DomainError(_l("Invalid unit status."), "status")
     usage = data.get("usage") or "住宅"
     if usage not in BUILDING_USAGES:
-        raise DomainError(_l("用途必须是：住宅、商业、办公或车库。"), "usage")
+        raise DomainError(USAGE_ERROR, "usage")
     code = unit_code(building.number, entrance, room)
     clash = db.session.scalar(
         sa.select(Unit.id).where(
@@ -195,7 +207,7 @@ def unit_values(estate_id: int, building: Building, data: dict, unit_id: int | N
         )
     )
     if clash:
-        raise DomainError(_l("房号 %(code)s 在本小区已存在。", code=code), "room")
+        raise DomainError(_l("Unit %(code)s already exists in this estate.", code=code), "room")
     handover = data.get("handover_date")
     return {
         "building_id": building.id,
@@ -235,13 +247,13 @@ def update_unit(actor: User, unit: Unit, data: dict) -> Unit:
 
 def person_values(data: dict) -> dict:
     """Validate a person's fields and return the values to store; raise DomainError otherwise."""
-    name = _text(data.get("name"), "name", _l("姓名"), max_len=64)
+    name = _text(data.get("name"), "name", _l("Name"), max_len=64)
     phone = normalise_phone(data.get("phone") or "")
     if err := phone_error(phone):
         raise DomainError(err, "phone")
     id_type = data.get("id_type") or "居民身份证"
     if id_type not in ID_TYPES:
-        raise DomainError(_l("证件类型无效。"), "id_type")
+        raise DomainError(_l("Invalid ID type."), "id_type")
     id_number = (data.get("id_number") or "").strip().upper()
     if err := id_number_error(id_type, id_number):
         raise DomainError(err, "id_number")
@@ -256,9 +268,9 @@ def person_values(data: dict) -> dict:
         "id_number": id_number,
         "id_tail": id_number[-4:],
         "emergency_contact": _text(data.get("emergency_contact"), "emergency_contact",
-                                   _l("紧急联系人"), required=False),
+                                   _l("Emergency contact"), required=False),
         "emergency_phone": emergency_phone,
-        "note": _text(data.get("note"), "note", _l("备注"), required=False, max_len=500),
+        "note": _text(data.get("note"), "note", _l("Note"), required=False, max_len=500),
     }
 
 
@@ -272,7 +284,8 @@ def _check_id_unique(estate_id: int, id_number: str, person_id: int | None = Non
         )
     )
     if clash:
-        raise DomainError(_l("该证件号码已登记在本小区的另一位住户名下。"), "id_number")
+        raise DomainError(_l("This ID number is already registered to another resident of "
+                             "this estate."), "id_number")
 
 
 @transactional
@@ -308,13 +321,14 @@ def update_person(actor: User, person: Person, data: dict) -> Person:
 def _occupancy_checks(unit: Unit, person: Person | None, role: str, start: date | None,
                       end: date | None) -> None:
     if person is not None and person.estate_id != unit.estate_id:
-        raise DomainError(_l("住户与房屋不属于同一小区。"), "person_id")
+        raise DomainError(_l("The resident and the unit belong to different estates."), "person_id")
     if role not in OCCUPANCY_ROLES:
-        raise DomainError(_l("身份必须是业主、租户或家庭成员。"), "role")
+        raise DomainError(_l("The resident type must be owner, tenant or household member."),
+                          "role")
     if start is None:
-        raise DomainError(_l("请填写开始日期。"), "start_date")
+        raise DomainError(_l("The start date is required."), "start_date")
     if end is not None and end < start:
-        raise DomainError(_l("结束日期不能早于开始日期。"), "end_date")
+        raise DomainError(_l("The end date cannot be before the start date."), "end_date")
 
 
 def _clear_primary(unit: Unit, keep: Occupancy) -> None:
@@ -344,7 +358,8 @@ def _add_occupancy(actor: User, unit: Unit, person: Person, data: dict) -> Occup
     _occupancy_checks(unit, person, role, start, end)
     current = [o for o in unit.occupancies if o.person_id == person.id and o.end_date is None]
     if current:
-        raise DomainError(_l("%(name)s 已登记在该房屋，请先结束原登记。", name=person.name),
+        raise DomainError(_l("%(name)s is already registered at this unit; end that "
+                             "registration first.", name=person.name),
                           "person_id")
     occupancy = Occupancy(
         estate_id=unit.estate_id, unit=unit, person=person, role=role,
@@ -363,9 +378,9 @@ def _add_occupancy(actor: User, unit: Unit, person: Person, data: dict) -> Occup
 def end_occupancy(actor: User, occupancy: Occupancy, end: date | None) -> Occupancy:
     """Record the date a person stopped living in or holding a unit."""
     if end is None:
-        raise DomainError(_l("请填写结束日期。"), "end_date")
+        raise DomainError(_l("Please enter the end date."), "end_date")
     if end < occupancy.start_date:
-        raise DomainError(_l("结束日期不能早于开始日期。"), "end_date")
+        raise DomainError(_l("The end date cannot be before the start date."), "end_date")
     before = audit.snapshot(occupancy)
     occupancy.end_date = end
     occupancy.is_primary = False
@@ -382,15 +397,15 @@ def add_vehicle(actor: User, estate_id: int, data: dict, *, person: Person | Non
     """Register a vehicle's plate for a person or unit."""
     plate = normalise_plate(data.get("plate") or "")
     if not plate:
-        raise DomainError(_l("车牌号不能为空。"), "plate")
+        raise DomainError(_l("The plate number is required."), "plate")
     if err := plate_error(plate):
         raise DomainError(err, "plate")
     if db.session.scalar(sa.select(Vehicle.id).where(Vehicle.estate_id == estate_id,
                                                      Vehicle.plate == plate)):
-        raise DomainError(_l("车牌号 %(plate)s 已登记。", plate=plate), "plate")
+        raise DomainError(_l("Plate number %(plate)s is already registered.", plate=plate), "plate")
     vehicle = Vehicle(
         estate_id=estate_id, plate=plate, person=person, unit=unit,
-        note=_text(data.get("note"), "note", _l("备注"), required=False, max_len=200),
+        note=_text(data.get("note"), "note", _l("Note"), required=False, max_len=200),
     )
     db.session.add(vehicle)
     audit.record(actor, "create", vehicle, after=audit.snapshot(vehicle))

@@ -14,7 +14,8 @@ from frontdesk.services.feecalc import Tier
 
 
 def _in_force(on: date):
-    return sa.and_(Tariff.valid_from <= on, sa.or_(Tariff.valid_to.is_(None), Tariff.valid_to >= on))
+    return sa.and_(Tariff.valid_from <= on,
+                   sa.or_(Tariff.valid_to.is_(None), Tariff.valid_to >= on))
 
 
 class TariffBook:

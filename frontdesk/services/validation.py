@@ -35,7 +35,8 @@ def phone_error(value: str):
         return None
     if MOBILE_RE.match(value) or LANDLINE_RE.match(value):
         return None
-    return _l("电话号码格式不正确：手机为 11 位数字（如 13812345678），座机如 010-12345678。")
+    return _l("Invalid phone number: a mobile has 11 digits (e.g. 13812345678), "
+              "a landline looks like 010-12345678.")
 
 
 def id_number_error(id_type: str, value: str):
@@ -44,17 +45,17 @@ def id_number_error(id_type: str, value: str):
         return None
     if id_type == "居民身份证":
         if not re.fullmatch(r"\d{17}[\dX]", value):
-            return _l("身份证号码应为 18 位，最后一位可为数字或 X。")
+            return _l("An ID card number has 18 characters; the last one is a digit or X.")
         total = sum(int(d) * w for d, w in zip(value[:17], ID18_WEIGHTS, strict=True))
         if ID18_CHECK[total % 11] != value[17]:
-            return _l("身份证号码校验位不正确，请核对。")
+            return _l("The check digit of the ID card number is wrong. Please check the number.")
         try:
             date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
         except ValueError:
-            return _l("身份证号码中的出生日期无效。")
+            return _l("The date of birth in the ID card number is invalid.")
         return None
     if not re.fullmatch(r"[A-Za-z0-9()（）-]{5,32}", value):
-        return _l("证件号码只能包含字母、数字和括号，长度 5 至 32 位。")
+        return _l("An ID number has 5 to 32 letters, digits and brackets.")
     return None
 
 
@@ -66,7 +67,7 @@ def normalise_plate(value: str) -> str:
 def plate_error(value: str):
     """Return why a licence plate is not valid, or None."""
     if not PLATE_RE.match(value):
-        return _l("车牌号格式不正确，例如 京A12345 或 粤B12345D。")
+        return _l("Invalid plate number; examples: 京A12345, 粤B12345D.")
     return None
 
 
@@ -78,15 +79,15 @@ def parse_area(value) -> tuple[Decimal | None, object]:
     try:
         area = Decimal(text)
     except InvalidOperation:
-        return None, _l("面积必须是数字，例如 89.50。")
+        return None, _l("The area must be a number, e.g. 89.50.")
     if not area.is_finite():
-        return None, _l("面积必须是数字，例如 89.50。")
+        return None, _l("The area must be a number, e.g. 89.50.")
     if area <= 0:
-        return None, _l("面积必须大于 0。")
+        return None, _l("The area must be greater than 0.")
     if area >= MAX_AREA:
-        return None, _l("面积过大，请核对（应小于 100000 m²）。")
+        return None, _l("The area is too large; please check it (it must be under 100000 m²).")
     if area != area.quantize(Decimal("0.01")):
-        return None, _l("面积最多保留两位小数。")
+        return None, _l("The area may have at most two decimals.")
     return area, None
 
 

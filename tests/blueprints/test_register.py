@@ -140,8 +140,8 @@ def test_add_vehicle_normalises_and_refuses_duplicates_and_bad_plates(desk, db, 
 
 def test_link_person_to_unit_by_code(desk, db, world):
     other = db.session.scalar(sa.select(Unit).where(Unit.id == world.unit.id))
-    r = desk.post("/register/people/new", data={"name": "王五", "phone": "", "id_type": "居民身份证",
-                                                "id_number": ""})
+    r = desk.post("/register/people/new",
+                  data={"name": "王五", "phone": "", "id_type": "居民身份证", "id_number": ""})
     person = db.session.scalar(sa.select(Person).where(Person.name == "王五"))
     assert r.status_code == 302
     r = desk.post(f"/register/people/{person.id}/units",

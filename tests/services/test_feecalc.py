@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 
 from frontdesk.services.feecalc import (
     Tier,
+    accrual_days,
     apportion,
     area_charge,
     late_fee,
-    accrual_days,
     tiered_charge,
 )
 

@@ -52,9 +52,9 @@ def new_user():
         except DomainError as e:
             apply_domain_error(form, e)
         else:
-            flash(_("已创建用户 %(u)s。", u=user.username), "success")
+            flash(_("User %(u)s created.", u=user.username), "success")
             return redirect(url_for("admin.users"))
-    return render_template("form_page.html", form=form, title=_("新建用户"),
+    return render_template("form_page.html", form=form, title=_("New user"),
                            back=url_for("admin.users"))
 
 
@@ -74,9 +74,9 @@ def edit_user(user_id: int):
         except DomainError as e:
             apply_domain_error(form, e)
         else:
-            flash(_("已保存用户 %(u)s。", u=user.username), "success")
+            flash(_("User %(u)s saved.", u=user.username), "success")
             return redirect(url_for("admin.users"))
-    return render_template("form_page.html", form=form, title=_("编辑用户 %(u)s", u=user.username),
+    return render_template("form_page.html", form=form, title=_("Edit user %(u)s", u=user.username),
                            back=url_for("admin.users"))
 
 
@@ -109,9 +109,9 @@ def new_estate():
         except DomainError as e:
             apply_domain_error(form, e)
         else:
-            flash(_("已创建小区 %(n)s。", n=estate.name), "success")
+            flash(_("Estate %(n)s created.", n=estate.name), "success")
             return redirect(url_for("admin.estates"))
-    return render_template("form_page.html", form=form, title=_("新建小区"),
+    return render_template("form_page.html", form=form, title=_("New estate"),
                            back=url_for("admin.estates"))
 
 
@@ -127,7 +127,7 @@ def edit_estate(estate_id: int):
         except DomainError as e:
             apply_domain_error(form, e)
         else:
-            flash(_("已保存。"), "success")
+            flash(_("Saved."), "success")
             return redirect(url_for("admin.estates"))
-    return render_template("form_page.html", form=form, title=_("编辑小区 %(n)s", n=estate.name),
+    return render_template("form_page.html", form=form, title=_("Edit estate %(n)s", n=estate.name),
                            back=url_for("admin.estates"))

@@ -7,30 +7,37 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 
 class LoginForm(FlaskForm):
-    username = StringField(_l("用户名"), validators=[DataRequired(_l("请输入用户名。")),
-                                                  Length(max=64)])
-    password = PasswordField(_l("密码"), validators=[DataRequired(_l("请输入密码。")),
-                                                  Length(max=128)])
+    username = StringField(_l("Username"),
+                           validators=[DataRequired(_l("Please enter your username.")),
+                                       Length(max=64)])
+    password = PasswordField(_l("Password"),
+                             validators=[DataRequired(_l("Please enter your password.")),
+                                         Length(max=128)])
     next = HiddenField()
-    submit = SubmitField(_l("登录"))
+    submit = SubmitField(_l("Log in"))
 
 
 class PasswordForm(FlaskForm):
-    current_password = PasswordField(_l("当前密码"), validators=[DataRequired(_l("请输入当前密码。"))])
-    new_password = PasswordField(_l("新密码"), validators=[DataRequired(_l("请输入新密码。"))])
-    confirm = PasswordField(
-        _l("再次输入新密码"),
-        validators=[DataRequired(_l("请再次输入新密码。")),
-                    EqualTo("new_password", _l("两次输入的新密码不一致。"))],
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(_l("Please enter your current password."))],
     )
-    submit = SubmitField(_l("修改密码"))
+    new_password = PasswordField(_l("New password"),
+                                 validators=[DataRequired(_l("Please enter a new password."))])
+    confirm = PasswordField(
+        _l("Repeat new password"),
+        validators=[DataRequired(_l("Please repeat the new password.")),
+                    EqualTo("new_password", _l("The two new passwords do not match."))],
+    )
+    submit = SubmitField(_l("Change password"))
 
 
 class LanguageForm(FlaskForm):
-    locale = SelectField(_l("语言"), choices=[("zh_CN", "简体中文"), ("en", "English")])
-    submit = SubmitField(_l("保存"))
+    #: each language is named in itself, so the choice reads the same in every language
+    locale = SelectField(_l("Language"), choices=[("zh_CN", "简体中文"), ("en", "English")])
+    submit = SubmitField(_l("Save"))
 
 
 class EstateSwitchForm(FlaskForm):
-    estate_id = SelectField(_l("小区"), coerce=int)
-    submit = SubmitField(_l("切换"))
+    estate_id = SelectField(_l("Estate"), coerce=int)
+    submit = SubmitField(_l("Switch"))

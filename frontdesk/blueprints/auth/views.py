@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import refresh as refresh_locale
 from flask_login import current_user, login_user, logout_user
 
 from frontdesk.blueprints.auth import bp
@@ -27,7 +28,7 @@ def _safe_next(target: str | None) -> str:
 
 def _too_many_failures(_limit):
     form = LoginForm()
-    flash(_("登录失败次数过多，请一分钟后再试。"), "danger")
+    flash(_("Too many failed logins. Please try again in a minute."), "danger")
     return render_template("auth/login.html", form=form), 429
 
 
@@ -48,13 +49,15 @@ def login():
     if form.validate_on_submit():
         user = accounts.authenticate(form.username.data, form.password.data)
         if user is None:
-            flash(_("用户名或密码不正确。"), "danger")
+            flash(_("Incorrect username or password."), "danger")
         elif not user.roles or not user.estates:
-            flash(_("该账户尚未分配角色或小区，请联系系统管理员。"), "danger")
+            flash(_("This account has no role or estate yet. "
+                    "Please contact the system administrator."), "danger")
         else:
+            chosen = session.get("locale")
             session.clear()
             login_user(user)
-            accounts.note_login(user)
+            accounts.note_login(user, locale=chosen)
             return redirect(_safe_next(form.next.data))
     return render_template("auth/login.html", form=form)
 
@@ -65,7 +68,7 @@ def logout():
     """Log out and forget the session."""
     logout_user()
     session.clear()
-    flash(_("您已退出登录。"), "info")
+    flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -82,11 +85,12 @@ def account():
         except DomainError as e:
             apply_domain_error(form, e)
         else:
-            flash(_("密码已修改。"), "success")
+            flash(_("Password changed."), "success")
             return redirect(url_for("auth.account"))
     elif lang.submit.data and lang.validate_on_submit():
         accounts.set_locale(current_user, lang.locale.data)
-        flash(_("语言已保存。"), "success")
+        refresh_locale()  # confirm in the newly chosen language
+        flash(_("Language saved."), "success")
         return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=form, lang=lang)
 
@@ -100,5 +104,5 @@ def switch_estate():
     if form.validate_on_submit():
         session["estate_id"] = form.estate_id.data
     else:
-        flash(_("无法切换到该小区。"), "danger")
+        flash(_("Cannot switch to that estate."), "danger")
     return redirect(url_for("desk.home"))

@@ -10,4 +10,5 @@ class SearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = SearchField(_l("房号 / 姓名 / 手机尾号 / 证件尾号 / 车牌"), validators=[Length(max=64)])
+    q = SearchField(_l("Unit no. / name / last digits of phone or ID / plate"),
+                    validators=[Length(max=64)])

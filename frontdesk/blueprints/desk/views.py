@@ -12,6 +12,7 @@ from frontdesk.blueprints.desk.forms import SearchForm
 from frontdesk.models import Unit
 from frontdesk.pdf.registration import registration_form
 from frontdesk.services import search as search_service
+from frontdesk.services.payments import unit_fees
 from frontdesk.services.units import registration_data, unit_card
 from frontdesk.web import (
     mask_id_for,
@@ -53,7 +54,8 @@ def unit(unit_id: int):
     """Show the unit card: residents, vehicles, history and the desk's actions."""
     unit = scoped_get(Unit, unit_id)
     form = SearchForm()
-    return render_template("desk/unit.html", card=unit_card(unit), form=form)
+    fees = unit_fees(unit) if current_user.can("fees.view") else None
+    return render_template("desk/unit.html", card=unit_card(unit), form=form, fees=fees)
 
 
 @bp.get("/desk/units/<int:unit_id>/registration.pdf")

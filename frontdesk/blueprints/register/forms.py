@@ -9,75 +9,90 @@ from frontdesk.forms import AreaField, DateField
 from frontdesk.models.register import BUILDING_USAGES, ID_TYPES, UNIT_STATUSES
 
 _usages = [(u, u) for u in BUILDING_USAGES]
-NUMBER = _l("请输入整数。")
+NUMBER = _l("Please enter a whole number.")
 
 
 class BuildingForm(FlaskForm):
-    number = StringField(_l("楼栋号"), validators=[InputRequired(_l("请填写楼栋号。")),
-                                                 Length(max=16)])
-    name = StringField(_l("楼栋名称"), validators=[Length(max=64)])
-    usage = SelectField(_l("用途"), choices=_usages)
-    floors = IntegerField(_l("楼层数"), validators=[InputRequired(NUMBER),
-                                                 NumberRange(1, 200, _l("楼层数应在 1 到 200 之间。"))])
-    elevator = BooleanField(_l("有电梯"))
-    submit = SubmitField(_l("保存"))
+    number = StringField(_l("Building number"),
+                         validators=[InputRequired(_l("Please enter the building number.")),
+                                     Length(max=16)])
+    name = StringField(_l("Building name"), validators=[Length(max=64)])
+    usage = SelectField(_l("Usage"), choices=_usages)
+    floors = IntegerField(_l("Floors"), validators=[
+        InputRequired(NUMBER),
+        NumberRange(1, 200, _l("The number of floors must be between 1 and 200.")),
+    ])
+    elevator = BooleanField(_l("Has a lift"))
+    submit = SubmitField(_l("Save"))
 
 
 class UnitForm(FlaskForm):
-    entrance = StringField(_l("单元"), validators=[InputRequired(_l("请填写单元。")), Length(max=8)])
-    floor = IntegerField(_l("楼层"), validators=[InputRequired(NUMBER)])
-    room = StringField(_l("房号"), validators=[InputRequired(_l("请填写房号。")), Length(max=16)])
-    gross_area = AreaField(_l("建筑面积（m²）"))
-    inner_area = AreaField(_l("套内面积（m²）"))
-    usage = SelectField(_l("用途"), choices=_usages)
-    status = SelectField(_l("状态"), choices=[(s, s) for s in UNIT_STATUSES])
-    handover_date = DateField(_l("交房日期"), validators=[Optional()])
-    submit = SubmitField(_l("保存"))
+    entrance = StringField(_l("Entrance"),
+                           validators=[InputRequired(_l("Please enter the entrance.")),
+                                       Length(max=8)])
+    floor = IntegerField(_l("Floor"), validators=[InputRequired(NUMBER)])
+    room = StringField(_l("Unit no."),
+                       validators=[InputRequired(_l("Please enter the unit number.")),
+                                   Length(max=16)])
+    gross_area = AreaField(_l("Gross area (m²)"))
+    inner_area = AreaField(_l("Inner area (m²)"))
+    usage = SelectField(_l("Usage"), choices=_usages)
+    status = SelectField(_l("Status"), choices=[(s, s) for s in UNIT_STATUSES])
+    handover_date = DateField(_l("Handover date"), validators=[Optional()])
+    submit = SubmitField(_l("Save"))
 
 
 class PersonForm(FlaskForm):
-    name = StringField(_l("姓名"), validators=[InputRequired(_l("请填写姓名。")), Length(max=64)])
-    phone = StringField(_l("手机/电话"), validators=[Length(max=20)])
-    id_type = SelectField(_l("证件类型"), choices=[(t, t) for t in ID_TYPES])
-    id_number = StringField(_l("证件号码"), validators=[Length(max=32)])
-    emergency_contact = StringField(_l("紧急联系人"), validators=[Length(max=64)])
-    emergency_phone = StringField(_l("紧急联系电话"), validators=[Length(max=20)])
-    note = TextAreaField(_l("备注"), validators=[Length(max=500)])
-    submit = SubmitField(_l("保存"))
+    name = StringField(_l("Name"),
+                       validators=[InputRequired(_l("Please enter the name.")), Length(max=64)])
+    phone = StringField(_l("Mobile / phone"), validators=[Length(max=20)])
+    id_type = SelectField(_l("ID type"), choices=[(t, t) for t in ID_TYPES])
+    id_number = StringField(_l("ID number"), validators=[Length(max=32)])
+    emergency_contact = StringField(_l("Emergency contact"), validators=[Length(max=64)])
+    emergency_phone = StringField(_l("Emergency phone"), validators=[Length(max=20)])
+    note = TextAreaField(_l("Note"), validators=[Length(max=500)])
+    submit = SubmitField(_l("Save"))
 
 
-ROLE_CHOICES = [("owner", _l("业主")), ("tenant", _l("租户")), ("member", _l("家庭成员"))]
+ROLE_CHOICES = [("owner", _l("Owner")), ("tenant", _l("Tenant")),
+                ("member", _l("Household member"))]
 
 
 class ResidentForm(PersonForm):
     """A new person and their occupancy of a unit."""
 
-    role = SelectField(_l("身份"), choices=ROLE_CHOICES)
-    start_date = DateField(_l("起始日期"), validators=[InputRequired(_l("请填写起始日期。"))])
-    is_primary = BooleanField(_l("主要联系人"))
+    role = SelectField(_l("Resident type"), choices=ROLE_CHOICES)
+    start_date = DateField(_l("Start date"),
+                           validators=[InputRequired(_l("Please enter the start date."))])
+    is_primary = BooleanField(_l("Primary contact"))
 
 
 class LinkUnitForm(FlaskForm):
     """Link an existing person to a unit by its code."""
 
-    unit_code = StringField(_l("房号（如 3-2-1502）"),
-                            validators=[InputRequired(_l("请填写房号。")), Length(max=40)])
-    role = SelectField(_l("身份"), choices=ROLE_CHOICES)
-    start_date = DateField(_l("起始日期"), validators=[InputRequired(_l("请填写起始日期。"))])
-    is_primary = BooleanField(_l("主要联系人"))
-    submit = SubmitField(_l("关联房屋"))
+    unit_code = StringField(_l("Unit no. (e.g. 3-2-1502)"),
+                            validators=[InputRequired(_l("Please enter the unit number.")),
+                                        Length(max=40)])
+    role = SelectField(_l("Resident type"), choices=ROLE_CHOICES)
+    start_date = DateField(_l("Start date"),
+                           validators=[InputRequired(_l("Please enter the start date."))])
+    is_primary = BooleanField(_l("Primary contact"))
+    submit = SubmitField(_l("Link to unit"))
 
 
 class EndOccupancyForm(FlaskForm):
-    end_date = DateField(_l("结束日期"), validators=[InputRequired(_l("请填写结束日期。"))])
-    submit = SubmitField(_l("确认迁出"))
+    end_date = DateField(_l("End date"),
+                         validators=[InputRequired(_l("Please enter the end date."))])
+    submit = SubmitField(_l("Confirm move-out"))
 
 
 class VehicleForm(FlaskForm):
-    plate = StringField(_l("车牌号"), validators=[InputRequired(_l("请填写车牌号。")), Length(max=16)])
-    note = StringField(_l("备注"), validators=[Length(max=200)])
-    submit = SubmitField(_l("添加车辆"))
+    plate = StringField(_l("Plate number"),
+                        validators=[InputRequired(_l("Please enter the plate number.")),
+                                    Length(max=16)])
+    note = StringField(_l("Note"), validators=[Length(max=200)])
+    submit = SubmitField(_l("Add vehicle"))
 
 
 class DeleteForm(FlaskForm):
-    submit = SubmitField(_l("删除"))
+    submit = SubmitField(_l("Delete"))

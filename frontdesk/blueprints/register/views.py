@@ -40,9 +40,9 @@ def new_building():
         except DomainError as e:
             apply_domain_error(form, e)
         else:
-            flash(_("已添加楼栋 %(b)s。", b=building.label), "success")
+            flash(_("Building %(b)s added.", b=building.label), "success")
             return redirect(url_for("register.building", building_id=building.id))
-    return render_template("form_page.html", form=form, title=_("新增楼栋"),
+    return render_template("form_page.html", form=form, title=_("Add building"),
                            back=url_for("register.buildings"))
 
 
@@ -68,9 +68,10 @@ def edit_building(building_id: int):
         except DomainError as e:
             apply_domain_error(form, e)
         else:
-            flash(_("楼栋已保存。"), "success")
+            flash(_("Building saved."), "success")
             return redirect(url_for("register.building", building_id=building.id))
-    return render_template("form_page.html", form=form, title=_("编辑楼栋 %(b)s", b=building.label),
+    return render_template("form_page.html", form=form,
+                           title=_("Edit building %(b)s", b=building.label),
                            back=url_for("register.building", building_id=building.id))
 
 
@@ -86,10 +87,10 @@ def new_unit(building_id: int):
         except DomainError as e:
             apply_domain_error(form, e)
         else:
-            flash(_("已添加房屋 %(code)s。", code=unit.code), "success")
+            flash(_("Unit %(code)s added.", code=unit.code), "success")
             return redirect(url_for("register.building", building_id=building.id))
     return render_template("form_page.html", form=form,
-                           title=_("新增房屋 · %(b)s", b=building.label),
+                           title=_("Add unit · %(b)s", b=building.label),
                            back=url_for("register.building", building_id=building.id))
 
 
@@ -105,9 +106,9 @@ def edit_unit(unit_id: int):
         except DomainError as e:
             apply_domain_error(form, e)
         else:
-            flash(_("房屋 %(code)s 已保存。", code=unit.code), "success")
+            flash(_("Unit %(code)s saved.", code=unit.code), "success")
             return redirect(url_for("register.building", building_id=unit.building_id))
-    return render_template("form_page.html", form=form, title=_("编辑房屋 %(c)s", c=unit.code),
+    return render_template("form_page.html", form=form, title=_("Edit unit %(c)s", c=unit.code),
                            back=url_for("register.building", building_id=unit.building_id))
 
 
@@ -123,9 +124,10 @@ def add_occupancy(unit_id: int):
         except DomainError as e:
             apply_domain_error(form, e)
         else:
-            flash(_("已登记住户 %(name)s。", name=form.name.data), "success")
+            flash(_("Resident %(name)s registered.", name=form.name.data), "success")
             return redirect(url_for("register.unit_residents", unit_id=unit.id))
-    return render_template("form_page.html", form=form, title=_("登记住户 · %(c)s", c=unit.code),
+    return render_template("form_page.html", form=form,
+                           title=_("Register resident · %(c)s", c=unit.code),
                            back=url_for("register.unit_residents", unit_id=unit.id))
 
 
@@ -150,11 +152,11 @@ def end_occupancy(occupancy_id: int):
         except DomainError as e:
             apply_domain_error(form, e)
         else:
-            flash(_("已登记迁出。"), "success")
+            flash(_("Move-out recorded."), "success")
             return redirect(url_for("register.unit_residents", unit_id=occupancy.unit_id))
     return render_template(
         "form_page.html", form=form,
-        title=_("迁出登记 · %(name)s · %(c)s", name=occupancy.person.name, c=occupancy.unit.code),
+        title=_("Move-out · %(name)s · %(c)s", name=occupancy.person.name, c=occupancy.unit.code),
         back=url_for("register.unit_residents", unit_id=occupancy.unit_id))
 
 
@@ -181,9 +183,9 @@ def new_person():
         except DomainError as e:
             apply_domain_error(form, e)
         else:
-            flash(_("已登记 %(name)s。", name=person.name), "success")
+            flash(_("%(name)s registered.", name=person.name), "success")
             return redirect(url_for("register.person", person_id=person.id))
-    return render_template("form_page.html", form=form, title=_("新增住户"),
+    return render_template("form_page.html", form=form, title=_("Add resident"),
                            back=url_for("register.people"))
 
 
@@ -208,9 +210,10 @@ def edit_person(person_id: int):
         except DomainError as e:
             apply_domain_error(form, e)
         else:
-            flash(_("已保存。"), "success")
+            flash(_("Saved."), "success")
             return redirect(url_for("register.person", person_id=person.id))
-    return render_template("form_page.html", form=form, title=_("编辑住户 %(n)s", n=person.name),
+    return render_template("form_page.html", form=form,
+                           title=_("Edit resident %(n)s", n=person.name),
                            back=url_for("register.person", person_id=person.id))
 
 
@@ -224,13 +227,14 @@ def link_unit(person_id: int):
         unit = directory.unit_by_code(person.estate_id, form.unit_code.data.strip())
         try:
             if unit is None:
-                raise DomainError(_("本小区没有房号 %(code)s。", code=form.unit_code.data),
-                                  "unit_code")
+                raise DomainError(
+                    _("There is no unit %(code)s in this estate.", code=form.unit_code.data),
+                    "unit_code")
             register.add_occupancy(current_user, unit, person, form.data)
         except DomainError as e:
             apply_domain_error(form, e)
         else:
-            flash(_("已关联房屋 %(code)s。", code=unit.code), "success")
+            flash(_("Linked to unit %(code)s.", code=unit.code), "success")
             return redirect(url_for("register.person", person_id=person.id))
     return render_template("register/person.html", person=person, link=form,
                            vehicle=VehicleForm(formdata=None), delete=DeleteForm()), 422
@@ -250,7 +254,7 @@ def add_vehicle(person_id: int):
         except DomainError as e:
             apply_domain_error(form, e)
         else:
-            flash(_("已添加车辆。"), "success")
+            flash(_("Vehicle added."), "success")
             return redirect(url_for("register.person", person_id=person.id))
     return render_template("register/person.html", person=person, link=LinkUnitForm(formdata=None),
                            vehicle=form, delete=DeleteForm()), 422
@@ -264,7 +268,7 @@ def delete_vehicle(vehicle_id: int):
     person_id = vehicle.person_id
     if DeleteForm().validate_on_submit():
         register.remove_vehicle(current_user, vehicle)
-        flash(_("已删除车辆。"), "success")
+        flash(_("Vehicle deleted."), "success")
     if person_id:
         return redirect(url_for("register.person", person_id=person_id))
     return redirect(url_for("register.people"))

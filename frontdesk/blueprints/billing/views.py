@@ -1,0 +1,161 @@
+"""Views of bill runs and bill corrections."""
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from frontdesk.blueprints.billing import bp
+from frontdesk.blueprints.billing.forms import AdjustmentForm, CreditForm, PostForm, RunForm
+from frontdesk.extensions import db
+from frontdesk.models import BillLine, BillRun, Building, Estate, FeeItem, Unit, User
+from frontdesk.services import DomainError, billing
+from frontdesk.web import apply_domain_error, format_money, require_estate, requires, scoped_get
+
+#: problems and lines shown on the preview page (the totals cover everything)
+SHOWN_PROBLEMS = 200
+SAMPLE_LINES = 60
+
+
+def _run_form(estate, formdata=None) -> RunForm:
+    form = RunForm(formdata=formdata)
+    form.building.choices = [("", _("Whole estate"))] + [
+        (str(b.id), b.label) for b in estate.buildings]
+    return form
+
+
+def _scope(estate, building_id: str | None) -> Building | None:
+    if not building_id:
+        return None
+    building = db.session.get(Building, int(building_id))
+    if building is None or building.estate_id != estate.id:
+        return None
+    return building
+
+
+@bp.get("/")
+@requires("billing.run")
+def runs():
+    """List the estate's bill runs, newest first."""
+    estate = require_estate()
+    page = request.args.get("page", 1, type=int)
+    runs = billing.list_runs(estate.id, page)
+    buildings = {b.id: b for b in estate.buildings}
+    return render_template("billing/runs.html", runs=runs, buildings=buildings)
+
+
+@bp.get("/preview")
+@requires("billing.run")
+def preview():
+    """Show what a bill run for a period and scope would post, with every problem."""
+    estate = require_estate()
+    form = _run_form(estate, request.args if request.args else None)
+    result = None
+    if request.args and form.validate():
+        try:
+            result = billing.preview_bill_run(estate, form.period.data,
+                                              _scope(estate, form.building.data))
+        except DomainError as e:
+            apply_domain_error(form, e)
+    post_form = PostForm(formdata=None, period=form.period.data, building=form.building.data)
+    return render_template(
+        "billing/preview.html", form=form, preview=result, post_form=post_form,
+        buildings={b.id: b for b in estate.buildings},
+        problems=result.problems[:SHOWN_PROBLEMS] if result else [],
+        sample=result.sample(SAMPLE_LINES) if result else [],
+        names={i.id: i.name for i in result.items} if result else {},
+    ), (200 if result is not None or not request.args else 422)
+
+
+@bp.post("/post")
+@requires("billing.run")
+def post():
+    """Post the previewed bill run; posting it twice bills nothing twice."""
+    estate = require_estate()
+    form = PostForm()
+    if not form.validate():
+        flash(_("The form has expired. Please preview the bill run again."), "danger")
+        return redirect(url_for("billing.preview"))
+    back = url_for("billing.preview", period=form.period.data, building=form.building.data)
+    building = _scope(estate, form.building.data)
+    if form.building.data and building is None:
+        flash(_("The building is not in this estate."), "danger")
+        return redirect(url_for("billing.preview"))
+    try:
+        bill_run = billing.post_bill_run(current_user, estate, form.period.data, building)
+    except billing.NothingToPost as e:
+        flash(e.message, "warning")
+        return redirect(back)
+    except DomainError as e:
+        flash(e.message, "danger")
+        return redirect(back)
+    flash(_("Posted %(n)s bill lines for %(period)s, %(total)s in all.", n=bill_run.lines,
+            period=bill_run.period, total=format_money(bill_run.total)), "success")
+    return redirect(url_for("billing.run", bill_run_id=bill_run.id))
+
+
+@bp.get("/runs/<int:bill_run_id>")
+@requires("billing.run")
+def run(bill_run_id: int):
+    """Show a posted run: totals per building and fee item, and its first lines."""
+    bill_run = scoped_get(BillRun, bill_run_id)
+    estate = db.session.get(Estate, bill_run.estate_id)
+    return render_template(
+        "billing/run.html", run=bill_run, totals=billing.run_totals(bill_run),
+        items={i.id: i for i in billing.fee_items(estate.id)},
+        buildings={b.id: b for b in estate.buildings}, lines=billing.lines_of_run(bill_run),
+        poster=db.session.get(User, bill_run.posted_by_id) if bill_run.posted_by_id else None)
+
+
+def _unit_page(unit: Unit, credit_forms=None, adjust_form=None, status: int = 200):
+    items = billing.fee_items(unit.estate_id)
+    if adjust_form is None:
+        adjust_form = AdjustmentForm(formdata=None)
+    adjust_form.fee_item.choices = [(i.id, f"{i.code} {i.name}") for i in items]
+    return render_template(
+        "billing/unit.html", unit=unit, lines=billing.lines_of_unit(unit),
+        items={i.id: i for i in items}, credit_forms=credit_forms or {},
+        credit_form=CreditForm(formdata=None), adjust_form=adjust_form), status
+
+
+@bp.get("/units/<int:unit_id>")
+@requires("fees.view")
+def unit_lines(unit_id: int):
+    """Show a unit's bill lines, with credit notes and adjustments for finance."""
+    return _unit_page(scoped_get(Unit, unit_id))
+
+
+@bp.post("/lines/<int:bill_line_id>/credit")
+@requires("bills.correct")
+def credit(bill_line_id: int):
+    """Reverse the unpaid part of a bill line with a credit note."""
+    line = scoped_get(BillLine, bill_line_id)
+    unit = db.session.get(Unit, line.unit_id)
+    form = CreditForm()
+    if form.validate():
+        try:
+            billing.credit_line(current_user, line, form.reason.data)
+        except DomainError as e:
+            apply_domain_error(form, e)
+        else:
+            flash(_("Credit note added for %(period)s.", period=line.period), "success")
+            return redirect(url_for("billing.unit_lines", unit_id=unit.id))
+    return _unit_page(unit, credit_forms={line.id: form}, status=422)
+
+
+@bp.post("/units/<int:unit_id>/adjust")
+@requires("bills.correct")
+def adjust(unit_id: int):
+    """Add an adjustment line to a unit's bill."""
+    unit = scoped_get(Unit, unit_id)
+    form = AdjustmentForm()
+    form.fee_item.choices = [(i.id, i.name) for i in billing.fee_items(unit.estate_id)]
+    if form.validate():
+        try:
+            billing.adjust(current_user, unit, db.session.get(FeeItem, form.fee_item.data),
+                           form.period.data, form.amount.data, form.reason.data)
+        except DomainError as e:
+            apply_domain_error(form, e)
+        else:
+            flash(_("Adjustment added."), "success")
+            return redirect(url_for("billing.unit_lines", unit_id=unit.id))
+    return _unit_page(unit, adjust_form=form, status=422)

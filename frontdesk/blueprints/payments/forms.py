@@ -1,0 +1,108 @@
+"""Forms of the payment pages."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Field, HiddenField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from frontdesk.services import DomainError
+from frontdesk.services.payments import DEPOSIT_KINDS, parse_amount
+
+METHOD_CHOICES = [
+    ("cash", _l("Cash")), ("wechat", _l("WeChat Pay")), ("alipay", _l("Alipay")),
+    ("card", _l("Bank card")), ("transfer", _l("Bank transfer")),
+]
+PURPOSE_CHOICES = [
+    ("bills", _l("Bills")),
+    ("prepaid", _l("Prepaid balance")),
+    ("deposit", _l("Deposit")),
+]
+SOURCE_CHOICES = [("prepaid", _l("Prepaid balance")), ("deposit", _l("Deposit"))]
+REASON_REQUIRED = _l("Please give the reason.")
+
+
+def _id_or_none(value):
+    return int(value) if str(value).isdigit() and len(str(value)) <= 12 else None
+
+
+class MoneyField(StringField):
+    """An amount in yuan: more than 0, at most 10,000,000, whole fen."""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if valuelist and str(valuelist[0]).strip():
+            try:
+                self.data = parse_amount(valuelist[0])
+            except DomainError as e:
+                raise ValueError(str(e.message)) from None
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else f"{self.data:.2f}"
+
+
+class IdListField(Field):
+    """The ids of the ticked checkboxes of one name."""
+
+    def process_formdata(self, valuelist):
+        self.data = []
+        for value in valuelist:
+            if not str(value).isdigit() or len(str(value)) > 12:
+                self.data = []
+                raise ValueError(str(_l("A ticked bill is not an open bill of this unit any "
+                                        "more. Please reload the page.")))
+            self.data.append(int(value))
+
+    def _value(self):
+        return ""
+
+
+class PaymentForm(FlaskForm):
+    amount = MoneyField(_l("Amount received (yuan)"),
+                        validators=[InputRequired(_l("Please enter the amount."))])
+    method = SelectField(_l("Payment method"), choices=METHOD_CHOICES)
+    purpose = SelectField(_l("Payment for"), choices=PURPOSE_CHOICES, default="bills")
+    deposit_kind = SelectField(_l("Kind of deposit"),
+                               choices=[("", "—")] + [(k, k) for k in DEPOSIT_KINDS],
+                               validators=[Optional()])
+    payer = StringField(_l("Payer"), validators=[Length(max=64)])
+    note = StringField(_l("Note"), validators=[Length(max=200)])
+    line_ids = IdListField()
+    idempotency_key = HiddenField(validators=[
+        InputRequired(_l("The form has expired. Please reload the page and submit it again.")),
+        Length(max=64)])
+    submit = SubmitField(_l("Take payment and issue receipt"))
+
+
+class VoidForm(FlaskForm):
+    reason = StringField(_l("Reason for the void"),
+                         validators=[InputRequired(REASON_REQUIRED), Length(max=200)])
+    submit = SubmitField(_l("Void receipt"))
+
+
+class PrintForm(FlaskForm):
+    submit = SubmitField(_l("Print"))
+
+
+class RefundForm(FlaskForm):
+    source = SelectField(_l("Refund of"), choices=SOURCE_CHOICES)
+    deposit_id = SelectField(_l("Deposit"), coerce=_id_or_none, choices=[],
+                             validate_choice=False, validators=[Optional()])
+    amount = MoneyField(_l("Amount to refund (yuan)"),
+                        validators=[InputRequired(_l("Please enter the amount."))])
+    method = SelectField(_l("Paid back by"), choices=METHOD_CHOICES)
+    reason = TextAreaField(_l("Reason"),
+                           validators=[InputRequired(REASON_REQUIRED), Length(max=200)])
+    submit = SubmitField(_l("Request refund"))
+
+
+class DecideRefundForm(FlaskForm):
+    approve = SubmitField(_l("Approve"))
+    reject = SubmitField(_l("Reject"))
+
+
+class WaiveForm(FlaskForm):
+    reason = TextAreaField(_l("Reason for the waiver"),
+                           validators=[InputRequired(REASON_REQUIRED), Length(max=200)])
+    submit = SubmitField(_l("Waive late fee"))

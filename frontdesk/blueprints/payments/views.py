@@ -1,0 +1,211 @@
+"""Views of payments, receipts, refunds and late-fee waivers."""
+
+import secrets
+from io import BytesIO
+
+from flask import current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from frontdesk.blueprints.payments import bp
+from frontdesk.blueprints.payments.forms import (
+    METHOD_CHOICES,
+    SOURCE_CHOICES,
+    DecideRefundForm,
+    PaymentForm,
+    PrintForm,
+    RefundForm,
+    VoidForm,
+    WaiveForm,
+)
+from frontdesk.models import BillLine, Deposit, Receipt, Refund, Unit
+from frontdesk.pdf.receipt import receipt_pdf
+from frontdesk.services import DomainError, payments, receipts
+from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
+
+
+@bp.route("/units/<int:unit_id>/new", methods=["GET", "POST"])
+@requires("payments.take")
+def take(unit_id: int):
+    """Take a payment for a unit: its open bills with late fees, amount, method and payer."""
+    unit = scoped_get(Unit, unit_id)
+    form = PaymentForm()
+    if form.validate_on_submit():
+        try:
+            payment = payments.take_payment(
+                current_user, unit, amount=form.amount.data, method=form.method.data,
+                idempotency_key=form.idempotency_key.data, line_ids=form.line_ids.data,
+                payer=form.payer.data, note=form.note.data, purpose=form.purpose.data,
+                deposit_kind=form.deposit_kind.data or None)
+        except DomainError as e:
+            apply_domain_error(form, e)
+        else:
+            receipt = payments.receipt_of(payment)
+            flash(_("Payment of %(amount)s yuan recorded; receipt %(number)s.",
+                    amount=f"{payment.amount:,.2f}", number=receipt.number), "success")
+            return redirect(url_for("payments.receipt", receipt_id=receipt.id))
+    fees = payments.unit_fees(unit)
+    if not form.is_submitted():
+        form.idempotency_key.data = secrets.token_hex(16)
+        form.payer.data = fees.payer
+    if form.idempotency_key.errors:
+        flash(form.idempotency_key.errors[0], "danger")
+    status = 422 if form.is_submitted() else 200
+    return render_template("payments/take.html", form=form, unit=unit, fees=fees,
+                           ticked=set(form.line_ids.data or [])), status
+
+
+@bp.get("/receipts")
+@requires("fees.view")
+def receipt_list():
+    """List the estate's receipts, newest first, by number or unit code."""
+    estate = require_estate()
+    q = request.args.get("q", "")[:40]
+    page = request.args.get("page", 1, type=int)
+    return render_template("payments/receipts.html", q=q,
+                           receipts=receipts.list_receipts(estate.id, q=q, page=page))
+
+
+def _receipt_page(receipt: Receipt, void_form: VoidForm | None = None, status: int = 200):
+    return render_template("payments/receipt.html", receipt=receipt,
+                           void_form=void_form or VoidForm(formdata=None),
+                           print_form=PrintForm(formdata=None)), status
+
+
+@bp.get("/receipts/<int:receipt_id>")
+@requires("fees.view")
+def receipt(receipt_id: int):
+    """Show a receipt with its lines, its prints and the void form."""
+    return _receipt_page(scoped_get(Receipt, receipt_id))
+
+
+@bp.post("/receipts/<int:receipt_id>/print")
+@requires("receipts.print")
+def print_receipt(receipt_id: int):
+    """Print a receipt: the first print is the original, every later one is marked 补打."""
+    receipt = scoped_get(Receipt, receipt_id)
+    if not PrintForm().validate_on_submit():
+        flash(_("The form has expired. Please reload the page and submit it again."), "danger")
+        return redirect(url_for("payments.receipt", receipt_id=receipt.id))
+    print_no = receipts.print_receipt(current_user, receipt)
+    data = receipts.document_data(receipt, print_no=print_no, printed_by=current_user.full_name)
+    pdf = receipt_pdf(data, font_path=current_app.config["PDF_FONT_PATH"])
+    return send_file(BytesIO(pdf), mimetype="application/pdf",
+                     download_name=f"receipt-{receipt.number}.pdf")
+
+
+@bp.post("/receipts/<int:receipt_id>/void")
+@requires("payments.void")
+def void(receipt_id: int):
+    """Void a receipt with a reason; its payment is reversed and its number kept."""
+    receipt = scoped_get(Receipt, receipt_id)
+    form = VoidForm()
+    if form.validate_on_submit():
+        try:
+            payments.void_receipt(current_user, receipt, form.reason.data)
+        except DomainError as e:
+            apply_domain_error(form, e)
+        else:
+            flash(_("Receipt %(number)s voided.", number=receipt.number), "success")
+            return redirect(url_for("payments.receipt", receipt_id=receipt.id))
+    return _receipt_page(receipt, form, 422)
+
+
+@bp.route("/units/<int:unit_id>/refunds/new", methods=["GET", "POST"])
+@requires("refunds.request")
+def request_refund(unit_id: int):
+    """Ask for a refund of a unit's prepaid balance or of one of its deposits."""
+    unit = scoped_get(Unit, unit_id)
+    fees = payments.unit_fees(unit)
+    form = RefundForm()
+    form.deposit_id.choices = [("", "—")] + [
+        (h.deposit.id, _("%(kind)s, %(held)s yuan held", kind=h.deposit.kind,
+                         held=f"{h.held:,.2f}")) for h in fees.deposits]
+    if form.validate_on_submit():
+        deposit = None
+        if form.source.data == "deposit" and form.deposit_id.data:
+            deposit = scoped_get(Deposit, form.deposit_id.data)
+        try:
+            payments.request_refund(current_user, unit, source=form.source.data,
+                                    amount=form.amount.data, method=form.method.data,
+                                    reason=form.reason.data, deposit=deposit)
+        except DomainError as e:
+            apply_domain_error(form, e)
+        else:
+            flash(_("Refund requested; it waits for a manager's approval."), "success")
+            return redirect(url_for("payments.refunds"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("payments/refund_new.html", form=form, unit=unit, fees=fees), status
+
+
+@bp.get("/refunds")
+@requires("fees.view")
+def refunds():
+    """List the estate's refunds, those waiting for approval first."""
+    estate = require_estate()
+    state = request.args.get("state") or None
+    if state not in (None, "pending", "approved", "rejected"):
+        state = None
+    page = request.args.get("page", 1, type=int)
+    pagination = payments.list_refunds(estate.id, state, page)
+    return render_template("payments/refunds.html", state=state, form=DecideRefundForm(),
+                           refunds=pagination,
+                           codes=payments.unit_codes(r.unit_id for r in pagination.items))
+
+
+@bp.post("/refunds/<int:refund_id>/decide")
+@requires("refunds.approve")
+def decide_refund(refund_id: int):
+    """Approve or reject a refund."""
+    refund = scoped_get(Refund, refund_id)
+    form = DecideRefundForm()
+    if form.validate_on_submit() and (form.approve.data or form.reject.data):
+        try:
+            payments.decide_refund(current_user, refund, approve=bool(form.approve.data))
+        except DomainError as e:
+            flash(str(e.message), "danger")
+        else:
+            if refund.state == "approved":
+                flash(_("Refund approved."), "success")
+            else:
+                flash(_("Refund rejected."), "success")
+    return redirect(url_for("payments.refunds"))
+
+
+@bp.route("/lines/<int:bill_line_id>/waive", methods=["GET", "POST"])
+@requires("latefee.waive")
+def waive(bill_line_id: int):
+    """Waive the late fee of a bill line, with a reason."""
+    line = scoped_get(BillLine, bill_line_id)
+    form = WaiveForm()
+    if form.validate_on_submit():
+        try:
+            amount = payments.waive_late_fee(current_user, line, form.reason.data)
+        except DomainError as e:
+            apply_domain_error(form, e)
+        else:
+            flash(_("Late fee waived (%(amount)s yuan as of today).",
+                    amount=f"{amount:,.2f}"), "success")
+            return redirect(url_for("desk.unit", unit_id=line.unit_id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("payments/waive.html", form=form, line=line,
+                           open_line=payments.line_late_fee(line)), status
+
+
+LINE_KIND_LABELS = {"charge": _l("Bill"), "adjustment": _l("Adjustment"),
+                    "late_fee": _l("Late fee"), "credit": _l("Credit note")}
+REFUND_STATE_LABELS = {"pending": _l("Waiting for approval"), "approved": _l("Approved"),
+                       "rejected": _l("Rejected")}
+PURPOSE_LABELS = {"bills": _l("Bills"), "prepaid": _l("Prepaid balance"),
+                  "deposit": _l("Deposit")}
+
+
+@bp.app_template_global()
+def payment_label(kind: str, value: str | None) -> str:
+    """Name a payment method, purpose, bill line kind, refund state or source in the UI."""
+    labels = {
+        "method": dict(METHOD_CHOICES), "purpose": PURPOSE_LABELS, "kind": LINE_KIND_LABELS,
+        "state": REFUND_STATE_LABELS, "source": dict(SOURCE_CHOICES),
+    }[kind]
+    return str(labels.get(value, value or ""))

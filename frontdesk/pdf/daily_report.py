@@ -1,0 +1,197 @@
+"""The 收费日报 (daily cashier report): payments of a day or shift by cashier and method."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from reportlab.lib.units import mm
+from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer, Table, TableStyle
+
+from frontdesk.pdf.base import (
+    CONTENT_WIDTH,
+    GRID_COLOR,
+    HEADER_FILL,
+    LABEL_FILL,
+    Letterhead,
+    kv_table,
+    make_styles,
+    para,
+    printable,
+    register_fonts,
+    render,
+    section,
+    signature_block,
+)
+from frontdesk.pdf.money import amount_in_words
+
+TITLE = "收费日报"
+SIGNATURE_LABELS = ["收款员", "财务"]
+DETAIL_HEADERS = ["序号", "时间", "收据号", "房号", "方式", "类别", "金额"]
+DETAIL_WIDTHS_MM = [12, 30, 34, 30, 18, 22, 34]
+VOID_HEADERS = ["时间", "收据号", "房号", "方式", "金额", "收款员", "作废原因"]
+VOID_WIDTHS_MM = [28, 30, 24, 14, 24, 22, 38]
+
+
+def money(value: Decimal | None) -> str:
+    """Print an amount with thousands separators and two decimals."""
+    return "" if value is None else f"{value:,.2f}"
+
+
+def widths(widths_mm: Sequence[float]) -> list[float]:
+    """Scale column widths in mm to fill the content width exactly."""
+    total = sum(widths_mm)
+    return [CONTENT_WIDTH * w / total for w in widths_mm]
+
+
+def figure_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    col_widths: Sequence[float],
+    *,
+    font_name: str,
+    right_cols: Iterable[int] = (),
+    center_cols: Iterable[int] = (),
+    wrap_cols: Iterable[int] = (),
+    total_rows: int = 0,
+    empty_text: str = "无",
+) -> Table:
+    """Lay out a bordered table of figures, amounts right-aligned and the last rows as totals.
+
+    Cells are plain strings (fast for long lists); only the columns in wrap_cols wrap long text.
+    """
+    st = make_styles(font_name)
+    wrap = set(wrap_cols)
+    data: list[list[Any]] = [[para(h, st.cell_header) for h in headers]]
+    data += [
+        [para(v, st.cell) if i in wrap else printable("" if v is None else str(v), font_name)
+         for i, v in enumerate(row)]
+        for row in rows
+    ]
+    extra: list[tuple] = [("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL)]
+    extra += [("ALIGN", (i, 1), (i, -1), "RIGHT") for i in right_cols]
+    extra += [("ALIGN", (i, 1), (i, -1), "CENTER") for i in center_cols]
+    if not rows:
+        data.append([empty_text] + [""] * (len(headers) - 1))
+        extra += [("SPAN", (0, 1), (-1, 1)), ("ALIGN", (0, 1), (-1, 1), "CENTER")]
+    elif total_rows:
+        extra.append(("BACKGROUND", (0, -total_rows), (-1, -1), LABEL_FILL))
+    table = Table(data, colWidths=list(col_widths), repeatRows=1, hAlign="LEFT")
+    table.setStyle(TableStyle([
+        ("FONTNAME", (0, 0), (-1, -1), font_name),
+        ("FONTSIZE", (0, 0), (-1, -1), 9),
+        ("LEADING", (0, 0), (-1, -1), 11.5),
+        ("GRID", (0, 0), (-1, -1), 0.5, GRID_COLOR),
+        ("BOX", (0, 0), (-1, -1), 0.9, GRID_COLOR),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 4),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+        *extra,
+    ]))
+    return table
+
+
+def _summary_cell(count: int, total: Decimal) -> str:
+    return f"{money(total)}\n{count} 笔" if count else "—"
+
+
+def letterhead_for(data: Mapping[str, Any], title: str) -> Letterhead:
+    """Build the letterhead of a report from its estate and print stamp."""
+    estate: Mapping[str, Any] = data.get("estate") or {}
+    return Letterhead(
+        estate_name=str(estate.get("name") or ""),
+        title=title,
+        address=str(estate.get("address") or ""),
+        phone=str(estate.get("phone") or ""),
+        printed_at=str(data.get("printed_at") or ""),
+        printed_by=str(data.get("printed_by") or "") or None,
+    )
+
+
+def daily_report(data: Mapping[str, Any], *, font_path: str | None = None) -> bytes:
+    """Render the daily cashier report and return PDF bytes."""
+    font_name = register_fonts(font_path)
+    st = make_styles(font_name)
+    methods: Sequence[Mapping[str, Any]] = data["methods"]
+    cashiers: Sequence[Mapping[str, Any]] = data["cashiers"]
+    voided: Sequence[Mapping[str, Any]] = data["voided"]
+    total: Decimal = data["total"]
+
+    head = kv_table(
+        [
+            ("日期" if data["mode"] == "day" else "班次", str(data["range_text"])),
+            ("收款笔数", f"{data['count']} 笔"),
+            ("收款合计", f"¥{money(total)}"),
+            ("作废", f"{len(voided)} 笔，¥{money(data['voided_total'])}（不计入合计）"),
+        ],
+        2,
+        font_name=font_name,
+        label_width=20 * mm,
+    )
+
+    summary_headers = ["收款员", *[m["name"] for m in methods], "合计"]
+    summary_rows = [
+        [c["name"], *[_summary_cell(m["count"], m["total"]) for m in c["methods"]],
+         _summary_cell(c["count"], c["total"])]
+        for c in cashiers
+    ]
+    if cashiers:
+        summary_rows.append(
+            ["合计", *[_summary_cell(m["count"], m["total"]) for m in methods],
+             _summary_cell(data["count"], total)]
+        )
+    first = 26 * mm
+    rest = (CONTENT_WIDTH - first) / (len(methods) + 1)
+    summary = figure_table(
+        summary_headers, summary_rows, [first] + [rest] * (len(methods) + 1),
+        font_name=font_name, right_cols=range(1, len(methods) + 2), wrap_cols=(0,),
+        total_rows=1, empty_text="本期间无收款",
+    )
+    in_words = kv_table(
+        [("合计（大写）", amount_in_words(total)), ("合计（小写）", f"¥{money(total)}")],
+        2, font_name=font_name, label_width=26 * mm,
+    )
+
+    story: list[Flowable] = [
+        head,
+        *section("一、收款汇总（按收款员、收款方式）", summary, Spacer(1, 2 * mm), in_words,
+                 font_name=font_name),
+        *section("二、收款明细", font_name=font_name, min_space=30 * mm),
+    ]
+    if not cashiers:
+        story.append(para("无", st.body))
+    for cashier in cashiers:
+        rows = [
+            [str(i), p["time"], p["receipt_no"], p["unit_code"], p["method_name"],
+             p["purpose_name"], money(p["amount"])]
+            for i, p in enumerate(cashier["payments"], start=1)
+        ]
+        rows.append(["", "小计", "", "", "", f"{cashier['count']} 笔",
+                     money(cashier["total"])])
+        story += [
+            CondPageBreak(25 * mm),
+            para(f"收款员：{cashier['name']}", st.body),
+            Spacer(1, 1 * mm),
+            figure_table(DETAIL_HEADERS, rows, widths(DETAIL_WIDTHS_MM), font_name=font_name,
+                         right_cols=(6,), center_cols=(0, 4, 5), total_rows=1),
+            Spacer(1, 3 * mm),
+        ]
+    void_rows = [
+        [v["time"], v["receipt_no"], v["unit_code"], v["method_name"], money(v["amount"]),
+         v["cashier"], v["void_reason"]]
+        for v in voided
+    ]
+    story += [
+        *section(
+            "三、作废收据（不计入合计）",
+            figure_table(VOID_HEADERS, void_rows, widths(VOID_WIDTHS_MM), font_name=font_name,
+                         right_cols=(4,), center_cols=(3,), wrap_cols=(5, 6)),
+            font_name=font_name, min_space=30 * mm,
+        ),
+        KeepTogether([Spacer(1, 8 * mm),
+                      signature_block(SIGNATURE_LABELS, font_name=font_name)]),
+    ]
+    return render(story, letterhead_for(data, TITLE), font_path=font_path)

@@ -1,0 +1,462 @@
+"""The figures of the printed fee documents: payment notices (缴费通知单) and statements (对账单).
+
+Read-only: these functions gather plain data (dicts of str, date and Decimal) for
+``frontdesk.pdf.notice`` and ``frontdesk.pdf.statement`` and never change the database.
+
+A notice lists a unit's open bill lines (amount − settled > 0) of a period and earlier periods,
+each with the late fee it has run up by the notice date (unless waived), and asks for
+outstanding + late fees − the prepaid balance (预存款) that can cover them.
+
+A statement's balance is what the unit owes on its bills:
+
+    bill lines (charges, adjustments and late-fee lines, less credit notes)
+    − payments applied to bill lines (allocations of payments that are not voided)
+    − prepaid balance used on bill lines (prepaid entries of kind "applied")
+
+Positive means the unit owes, negative that it paid more than it was billed. The prepaid
+balance is the sum of its movements and is shown beside it, not inside it. A bill line counts
+on the day it was created, a payment on the day it was received, both in the estate's timezone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from frontdesk.extensions import db
+from frontdesk.models import (
+    Allocation,
+    BillLine,
+    Building,
+    Estate,
+    FeeItem,
+    Occupancy,
+    Payment,
+    Person,
+    PrepaidEntry,
+    Receipt,
+    Unit,
+)
+from frontdesk.money import quantize_money
+from frontdesk.services import DomainError
+from frontdesk.services.feecalc import late_fee
+
+ZERO = Decimal("0.00")
+#: how payments may be made, in the order printed on notices
+METHOD_LABELS = {
+    "cash": "现金", "wechat": "微信", "alipay": "支付宝", "card": "银行卡", "transfer": "转账",
+}
+LINE_KIND_LABELS = {"charge": "账单", "credit": "冲红", "adjustment": "调整", "late_fee": "滞纳金"}
+PURPOSE_LABELS = {"bills": "缴费", "prepaid": "预存款", "deposit": "押金"}
+#: the longest statement, in years
+MAX_STATEMENT_YEARS = 3
+_PERIOD = re.compile(r"(\d{4})-(\d{1,2})")
+
+
+# ---------------------------------------------------------------------------------------------
+# input
+
+
+def parse_period(text: str | None) -> str:
+    """Return a period typed as YYYY-MM (or YYYY-M) as 'YYYY-MM', or raise DomainError."""
+    match = _PERIOD.fullmatch((text or "").strip())
+    if not match:
+        raise DomainError(_l("Enter the period as year-month, e.g. 2026-11."), field="period")
+    year, month = int(match[1]), int(match[2])
+    if not (2000 <= year <= 2100 and 1 <= month <= 12):
+        raise DomainError(_l("Enter a month between 2000-01 and 2100-12."), field="period")
+    return f"{year:04d}-{month:02d}"
+
+
+def check_range(start: date | None, end: date | None) -> None:
+    """Refuse a statement range that is missing, in the wrong order or longer than three years."""
+    if start is None:
+        raise DomainError(_l("Enter the start date."), field="start")
+    if end is None:
+        raise DomainError(_l("Enter the end date."), field="end")
+    if end < start:
+        raise DomainError(_l("The end date is before the start date."), field="end")
+    try:
+        limit = start.replace(year=start.year + MAX_STATEMENT_YEARS)
+    except ValueError:  # 29 February
+        limit = date(start.year + MAX_STATEMENT_YEARS, 3, 1)
+    if end >= limit:
+        raise DomainError(_l("A statement covers at most three years."), field="end")
+
+
+# ---------------------------------------------------------------------------------------------
+# shared helpers
+
+
+def estate_today(estate: Estate) -> date:
+    """Return today's date in the estate's timezone."""
+    return datetime.now(ZoneInfo(estate.timezone)).date()
+
+
+def estate_now_text(estate: Estate) -> str:
+    """Return the current time in the estate's timezone as printed on documents."""
+    return datetime.now(ZoneInfo(estate.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def _estate_data(estate: Estate) -> dict:
+    return {"name": estate.name, "address": estate.address, "phone": estate.phone}
+
+
+def _money(value) -> Decimal:
+    """Return a summed Money column as a Decimal (None → 0.00)."""
+    return ZERO if value is None else quantize_money(value)
+
+
+def _local_midnight_utc(day: date, tz: ZoneInfo) -> datetime:
+    """Return the start of a local day as a UTC datetime."""
+    return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
+
+
+def _owner_names(unit_ids: sa.Select | list[int], today: date) -> dict[int, str]:
+    """Return the names on each unit's notice: current owners, else the primary contact.
+
+    One query for any number of units.
+    """
+    rows = db.session.execute(
+        sa.select(Occupancy.unit_id, Person.name, Occupancy.role, Occupancy.is_primary,
+                  Occupancy.start_date)
+        .join(Person, Person.id == Occupancy.person_id)
+        .where(Occupancy.unit_id.in_(unit_ids),
+               sa.or_(Occupancy.end_date.is_(None), Occupancy.end_date >= today))
+    ).all()
+    by_unit: dict[int, list] = defaultdict(list)
+    for row in rows:
+        by_unit[row.unit_id].append(row)
+    names = {}
+    for unit_id, occ in by_unit.items():
+        owners = [o for o in occ if o.role == "owner"]
+        chosen = owners or [o for o in occ if o.is_primary] or occ
+        chosen.sort(key=lambda o: (not o.is_primary, o.start_date))
+        seen: list[str] = []
+        for o in chosen:
+            if o.name not in seen:
+                seen.append(o.name)
+        names[unit_id] = "、".join(seen[:3])
+    return names
+
+
+# ---------------------------------------------------------------------------------------------
+# payment notices (缴费通知单)
+
+
+def unit_notice(unit: Unit, period: str, *, today: date | None = None,
+                printed_by: str = "") -> dict:
+    """Gather the payment notice of one unit for a period; DomainError if nothing is due."""
+    period = parse_period(period)
+    data = _notices(unit.building.estate, [unit], period, today, printed_by)
+    if not data["units"]:
+        raise DomainError(_l("Nothing is due for %(code)s up to %(period)s.",
+                             code=unit.code, period=period), field="period")
+    return data
+
+
+def building_notices(building: Building, period: str, *, today: date | None = None,
+                     printed_by: str = "") -> dict:
+    """Gather the payment notices of every unit of a building that has something due.
+
+    A fixed handful of queries whatever the number of units.
+    """
+    period = parse_period(period)
+    units = list(db.session.scalars(
+        sa.select(Unit).where(Unit.building_id == building.id)
+        .order_by(Unit.entrance, Unit.floor, Unit.room, Unit.id)
+    ))
+    data = _notices(building.estate, units, period, today, printed_by, building=building)
+    if not data["units"]:
+        raise DomainError(_l("Nothing is due in %(b)s up to %(period)s.",
+                             b=building.label, period=period), field="period")
+    return data
+
+
+def _notices(estate: Estate, units: list[Unit], period: str, today: date | None,
+             printed_by: str, building: Building | None = None) -> dict:
+    """Build the notices of the given units (all of one estate) in their order."""
+    today = today or estate_today(estate)
+    if building is not None:
+        unit_filter: sa.Select | list[int] = (
+            sa.select(Unit.id).where(Unit.building_id == building.id).scalar_subquery())
+        labels = {building.id: building.label}
+    else:
+        unit_filter = [u.id for u in units]
+        labels = {u.building_id: u.building.label for u in units}
+
+    lines = db.session.execute(
+        sa.select(
+            BillLine.unit_id, BillLine.period, BillLine.kind, BillLine.amount,
+            BillLine.settled, BillLine.explanation, BillLine.due_date,
+            BillLine.late_fee_waived, FeeItem.name, FeeItem.late_grace_days,
+            FeeItem.late_daily_rate, FeeItem.late_cap_ratio,
+        )
+        .join(FeeItem, FeeItem.id == BillLine.fee_item_id)
+        .where(BillLine.estate_id == estate.id, BillLine.unit_id.in_(unit_filter),
+               BillLine.period <= period, BillLine.amount > BillLine.settled)
+        .order_by(BillLine.unit_id, BillLine.period, FeeItem.code, BillLine.id)
+    ).all()
+    open_by_unit: dict[int, list] = defaultdict(list)
+    for line in lines:
+        open_by_unit[line.unit_id].append(line)
+    if not open_by_unit:
+        return _notice_envelope(estate, period, today, printed_by, [])
+
+    prepaid = dict(db.session.execute(
+        sa.select(PrepaidEntry.unit_id, sa.func.sum(PrepaidEntry.amount))
+        .where(PrepaidEntry.estate_id == estate.id, PrepaidEntry.unit_id.in_(unit_filter))
+        .group_by(PrepaidEntry.unit_id)
+    ).all())
+    owners = _owner_names(unit_filter, today)
+
+    notices = []
+    for unit in units:
+        unit_lines = open_by_unit.get(unit.id)
+        if not unit_lines:
+            continue
+        notices.append(_unit_notice(unit, labels.get(unit.building_id, ""),
+                                    owners.get(unit.id, ""), unit_lines,
+                                    _money(prepaid.get(unit.id)), period, today))
+    return _notice_envelope(estate, period, today, printed_by, notices)
+
+
+def _notice_envelope(estate: Estate, period: str, today: date, printed_by: str,
+                     units: list[dict]) -> dict:
+    return {
+        "estate": _estate_data(estate),
+        "payment_methods": list(METHOD_LABELS.values()),
+        "period": period,
+        "notice_date": today,
+        "printed_at": estate_now_text(estate),
+        "printed_by": printed_by,
+        "units": units,
+    }
+
+
+def _unit_notice(unit: Unit, building_label: str, owner: str, lines: list, prepaid: Decimal,
+                 period: str, today: date) -> dict:
+    """Work out one unit's notice from its open lines."""
+    rows = []
+    for line in lines:
+        outstanding = line.amount - line.settled
+        fee, days = ZERO, 0
+        if line.kind != "late_fee" and not line.late_fee_waived:
+            fee, days = late_fee(outstanding, line.due_date, today, line.late_grace_days,
+                                 line.late_daily_rate, line.late_cap_ratio)
+        rows.append({
+            "item": line.name if line.kind == "charge"
+            else f"{line.name}（{LINE_KIND_LABELS.get(line.kind, line.kind)}）",
+            "period": line.period,
+            "explanation": line.explanation,
+            "amount": line.amount,
+            "paid": line.settled,
+            "outstanding": outstanding,
+            "late_fee": fee,
+            "late_days": days,
+            "due_date": line.due_date,
+            "waived": bool(line.late_fee_waived),
+        })
+    total_outstanding = sum((r["outstanding"] for r in rows), ZERO)
+    total_late = sum((r["late_fee"] for r in rows), ZERO)
+    owed = total_outstanding + total_late
+    prepaid_used = min(prepaid, owed) if prepaid > 0 else ZERO
+    period_dues = [r["due_date"] for r in rows if r["period"] == period]
+    due_date = min(period_dues) if period_dues else None
+    return {
+        "unit_id": unit.id,
+        "code": unit.code,
+        "building": building_label,
+        "gross_area": unit.gross_area,
+        "owner": owner,
+        "lines": rows,
+        "total_amount": sum((r["amount"] for r in rows), ZERO),
+        "total_paid": sum((r["paid"] for r in rows), ZERO),
+        "total_outstanding": total_outstanding,
+        "total_late_fee": total_late,
+        "prepaid": prepaid,
+        "prepaid_used": prepaid_used,
+        "amount_due": owed - prepaid_used,
+        "due_date": due_date,
+        "overdue": due_date is None or due_date < today,
+        "arrears": any(r["period"] < period for r in rows),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# statements (对账单)
+
+
+def unit_statement(unit: Unit, start: date, end: date, *, today: date | None = None,
+                   printed_by: str = "") -> dict:
+    """Gather a unit's statement from start to end (both inclusive, estate-local dates)."""
+    check_range(start, end)
+    estate = unit.building.estate
+    tz = ZoneInfo(estate.timezone)
+    today = today or estate_today(estate)
+    since = _local_midnight_utc(start, tz)
+    until = _local_midnight_utc(end + timedelta(days=1), tz)
+
+    opening = (
+        _sum(sa.select(sa.func.sum(BillLine.amount))
+             .where(BillLine.unit_id == unit.id, BillLine.created_at < since))
+        - _sum(sa.select(sa.func.sum(Allocation.amount))
+               .join(Payment, Payment.id == Allocation.payment_id)
+               .where(Payment.unit_id == unit.id, Payment.voided.is_(False),
+                      Payment.received_at < since))
+        + _sum(sa.select(sa.func.sum(PrepaidEntry.amount))
+               .where(PrepaidEntry.unit_id == unit.id, PrepaidEntry.kind == "applied",
+                      PrepaidEntry.created_at < since))
+    )
+    events = (_line_events(unit, since, until, tz) + _payment_events(unit, since, until, tz)
+              + _prepaid_events(unit, since, until, tz))
+    events.sort(key=lambda e: e.pop("_key"))
+
+    balance = opening
+    total_charges = total_credits = ZERO
+    for e in events:
+        total_charges += e["charge"] or ZERO
+        total_credits += e["credit"] or ZERO
+        balance += (e["charge"] or ZERO) - (e["credit"] or ZERO)
+        e["balance"] = balance
+
+    prepaid_sum = sa.select(sa.func.sum(PrepaidEntry.amount)).where(
+        PrepaidEntry.unit_id == unit.id)
+    accrued_as_of = min(end, today)
+    return {
+        "estate": _estate_data(estate),
+        "unit": {"code": unit.code, "building": unit.building.label,
+                 "gross_area": unit.gross_area,
+                 "owner": _owner_names([unit.id], accrued_as_of).get(unit.id, "")},
+        "start": start,
+        "end": end,
+        "printed_at": estate_now_text(estate),
+        "printed_by": printed_by,
+        "opening_balance": opening,
+        "rows": events,
+        "total_charges": total_charges,
+        "total_credits": total_credits,
+        "closing_balance": balance,
+        "prepaid_opening": _sum(prepaid_sum.where(PrepaidEntry.created_at < since)),
+        "prepaid_closing": _sum(prepaid_sum.where(PrepaidEntry.created_at < until)),
+        "accrued_late_fee": _accrued_late_fee(unit, until, accrued_as_of),
+        "accrued_as_of": accrued_as_of,
+    }
+
+
+def _sum(query: sa.Select) -> Decimal:
+    return _money(db.session.scalar(query))
+
+
+def _line_events(unit: Unit, since: datetime, until: datetime, tz: ZoneInfo) -> list[dict]:
+    rows = db.session.execute(
+        sa.select(BillLine.id, BillLine.kind, BillLine.period, BillLine.amount,
+                  BillLine.explanation, BillLine.reason, BillLine.created_at, FeeItem.name)
+        .join(FeeItem, FeeItem.id == BillLine.fee_item_id)
+        .where(BillLine.unit_id == unit.id, BillLine.created_at >= since,
+               BillLine.created_at < until)
+    ).all()
+    events = []
+    for r in rows:
+        text = f"{r.name} {r.period}：{r.explanation}"
+        if r.reason:
+            text += f"（{r.reason}）"
+        events.append({
+            "_key": (r.created_at, 0, r.id),
+            "date": r.created_at.astimezone(tz).date(),
+            "kind": LINE_KIND_LABELS.get(r.kind, r.kind),
+            "description": text,
+            "reference": "",
+            "charge": r.amount,
+            "credit": None,
+            "voided": False,
+        })
+    return events
+
+
+def _payment_events(unit: Unit, since: datetime, until: datetime,
+                    tz: ZoneInfo) -> list[dict]:
+    allocated = (
+        sa.select(Allocation.payment_id, sa.func.sum(Allocation.amount).label("applied"))
+        .join(Payment, Payment.id == Allocation.payment_id)
+        .where(Payment.unit_id == unit.id)
+        .group_by(Allocation.payment_id).subquery()
+    )
+    rows = db.session.execute(
+        sa.select(Payment.id, Payment.amount, Payment.method, Payment.purpose, Payment.voided,
+                  Payment.received_at, Payment.payer, Receipt.number, allocated.c.applied)
+        .outerjoin(Receipt, Receipt.payment_id == Payment.id)
+        .outerjoin(allocated, allocated.c.payment_id == Payment.id)
+        .where(Payment.unit_id == unit.id, Payment.received_at >= since,
+               Payment.received_at < until)
+    ).all()
+    money_type = Allocation.__table__.c.amount.type
+    events = []
+    for r in rows:
+        applied = r.applied
+        if applied is not None and not isinstance(applied, Decimal):
+            applied = money_type.process_result_value(applied, db.engine.dialect)
+        applied = _money(applied)
+        method = METHOD_LABELS.get(r.method, r.method)
+        text = f"{method}{PURPOSE_LABELS.get(r.purpose, '')} {r.amount:,.2f}"
+        if r.voided:
+            text += "（已作废，不计入）"
+        elif r.amount != applied:
+            text += f"，其中冲抵账单 {applied:,.2f}"
+            if r.purpose != "deposit":
+                text += f"，转入预存款 {r.amount - applied:,.2f}"
+        if r.payer:
+            text += f"（缴款人：{r.payer}）"
+        events.append({
+            "_key": (r.received_at, 1, r.id),
+            "date": r.received_at.astimezone(tz).date(),
+            "kind": "收款（作废）" if r.voided else "收款",
+            "description": text,
+            "reference": r.number or "",
+            "charge": None,
+            "credit": None if r.voided else applied,
+            "voided": bool(r.voided),
+        })
+    return events
+
+
+def _prepaid_events(unit: Unit, since: datetime, until: datetime,
+                    tz: ZoneInfo) -> list[dict]:
+    rows = db.session.execute(
+        sa.select(PrepaidEntry.id, PrepaidEntry.amount, PrepaidEntry.created_at,
+                  BillLine.period, FeeItem.name)
+        .outerjoin(BillLine, BillLine.id == PrepaidEntry.bill_line_id)
+        .outerjoin(FeeItem, FeeItem.id == BillLine.fee_item_id)
+        .where(PrepaidEntry.unit_id == unit.id, PrepaidEntry.kind == "applied",
+               PrepaidEntry.created_at >= since, PrepaidEntry.created_at < until)
+    ).all()
+    return [{
+        "_key": (r.created_at, 2, r.id),
+        "date": r.created_at.astimezone(tz).date(),
+        "kind": "预存款抵扣",
+        "description": f"预存款抵扣 {r.name or ''} {r.period or ''}".rstrip(),
+        "reference": "",
+        "charge": None,
+        "credit": -r.amount,
+        "voided": False,
+    } for r in rows]
+
+
+def _accrued_late_fee(unit: Unit, until: datetime, as_of: date) -> Decimal:
+    """Return the late fees not yet charged on the unit's lines open now, as of a date."""
+    rows = db.session.execute(
+        sa.select(BillLine.amount, BillLine.settled, BillLine.due_date,
+                  FeeItem.late_grace_days, FeeItem.late_daily_rate, FeeItem.late_cap_ratio)
+        .join(FeeItem, FeeItem.id == BillLine.fee_item_id)
+        .where(BillLine.unit_id == unit.id, BillLine.created_at < until,
+               BillLine.amount > BillLine.settled, BillLine.kind != "late_fee",
+               BillLine.late_fee_waived.is_(False))
+    ).all()
+    return sum((late_fee(r.amount - r.settled, r.due_date, as_of, r.late_grace_days,
+                         r.late_daily_rate, r.late_cap_ratio)[0] for r in rows), ZERO)
