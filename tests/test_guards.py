@@ -35,13 +35,62 @@ class OtherEstate:
         self.occupancy = factories.occupancy(self.unit, self.person)
         self.vehicle = factories.vehicle(estate, "沪B99999", self.person, self.unit)
         self.user = factories.user("frontdesk", [estate], username="stranger")
+        self._fees(estate)
         db.session.commit()
+
+    def _fees(self, estate):
+        from datetime import date
+        from decimal import Decimal
+
+        from frontdesk.models import (
+            BillLine,
+            BillRun,
+            FeeItem,
+            Meter,
+            MeterReading,
+            Payment,
+            Receipt,
+            Refund,
+            Tariff,
+        )
+
+        self.fee_item = FeeItem(estate_id=estate.id, code="WY", name="物业费", method="area")
+        db.session.add(self.fee_item)
+        db.session.flush()
+        self.tariff = Tariff(estate_id=estate.id, fee_item_id=self.fee_item.id, scope="estate",
+                             valid_from=date(2025, 1, 1), price=Decimal("2.35"))
+        self.meter = Meter(estate_id=estate.id, unit_id=self.unit.id, kind="water", number="W1")
+        self.bill_run = BillRun(estate_id=estate.id, period="2026-10")
+        db.session.add_all([self.tariff, self.meter, self.bill_run])
+        db.session.flush()
+        self.reading = MeterReading(estate_id=estate.id, meter_id=self.meter.id,
+                                    period="2026-10", value=Decimal("10"))
+        self.bill_line = BillLine(estate_id=estate.id, unit_id=self.unit.id,
+                                  fee_item_id=self.fee_item.id, period="2026-10",
+                                  amount=Decimal("210.33"), explanation="x",
+                                  due_date=date(2026, 10, 15), bill_run_id=self.bill_run.id)
+        self.payment = Payment(estate_id=estate.id, unit_id=self.unit.id, amount=Decimal("1"),
+                               method="cash", cashier_id=self.user.id, idempotency_key="k-other")
+        db.session.add_all([self.reading, self.bill_line, self.payment])
+        db.session.flush()
+        self.receipt = Receipt(estate_id=estate.id, year=2026, seq=1, number="XX2026-000001",
+                               payment_id=self.payment.id, unit_id=self.unit.id,
+                               amount=Decimal("1"), cashier_id=self.user.id, content={},
+                               prev_hash="0" * 64, hash="0" * 64)
+        self.refund = Refund(estate_id=estate.id, unit_id=self.unit.id, source="prepaid",
+                             amount=Decimal("1"), method="cash", reason="x",
+                             requested_by_id=self.user.id)
+        db.session.add_all([self.receipt, self.refund])
 
     def args(self) -> dict[str, int]:
         return {
             "estate_id": self.estate.id, "building_id": self.building.id, "unit_id": self.unit.id,
             "person_id": self.person.id, "occupancy_id": self.occupancy.id,
             "vehicle_id": self.vehicle.id, "user_id": self.user.id,
+            "fee_item_id": self.fee_item.id, "tariff_id": self.tariff.id,
+            "meter_id": self.meter.id, "reading_id": self.reading.id,
+            "bill_line_id": self.bill_line.id, "bill_run_id": self.bill_run.id,
+            "receipt_id": self.receipt.id, "refund_id": self.refund.id,
         }
 
 
@@ -112,3 +161,10 @@ def test_own_estates_records_open(app, world, desk, endpoint):
     with app.test_request_context():
         url = url_for(endpoint, unit_id=world.unit.id)
     assert desk.get(url).status_code == 200
+
+
+def test_every_id_in_a_url_is_covered_by_the_other_estate_check(app, world):
+    args = set(OtherEstate(world.other_estate).args())
+    in_urls = {a for r in guarded_rules(app) for a in r.arguments
+               if r._converters[a].__class__.__name__ == "IntegerConverter"}
+    assert in_urls - args == set()

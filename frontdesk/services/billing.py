@@ -55,6 +55,7 @@ KIND_UNITS = {"water": "m³", "electricity": "kWh", "gas": "m³"}
 MAX_ADJUSTMENT = Decimal("1000000")
 MAX_EXPLANATION = 300
 ZERO = Decimal("0.00")
+NOTHING = Decimal(0)
 FOUR_PLACES = Decimal("0.0001")
 
 Progress = Callable[[int, int], None]
@@ -182,8 +183,6 @@ def due_date(period: str, item: FeeItem | _Item) -> date:
 
 def _num(value: Decimal) -> str:
     """Show a meter reading without needless decimals: 1,268 or 1,268.5."""
-    if value == value.to_integral_value():
-        return f"{value:,.0f}"
     return f"{value.normalize():,f}"
 
 
@@ -196,7 +195,7 @@ def _clip(text: str) -> str:
 
 def _rows(statement):
     """Run a select of plain columns on the session's connection (no ORM row machinery)."""
-    return db.session.connection().execute(statement)
+    return db.session.connection().execute(statement).all()
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,13 +212,15 @@ class _Item:
     vacancy_discount: Decimal
     cycle_months: int
     due_day: int
+    #: the unit of consumption shown in explanations (m³, kWh)
+    unit_label: str
 
     @classmethod
     def of(cls, item: FeeItem) -> _Item:
         return cls(item.id, item.code, item.name, item.method, item.area_basis or "gross",
                    item.meter_kind, item.tier_mode or "none",
                    item.vacancy_discount or Decimal(0), max(1, item.cycle_months or 1),
-                   item.due_day or 15)
+                   item.due_day or 15, KIND_UNITS.get(item.meter_kind or "", ""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,15 +438,16 @@ class _Run:
             return
         weight_sum = sum(weights, Decimal(0))
         shares = apportion(total, weights)
+        if meter.apportion_basis == "equal":
+            head, tail = f"公摊 {fmt(total)} / {len(members)} 户 = ", ""
+        else:
+            head, tail = f"公摊 {fmt(total)} × ", f" / {fmt(weight_sum)} m² = "
+        in_scope, out, price = self.unit_ids, self.shares, tariff.price
         for u, w, share in zip(members, weights, shares, strict=True):
-            if u.id not in self.unit_ids:
-                continue
-            if meter.apportion_basis == "equal":
-                text = f"公摊 {fmt(total)} / {len(members)} 户 = {fmt(share)}"
-            else:
-                text = f"公摊 {fmt(total)} × {fmt(w)} / {fmt(weight_sum)} m² = {fmt(share)}"
-            qty = (lost * w / weight_sum).quantize(FOUR_PLACES)
-            self.shares[(u.id, item.id)].append((share, qty, tariff.price, text))
+            if u.id in in_scope:
+                text = f"{head}{fmt(share)}" if not tail else f"{head}{fmt(w)}{tail}{fmt(share)}"
+                qty = (lost * w / weight_sum).quantize(FOUR_PLACES)
+                out[(u.id, item.id)].append((share, qty, price, text))
 
     # one line per method ---------------------------------------------------------------------
 
@@ -533,7 +535,7 @@ class _Run:
         tariff = self._unit_rate(item, unit)
         if tariff is None:
             return NO_TARIFF
-        u = KIND_UNITS.get(kind, "")
+        u = item.unit_label
         if single is not None and single.previous_value is not None \
                 and single.reading_kind == "normal":
             reading = f"({_num(single.value)} − {_num(single.previous_value)})"
@@ -547,8 +549,8 @@ class _Run:
             amount = quantize_money(consumption * price)
             text = f"{reading or fmt(consumption) + ' ' + u} × {price:.4f} 元/{u} = {fmt(amount)}"
             return consumption, price, amount, text
-        used_before = self.ytd.get((unit.id, kind), Decimal(0)) \
-            if item.tier_mode == "annual" else Decimal(0)
+        annual = item.tier_mode == "annual"
+        used_before = self.ytd.get((unit.id, kind), NOTHING) if annual else NOTHING
         key = (tariff.id, consumption, used_before)
         charge = self._tier_cache.get(key)
         if charge is None:
@@ -562,11 +564,12 @@ class _Run:
                           _l("The tariff's tiers do not cover a consumption of %(c)s.",
                              c=fmt(consumption)))
             return None
-        parts = [reading] if reading else []
-        if item.tier_mode == "annual":
-            parts.append(f"本年已用 {fmt(used_before)} {u}")
-        parts.append(charge.explanation)
-        return consumption, charge.price, charge.amount, "，".join(parts)
+        text = charge.explanation
+        if annual:
+            text = f"本年已用 {fmt(used_before)} {u}，{text}"
+        if reading:
+            text = f"{reading}，{text}"
+        return consumption, charge.price, charge.amount, text
 
     def _apportioned_line(self, unit, item: _Item, window=None) -> tuple | None:
         pieces = self.shares.get((unit.id, item.id))

@@ -357,6 +357,9 @@ def take_payment(actor: User, unit: Unit, *, amount, method: str, idempotency_ke
     "bills" pays the ticked lines (``line_ids``) or the oldest open lines first, each line's
     late fee before it, and puts what is left in the prepaid balance; "prepaid" puts it all
     there; "deposit" holds it as a deposit of ``deposit_kind``.
+
+    Commits itself rather than through ``@transactional``: a duplicate key found at the insert
+    rolls back and gives the payment that the other post committed.
     """
     amount = check_amount(amount)
     if method not in PAYMENT_METHODS:

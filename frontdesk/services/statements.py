@@ -185,7 +185,7 @@ def _notices(estate: Estate, units: list[Unit], period: str, today: date | None,
     today = today or estate_today(estate)
     if building is not None:
         unit_filter: sa.Select | list[int] = (
-            sa.select(Unit.id).where(Unit.building_id == building.id).scalar_subquery())
+            sa.select(Unit.id).where(Unit.building_id == building.id))
         labels = {building.id: building.label}
     else:
         unit_filter = [u.id for u in units]
