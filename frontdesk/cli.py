@@ -26,6 +26,9 @@ def register(app: Flask) -> None:
             click.echo(f"Demo estate {demo.DEMO_ESTATE} already exists.")
             return
         logins = demo.load_demo()
+        finance = demo.load_demo_finance()
+        click.echo(f"Billed {finance['periods']} months ({finance['lines']} bill lines) and "
+                   f"took {finance['payments']} demo payments.")
         click.echo(f"Loaded demo estate {demo.DEMO_ESTATE}. "
                    f"Logins (password {demo.DEMO_PASSWORD}):")
         for username, role in logins.items():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from frontdesk.models import Building, Estate, Occupancy, Unit, User
+from frontdesk.models import BillLine, Building, Estate, FeeItem, Occupancy, Receipt, Unit, User
 from tests.conftest import login
 
 
@@ -21,6 +21,10 @@ def test_demo_data_loads_an_estate_and_one_user_per_role(app, runner, db):
     assert db.session.scalar(sa.select(sa.func.count(Occupancy.id))) > 800
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == 5
     assert login(app.test_client(), "desk", "demo1234").status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count(FeeItem.id))) >= 4
+    assert db.session.scalar(sa.select(sa.func.count(BillLine.id))) > 3 * 900
+    assert db.session.scalar(sa.select(sa.func.count(Receipt.id))) > 100
+    assert runner.invoke(args=["verify-receipts"]).exit_code == 0
     again = runner.invoke(args=["demo-data", "--if-empty"])
     assert "not loaded" in again.output
     assert db.session.scalar(sa.select(sa.func.count(Estate.id))) == 1

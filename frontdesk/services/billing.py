@@ -103,10 +103,6 @@ class Total:
     #: lines of this scope posted by an earlier run (skipped)
     billed: int = 0
 
-    def add(self, amount: Decimal) -> None:
-        self.lines += 1
-        self.amount += amount
-
 
 @dataclass
 class Preview:
@@ -754,14 +750,36 @@ def _memoised(process):
     return convert
 
 
-def _apply_prepaid(estate: Estate, run: BillRun, unit_ids: set[int]) -> Decimal:
-    """Use each unit's prepaid balance on its new lines, oldest due first."""
-    balances = {
-        u: b for u, b in db.session.execute(
-            sa.select(PrepaidEntry.unit_id, sa.func.sum(PrepaidEntry.amount))
+def _balances_query(estate: Estate):
+    return (sa.select(PrepaidEntry.unit_id, sa.func.sum(PrepaidEntry.amount))
             .where(PrepaidEntry.estate_id == estate.id)
             .group_by(PrepaidEntry.unit_id).having(sa.func.sum(PrepaidEntry.amount) > 0))
-        if u in unit_ids and b and b > 0
+
+
+def _lock_units(unit_ids: list[int]) -> None:
+    """Take the units' money locks (as payments.lock_unit does), in id order against deadlocks."""
+    if db.engine.dialect.name == "sqlite":
+        return
+    for start in range(0, len(unit_ids), 500):
+        db.session.execute(sa.select(Unit.id).where(Unit.id.in_(unit_ids[start:start + 500]))
+                           .order_by(Unit.id).with_for_update(key_share=True))
+
+
+def _apply_prepaid(estate: Estate, run: BillRun, unit_ids: set[int]) -> Decimal:
+    """Use each unit's prepaid balance on its new lines, oldest due first.
+
+    The units holding a balance are locked first and their balances read again under the
+    lock, so that a void or a refund approval cannot spend the same balance at the same time.
+    """
+    candidates = sorted(u for u, b in db.session.execute(_balances_query(estate))
+                        if u in unit_ids and b and b > 0)
+    if not candidates:
+        return ZERO
+    _lock_units(candidates)
+    balances = {
+        u: b for u, b in db.session.execute(
+            _balances_query(estate).where(PrepaidEntry.unit_id.in_(candidates)))
+        if b and b > 0
     }
     if not balances:
         return ZERO

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
@@ -132,3 +133,50 @@ def _person(rng: random.Random, estate_id: int, surname: str | None = None) -> P
     id_number = _id_number(rng)
     return Person(estate_id=estate_id, name=name, phone=phone, phone_tail=phone[-4:],
                   id_type="居民身份证", id_number=id_number, id_tail=id_number[-4:])
+
+
+def _months_before(period: str, n: int) -> str:
+    year, month = int(period[:4]), int(period[5:7])
+    index = year * 12 + month - 1 - n
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def load_demo_finance(today: date | None = None, payments: int = 250,
+                      seed: int = 2026) -> dict[str, int]:
+    """Give the demo estate fee items, meters and readings, three posted bill runs and payments.
+
+    The three months before ``today``'s are billed; a sample of units has paid, oldest first, so
+    that the dashboard, arrears and receipts have something to show.
+    """
+    from frontdesk.services import billing, payments as payment_service
+    from frontdesk.services.demo_fees import load_demo_fees
+    from frontdesk.services.demo_meters import load_demo_meters
+
+    estate = db.session.scalar(sa.select(Estate).where(Estate.name == DEMO_ESTATE))
+    if today is None:
+        today = datetime.now(ZoneInfo(estate.timezone)).date()
+    cashier = db.session.scalar(sa.select(User).where(User.username == DEMO_USERS["frontdesk"][0]))
+    current = f"{today:%Y-%m}"
+    periods = [_months_before(current, n) for n in (3, 2, 1)]
+    load_demo_fees(None, estate)
+    load_demo_meters(None, estate, periods=tuple(periods))
+    lines = 0
+    for period in periods:
+        lines += billing.post_bill_run(None, estate, period, today=today).lines
+    rng = random.Random(seed)
+    owing = list(db.session.scalars(
+        sa.select(Unit).where(Unit.estate_id == estate.id, Unit.handover_date.is_not(None))
+        .order_by(Unit.id)))
+    methods = ["wechat", "alipay", "cash", "card", "transfer"]
+    taken = 0
+    for unit in rng.sample(owing, min(payments, len(owing))):
+        due = sum((line.total for line in payment_service.open_lines(unit, today)), Decimal(0))
+        if due <= 0:
+            continue
+        share = rng.choice([Decimal("1"), Decimal("1"), Decimal("0.5")])
+        amount = max(Decimal("0.01"), (due * share).quantize(Decimal("0.01")))
+        payment_service.take_payment(
+            cashier, unit, amount=amount, method=rng.choice(methods),
+            idempotency_key=f"demo-{unit.id}", payer="", today=today)
+        taken += 1
+    return {"periods": len(periods), "lines": lines, "payments": taken}

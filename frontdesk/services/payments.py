@@ -21,6 +21,7 @@ posted twice is caught by the unique idempotency key of the payment table.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -154,19 +155,38 @@ def late_fee_of(line: BillLine, outstanding: Decimal, today: date, *,
     fee then runs from the last of them, and all of them together stay under the cap.
     """
     item = line.fee_item
-    if (line.late_fee_waived or line.kind not in LATE_KINDS or outstanding <= 0
-            or not item.late_daily_rate or item.late_daily_rate <= 0):
+    return late_fee_for(
+        kind=line.kind, amount=line.amount, outstanding=outstanding, due_date=line.due_date,
+        waived=line.late_fee_waived, grace_days=item.late_grace_days,
+        daily_rate=item.late_daily_rate, cap_ratio=item.late_cap_ratio, today=today,
+        charged_before=charged_before, last_charged=last_charged)
+
+
+def late_fee_for(*, kind: str, amount: Decimal, outstanding: Decimal, due_date: date,
+                 waived: bool, grace_days: int, daily_rate: Decimal | None,
+                 cap_ratio: Decimal, today: date, charged_before: Decimal = ZERO,
+                 last_charged: date | None = None) -> LateFee:
+    """The late-fee rule, from plain values (a line's and its fee item's columns).
+
+    ``late_fee_of`` applies it to a loaded line; the printed notices and statements apply it
+    to rows read in bulk, with ``charged_late_fees_bulk`` for the fees already posted.
+    Only charges and adjustments run up late fees (posted late-fee lines do not), after the
+    grace period from the due date, or from the day the last late fee was posted on the line
+    (no grace then); the fee is capped at ``cap_ratio`` of what is unpaid, and all the fees of
+    a line together at ``cap_ratio`` of its amount.
+    """
+    if (waived or kind not in LATE_KINDS or outstanding <= 0
+            or not daily_rate or daily_rate <= 0):
         return NO_LATE_FEE
-    rate, cap_ratio = item.late_daily_rate, item.late_cap_ratio
+    rate = daily_rate
     if last_charged is not None:
         fee, days = late_fee(outstanding, last_charged, today, 0, rate, cap_ratio)
     else:
-        fee, days = late_fee(outstanding, line.due_date, today, item.late_grace_days, rate,
-                             cap_ratio)
+        fee, days = late_fee(outstanding, due_date, today, grace_days or 0, rate, cap_ratio)
     if days == 0:
         return NO_LATE_FEE
     raw = quantize_money(outstanding * rate * days)
-    room = max(ZERO, quantize_money(line.amount * min(cap_ratio, Decimal(1))) - charged_before)
+    room = max(ZERO, quantize_money(amount * min(cap_ratio, Decimal(1))) - charged_before)
     fee = min(fee, room)
     text = f"滞纳金 {fmt(outstanding)} × {_percent(rate)} × {days} 天 = {fmt(raw)}"
     if fee < raw:
@@ -197,18 +217,37 @@ class OpenLine:
         return LINE_KIND_NAMES.get(self.line.kind, self.line.kind)
 
 
-def _charged_late_fees(unit_id: int, line_ids: list[int]) -> dict[int, tuple[Decimal, date]]:
-    """Return {line id: (late fees posted on it, the last day one was posted)}."""
-    if not line_ids:
-        return {}
-    rows = db.session.execute(
-        sa.select(BillLine.corrects_id, sa.func.sum(BillLine.amount), sa.func.max(
-            BillLine.due_date))
-        .where(BillLine.unit_id == unit_id, BillLine.kind == "late_fee",
-               BillLine.corrects_id.in_(line_ids))
+def charged_late_fees_bulk(line_ids: Iterable[int] | sa.Select, *,
+                           unit_ids: Iterable[int] | sa.Select | None = None,
+                           as_of: date | None = None) -> dict[int, tuple[Decimal, date]]:
+    """Return {line id: (late fees posted on it, the last day one was posted)} in one query.
+
+    ``line_ids`` are the lines asked about (a list, or a select of ids for many); ``unit_ids``
+    (the lines' units) narrows the search to those units' lines by index; ``as_of`` counts
+    only late fees posted up to that day. Lines without a posted late fee are left out.
+    """
+    if not isinstance(line_ids, sa.Select):
+        line_ids = list(line_ids)
+        if not line_ids:
+            return {}
+    stmt = (
+        sa.select(BillLine.corrects_id, sa.func.sum(BillLine.amount),
+                  sa.func.max(BillLine.due_date))
+        .where(BillLine.kind == "late_fee", BillLine.corrects_id.in_(line_ids))
         .group_by(BillLine.corrects_id)
     )
-    return {cid: (total or ZERO, last) for cid, total, last in rows}
+    if unit_ids is not None:
+        if not isinstance(unit_ids, sa.Select):
+            unit_ids = list(unit_ids)
+        stmt = stmt.where(BillLine.unit_id.in_(unit_ids))
+    if as_of is not None:
+        stmt = stmt.where(BillLine.due_date <= as_of)
+    return {cid: (total or ZERO, last) for cid, total, last in db.session.execute(stmt)}
+
+
+def _charged_late_fees(unit_id: int, line_ids: list[int]) -> dict[int, tuple[Decimal, date]]:
+    """Return {line id: (late fees posted on it, the last day one was posted)}."""
+    return charged_late_fees_bulk(line_ids, unit_ids=[unit_id])
 
 
 def open_lines(unit: Unit, today: date, *, lock: bool = False) -> list[OpenLine]:

@@ -5,7 +5,10 @@ Read-only: these functions gather plain data (dicts of str, date and Decimal) fo
 
 A notice lists a unit's open bill lines (amount − settled > 0) of a period and earlier periods,
 each with the late fee it has run up by the notice date (unless waived), and asks for
-outstanding + late fees − the prepaid balance (预存款) that can cover them.
+outstanding + late fees − the prepaid balance (预存款) that can cover them. Late fees follow the
+payments rule (``payments.late_fee_for``): once a payment has posted a late fee on a line, its
+fee runs from that day only, all its fees together stay under its cap, and the posted late-fee
+lines carry none themselves; so a notice shows what the desk would charge that day.
 
 A statement's balance is what the unit owes on its bills:
 
@@ -45,7 +48,7 @@ from frontdesk.models import (
 )
 from frontdesk.money import quantize_money
 from frontdesk.services import DomainError
-from frontdesk.services.feecalc import late_fee
+from frontdesk.services.payments import LATE_KINDS, charged_late_fees_bulk, late_fee_for
 
 ZERO = Decimal("0.00")
 #: how payments may be made, in the order printed on notices
@@ -191,16 +194,17 @@ def _notices(estate: Estate, units: list[Unit], period: str, today: date | None,
         unit_filter = [u.id for u in units]
         labels = {u.building_id: u.building.label for u in units}
 
+    open_filter = (BillLine.estate_id == estate.id, BillLine.unit_id.in_(unit_filter),
+                   BillLine.period <= period, BillLine.amount > BillLine.settled)
     lines = db.session.execute(
         sa.select(
-            BillLine.unit_id, BillLine.period, BillLine.kind, BillLine.amount,
+            BillLine.id, BillLine.unit_id, BillLine.period, BillLine.kind, BillLine.amount,
             BillLine.settled, BillLine.explanation, BillLine.due_date,
             BillLine.late_fee_waived, FeeItem.name, FeeItem.late_grace_days,
             FeeItem.late_daily_rate, FeeItem.late_cap_ratio,
         )
         .join(FeeItem, FeeItem.id == BillLine.fee_item_id)
-        .where(BillLine.estate_id == estate.id, BillLine.unit_id.in_(unit_filter),
-               BillLine.period <= period, BillLine.amount > BillLine.settled)
+        .where(*open_filter)
         .order_by(BillLine.unit_id, BillLine.period, FeeItem.code, BillLine.id)
     ).all()
     open_by_unit: dict[int, list] = defaultdict(list)
@@ -208,6 +212,11 @@ def _notices(estate: Estate, units: list[Unit], period: str, today: date | None,
         open_by_unit[line.unit_id].append(line)
     if not open_by_unit:
         return _notice_envelope(estate, period, today, printed_by, [])
+
+    # late fees already posted on the open lines: one query, by the lines' units
+    charged = charged_late_fees_bulk(
+        sa.select(BillLine.id).where(*open_filter, BillLine.kind.in_(LATE_KINDS)),
+        unit_ids=unit_filter)
 
     prepaid = dict(db.session.execute(
         sa.select(PrepaidEntry.unit_id, sa.func.sum(PrepaidEntry.amount))
@@ -222,7 +231,7 @@ def _notices(estate: Estate, units: list[Unit], period: str, today: date | None,
         if not unit_lines:
             continue
         notices.append(_unit_notice(unit, labels.get(unit.building_id, ""),
-                                    owners.get(unit.id, ""), unit_lines,
+                                    owners.get(unit.id, ""), unit_lines, charged,
                                     _money(prepaid.get(unit.id)), period, today))
     return _notice_envelope(estate, period, today, printed_by, notices)
 
@@ -240,16 +249,24 @@ def _notice_envelope(estate: Estate, period: str, today: date, printed_by: str,
     }
 
 
-def _unit_notice(unit: Unit, building_label: str, owner: str, lines: list, prepaid: Decimal,
-                 period: str, today: date) -> dict:
-    """Work out one unit's notice from its open lines."""
+def _late_fee(line, charged: dict, today: date):
+    """Return the late fee (payments' rule) of a bill-line row read with its fee item."""
+    before, last = charged.get(line.id, (ZERO, None))
+    return late_fee_for(
+        kind=line.kind, amount=line.amount, outstanding=line.amount - line.settled,
+        due_date=line.due_date, waived=line.late_fee_waived, grace_days=line.late_grace_days,
+        daily_rate=line.late_daily_rate, cap_ratio=line.late_cap_ratio, today=today,
+        charged_before=before, last_charged=last)
+
+
+def _unit_notice(unit: Unit, building_label: str, owner: str, lines: list, charged: dict,
+                 prepaid: Decimal, period: str, today: date) -> dict:
+    """Work out one unit's notice from its open lines and the late fees posted on them."""
     rows = []
     for line in lines:
         outstanding = line.amount - line.settled
-        fee, days = ZERO, 0
-        if line.kind != "late_fee" and not line.late_fee_waived:
-            fee, days = late_fee(outstanding, line.due_date, today, line.late_grace_days,
-                                 line.late_daily_rate, line.late_cap_ratio)
+        late = _late_fee(line, charged, today)
+        fee, days = late.amount, late.days
         rows.append({
             "item": line.name if line.kind == "charge"
             else f"{line.name}（{LINE_KIND_LABELS.get(line.kind, line.kind)}）",
@@ -449,14 +466,18 @@ def _prepaid_events(unit: Unit, since: datetime, until: datetime,
 
 
 def _accrued_late_fee(unit: Unit, until: datetime, as_of: date) -> Decimal:
-    """Return the late fees not yet charged on the unit's lines open now, as of a date."""
+    """Return the late fees not yet charged on the unit's lines open now, as of a date.
+
+    The payments rule, counting the late fees posted on each line up to that date.
+    """
     rows = db.session.execute(
-        sa.select(BillLine.amount, BillLine.settled, BillLine.due_date,
-                  FeeItem.late_grace_days, FeeItem.late_daily_rate, FeeItem.late_cap_ratio)
+        sa.select(BillLine.id, BillLine.kind, BillLine.amount, BillLine.settled,
+                  BillLine.due_date, BillLine.late_fee_waived, FeeItem.late_grace_days,
+                  FeeItem.late_daily_rate, FeeItem.late_cap_ratio)
         .join(FeeItem, FeeItem.id == BillLine.fee_item_id)
         .where(BillLine.unit_id == unit.id, BillLine.created_at < until,
-               BillLine.amount > BillLine.settled, BillLine.kind != "late_fee",
+               BillLine.amount > BillLine.settled, BillLine.kind.in_(LATE_KINDS),
                BillLine.late_fee_waived.is_(False))
     ).all()
-    return sum((late_fee(r.amount - r.settled, r.due_date, as_of, r.late_grace_days,
-                         r.late_daily_rate, r.late_cap_ratio)[0] for r in rows), ZERO)
+    charged = charged_late_fees_bulk([r.id for r in rows], unit_ids=[unit.id], as_of=as_of)
+    return sum((_late_fee(r, charged, as_of).amount for r in rows), ZERO)

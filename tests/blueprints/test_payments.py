@@ -498,3 +498,42 @@ def test_unit_card_shows_bills_and_the_take_payment_button(desk, world, late_bil
     assert f"/payments/units/{world.unit.id}/new" in card
     assert "滞纳金 210.33 × 0.05% × 30 天 = 3.15" in card
     assert "655.17" in card
+
+
+def test_bulk_charged_late_fees_agree_with_the_per_unit_ones(desk, world, db, late_bills, today):
+    old, late, grace = late_bills
+    other = factories.unit(world.building, "1", 1, "101")
+    item = db.session.get(FeeItem, late.fee_item_id)
+    their = bill_line(other, item, "2026-09", "100.00", today - timedelta(days=40))
+    db.session.commit()
+    receipt_id(pay(desk, world.unit, "10.00", lines=[late.id]))
+    receipt_id(pay(desk, other, "1.00", lines=[their.id]))
+    ids = [old.id, late.id, grace.id, their.id]
+    bulk = payments.charged_late_fees_bulk(ids)
+    assert bulk == {late.id: (D("3.15"), today), their.id: (D("1.50"), today)}
+    assert payments.charged_late_fees_bulk(
+        sa.select(BillLine.id).where(BillLine.id.in_(ids)),
+        unit_ids=[world.unit.id, other.id]) == bulk
+    assert payments._charged_late_fees(world.unit.id, ids) == {late.id: bulk[late.id]}
+    assert payments.charged_late_fees_bulk(ids, as_of=today - timedelta(days=1)) == {}
+    assert payments.charged_late_fees_bulk([]) == {}
+    # the fee of a loaded line and of its plain values is the one rule
+    db.session.expire_all()
+    for line_id in (old.id, late.id, their.id):
+        line = db.session.get(BillLine, line_id)
+        before, last = bulk.get(line_id, (D("0.00"), None))
+        later = today + timedelta(days=30)
+        outstanding = line.amount - line.settled
+        fi = line.fee_item
+        assert payments.late_fee_of(line, outstanding, later, charged_before=before,
+                                    last_charged=last) == payments.late_fee_for(
+            kind=line.kind, amount=line.amount, outstanding=outstanding,
+            due_date=line.due_date, waived=line.late_fee_waived, grace_days=fi.late_grace_days,
+            daily_rate=fi.late_daily_rate, cap_ratio=fi.late_cap_ratio, today=later,
+            charged_before=before, last_charged=last)
+    # 1.00 paid 1.00 of the 1.50 posted on their line: 100.00 × 0.05 % × 30 days from then,
+    # and the 0.50 still owed on the late-fee line runs up nothing itself
+    month_on = {ol.line.id: ol for ol in payments.open_lines(other, today + timedelta(days=30))}
+    assert month_on[their.id].late_fee == D("1.50")
+    (fee_line,) = [ol for ol in month_on.values() if ol.line.kind == "late_fee"]
+    assert (fee_line.outstanding, fee_line.late_fee) == (D("0.50"), D("0.00"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import secrets
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -22,7 +23,7 @@ from frontdesk.models import (
     Receipt,
 )
 from frontdesk.pdf.notice import payment_notice
-from frontdesk.services import DomainError, statements
+from frontdesk.services import DomainError, payments, statements
 from tests import factories
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -234,11 +235,8 @@ def test_building_with_nothing_due_gets_a_message(world, desk):
     assert "没有未缴费用的房屋" in response.get_data(as_text=True)
 
 
-def test_building_notices_take_a_fixed_number_of_queries(world, dues):
-    for n in range(30):
-        u = factories.unit(world.building, "9", 1, f"{n:03d}")
-        bill_line(u, dues["pm"], dues["period"], "10.00", "x", dues["due"])
-    db.session.commit()
+def _notice_queries(building, period) -> tuple[int, dict]:
+    db.session.expire_all()
     seen = []
 
     def count(*args, **kwargs):
@@ -246,11 +244,142 @@ def test_building_notices_take_a_fixed_number_of_queries(world, dues):
 
     sa.event.listen(db.engine, "before_cursor_execute", count)
     try:
-        data = statements.building_notices(world.building, dues["period"])
+        data = statements.building_notices(building, period)
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", count)
-    assert len(data["units"]) == 31
-    assert len(seen) <= 6
+    return len(seen), data
+
+
+def test_building_notices_take_a_fixed_number_of_queries(world, desk, dues):
+    def add_units(first: int, n: int):
+        for k in range(first, first + n):
+            u = factories.unit(world.building, "9", 1, f"{k:03d}")
+            bill_line(u, dues["pm"], dues["period"], "10.00", "x", dues["due"])
+            # an old arrear paid in part: a late fee posted on it, the rest running up another
+            old = bill_line(u, dues["pm"], "2024-01", "210.33", "y", date(2024, 1, 15))
+            bill_line(u, dues["pm"], "2024-01", "5.00", "z", date(2025, 1, 1), kind="late_fee",
+                      settled="5.00").corrects_id = old.id
+        db.session.commit()
+
+    add_units(0, 10)
+    few, data = _notice_queries(world.building, dues["period"])
+    assert len(data["units"]) == 11
+    add_units(10, 30)
+    many, data = _notice_queries(world.building, dues["period"])
+    assert len(data["units"]) == 41
+    assert many == few <= 7  # building, units, estate, lines, posted late fees, prepaid, owners
+
+
+# --- late fees after a part payment: the payments rule -----------------------------------------
+
+
+@pytest.fixture
+def part_paid(world, desk):
+    """Unit 3-2-1502 owes 210.33 due 40 days ago (10 days' grace, 0.05 % a day, cap 10 %).
+
+    The front desk takes 10.00 for it today: the 30 days' late fee (3.15) is posted and paid,
+    and 6.85 goes to the line, which then owes 203.48.
+    """
+    today = payments.estate_today(world.estate)
+    pm = fee_item(world.estate, "PM", "物业费", late_grace_days=10,
+                  late_daily_rate=Decimal("0.0005"), late_cap_ratio=Decimal("0.1"))
+    due = today - timedelta(days=40)
+    line = bill_line(world.unit, pm, due.strftime("%Y-%m"), "210.33", PM_EXPLANATION, due)
+    db.session.commit()
+    response = desk.post(f"/payments/units/{world.unit.id}/new", data={
+        "amount": "10.00", "method": "cash", "purpose": "bills", "payer": "张三",
+        "idempotency_key": secrets.token_hex(16), "line_ids": [str(line.id)]})
+    assert response.status_code == 302, response.get_data(as_text=True)[:1000]
+    db.session.expire_all()
+    fee = db.session.scalar(sa.select(BillLine).where(BillLine.kind == "late_fee"))
+    assert (fee.corrects_id, fee.amount, fee.settled, fee.due_date) == (
+        line.id, Decimal("3.15"), Decimal("3.15"), today)
+    assert db.session.get(BillLine, line.id).settled == Decimal("6.85")
+    return {"today": today, "line": line, "item": pm}
+
+
+def notice_row(notice: dict, period: str, item: str = "物业费") -> dict:
+    (row,) = [ln for ln in notice["lines"] if ln["period"] == period and ln["item"] == item]
+    return row
+
+
+def test_notice_after_a_part_payment_runs_the_late_fee_from_the_payment_day(world, part_paid):
+    today, line = part_paid["today"], part_paid["line"]
+    later = today + timedelta(days=30)
+    (notice,) = statements.unit_notice(world.unit, later.strftime("%Y-%m"),
+                                       today=later)["units"]
+    row = notice_row(notice, line.period)
+    assert row["outstanding"] == Decimal("203.48")
+    # 203.48 × 0.05 % × 30 days since the payment = 3.05, not 60 days from the due date (6.10)
+    assert (row["late_fee"], row["late_days"]) == (Decimal("3.05"), 30)
+    assert notice["total_late_fee"] == Decimal("3.05")
+    assert [ln for ln in notice["lines"] if "滞纳金" in ln["item"]] == []  # 3.15 is paid
+    # the same as the payment page would charge that day
+    (ol,) = payments.open_lines(world.unit, later)
+    assert (ol.outstanding, ol.late_fee, ol.late.days) == (
+        row["outstanding"], row["late_fee"], row["late_days"])
+
+
+def test_notice_on_the_payment_day_charges_no_late_fee_again(world, desk, part_paid):
+    (notice,) = statements.unit_notice(world.unit, part_paid["today"].strftime("%Y-%m"),
+                                       today=part_paid["today"])["units"]
+    assert notice["total_late_fee"] == Decimal("0.00")
+    assert notice["amount_due"] == Decimal("203.48")
+    response = desk.get(f"/statements/units/{world.unit.id}/notice.pdf",
+                        query_string={"period": part_paid["today"].strftime("%Y-%m")})
+    text = flat(pdf_pages(response)[0])
+    assert "¥203.48" in text and "206.63" not in text  # not 203.48 + the 3.15 paid today
+
+
+def test_late_fees_charged_and_shown_stay_under_the_lines_cap(world, desk, part_paid):
+    today, line = part_paid["today"], part_paid["line"]
+    cap = Decimal("21.03")  # 10 % of 210.33
+    far = today + timedelta(days=3000)
+    (notice,) = statements.unit_notice(world.unit, far.strftime("%Y-%m"), today=far)["units"]
+    # the rest would run up 10 % of 203.48 = 20.35, but 3.15 of the cap is used already
+    assert notice_row(notice, line.period)["late_fee"] == cap - Decimal("3.15")
+    (ol,) = payments.open_lines(world.unit, far)
+    assert ol.late_fee == cap - Decimal("3.15")
+
+    # a second part payment on that day posts the rest of the cap; nothing more runs up after
+    payments.take_payment(world.users["frontdesk"], world.unit, amount="20.00", method="cash",
+                          idempotency_key="second-part", line_ids=[line.id], today=far)
+    charged = db.session.scalar(sa.select(sa.func.sum(BillLine.amount))
+                                .where(BillLine.kind == "late_fee"))
+    assert charged == cap
+    for day in (far, far + timedelta(days=1), far + timedelta(days=5000)):
+        (notice,) = statements.unit_notice(world.unit, day.strftime("%Y-%m"),
+                                           today=day)["units"]
+        assert notice["total_late_fee"] == Decimal("0.00")
+        assert [ol.late_fee for ol in payments.open_lines(world.unit, day)] == [Decimal("0.00")]
+
+
+def test_building_notice_agrees_with_the_unit_notice_after_a_part_payment(world, part_paid):
+    later = part_paid["today"] + timedelta(days=45)
+    period = later.strftime("%Y-%m")
+    neighbour = factories.unit(world.building, "1", 1, "101")
+    bill_line(neighbour, part_paid["item"], part_paid["line"].period, "150.00", "邻居",
+              part_paid["line"].due_date)
+    db.session.commit()
+    (alone,) = statements.unit_notice(world.unit, period, today=later)["units"]
+    by_unit = {n["unit_id"]: n for n in statements.building_notices(
+        world.building, period, today=later)["units"]}
+    assert by_unit[world.unit.id] == alone
+    assert alone["total_late_fee"] == Decimal("4.58")  # 203.48 × 0.05 % × 45
+    # the neighbour paid nothing: 60 days after the grace period, 150.00 × 0.05 % × 75 = 5.63
+    assert by_unit[neighbour.id]["total_late_fee"] == Decimal("5.63")
+    expected = {ol.line.id: ol.late_fee for ol in payments.open_lines(world.unit, later)}
+    assert sum(expected.values()) == alone["total_late_fee"]
+
+
+def test_statement_accrues_the_late_fee_from_the_last_one_posted(world, part_paid):
+    today = part_paid["today"]
+    later = today + timedelta(days=30)
+    data = statements.unit_statement(world.unit, today - timedelta(days=60), later, today=later)
+    assert data["accrued_as_of"] == later
+    assert data["accrued_late_fee"] == Decimal("3.05")
+    assert data["accrued_late_fee"] == sum(
+        (ol.late_fee for ol in payments.open_lines(world.unit, later)), Decimal("0.00"))
 
 
 # --- statements -------------------------------------------------------------------------------

@@ -260,6 +260,30 @@ def test_apportioned_hundred_over_three_gives_33_34_first(fees, db):
     assert line_of(units[1], fees.shared).explanation == "公摊 100.00 / 3 户 = 33.34"
 
 
+def test_an_estate_shared_meter_is_split_over_every_building(fees, db):
+    other = factories.building(fees.estate, "5")
+    far = factories.unit(other, "1", 2, "201", "110.50", status="已入住",
+                         handover_date=date(2025, 1, 1))
+    shared = meter(fees.estate, "electricity", "GT-ALL", shared=True, item=fees.shared)
+    reading(shared, PERIOD, "300", "100", approved=True)  # no sub-meter readings: loss 200
+    db.session.commit()
+    assert meters.shared_loss(shared, PERIOD) == (D("200"), D("0"), D("200"))
+    post(fees.estate, building=other)  # one building: its share of the whole estate's split
+    line = line_of(far, fees.shared)
+    assert line.explanation == "公摊 200.00 × 110.50 / 200.00 m² = 110.50"
+    assert db.session.scalar(sa.select(sa.func.count(BillLine.id)).where(
+        BillLine.unit_id == fees.unit.id)) == 0
+    post(fees.estate)
+    assert line_of(fees.unit, fees.shared).amount == D("89.50")
+
+
+def test_a_shared_meter_below_its_sub_meters_is_a_problem(fees, db):
+    units, shared = shared_setup(fees, db, used="250")  # sub-meters used 300
+    preview = billing.preview_bill_run(fees.estate, PERIOD, today=TODAY)
+    assert [(p.kind, p.where) for p in preview.problems] == [("negative_loss", "GT-3")]
+    assert not any(ln.fee_item_id == fees.shared.id for ln in preview.lines)
+
+
 def test_fixed_items_charge_the_tariff_price(fees, db):
     post(fees.estate)
     line = line_of(fees.unit, fees.fixed)
