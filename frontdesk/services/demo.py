@@ -148,7 +148,8 @@ def load_demo_finance(today: date | None = None, payments: int = 250,
     The three months before ``today``'s are billed; a sample of units has paid, oldest first, so
     that the dashboard, arrears and receipts have something to show.
     """
-    from frontdesk.services import billing, payments as payment_service
+    from frontdesk.services import billing
+    from frontdesk.services import payments as payment_service
     from frontdesk.services.demo_fees import load_demo_fees
     from frontdesk.services.demo_meters import load_demo_meters
 
