@@ -182,6 +182,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["role_label"] = web.role_label
     app.jinja_env.globals["list_sep"] = web.list_sep
     app.jinja_env.globals["occupancy_label"] = web.occupancy_label
+    app.jinja_env.globals["audit_object_label"] = web.audit_object_label
+    app.jinja_env.globals["audit_action_label"] = web.audit_action_label
 
 
 def register_commands(app: Flask) -> None:

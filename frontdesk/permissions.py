@@ -41,6 +41,10 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "refunds.approve": (MANAGER,),
     "latefee.waive": (MANAGER,),
     "reports.finance": (FINANCE, MANAGER),
+    # key custody
+    "keys.view": (FRONTDESK, MANAGER),
+    "keys.manage": (FRONTDESK, MANAGER),
+    "keys.approve": (MANAGER,),
     "admin.users": (ADMIN,),
     "admin.estates": (ADMIN,),
 }

@@ -24,6 +24,22 @@ ROLE_LABELS = {
     "manager": _l("Service manager"),
     "admin": _l("System administrator"),
 }
+AUDIT_OBJECTS = {
+    "estate": _l("Estate"), "building": _l("Building"), "unit": _l("Unit"),
+    "person": _l("Person"), "occupancy": _l("Occupancy"), "vehicle": _l("Vehicle"),
+    "user": _l("User"), "fee_item": _l("Fee item"), "tariff": _l("Tariff"), "meter": _l("Meter"),
+    "meter_reading": _l("Meter reading"), "bill_run": _l("Bill run"), "bill_line": _l("Bill line"),
+    "payment": _l("Payment"), "refund": _l("Refund"), "receipt": _l("Receipt"),
+    "deposit": _l("Deposit"),
+}
+AUDIT_ACTIONS = {
+    "create": _l("Created"), "update": _l("Changed"), "delete": _l("Deleted"),
+    "import": _l("Imported"), "login": _l("Logged in"), "change_password": _l("Changed password"),
+    "demo_data": _l("Demo data loaded"), "adjust": _l("Adjusted"), "approve": _l("Approved"),
+    "credit": _l("Credit note"), "end": _l("Ended"), "grid_entry": _l("Readings entered"),
+    "issue": _l("Issued"), "post": _l("Posted"), "print": _l("Printed"),
+    "request": _l("Requested"), "void": _l("Voided"), "waive_late_fee": _l("Late fee waived"),
+}
 OCCUPANCY_LABELS = {"owner": _l("Owner"), "tenant": _l("Tenant"), "member": _l("Household member")}
 
 
@@ -134,3 +150,13 @@ def role_label(role: str) -> str:
 
 def occupancy_label(role: str) -> str:
     return str(OCCUPANCY_LABELS.get(role, role))
+
+
+def audit_object_label(object_type: str) -> str:
+    """Name a kind of audited object in the user's language."""
+    return str(AUDIT_OBJECTS.get(object_type, object_type))
+
+
+def audit_action_label(action: str) -> str:
+    """Name an audited action in the user's language."""
+    return str(AUDIT_ACTIONS.get(action, action))

@@ -18,6 +18,15 @@ from frontdesk.models.fees import (
     Refund,
     Tariff,
 )
+from frontdesk.models.keys import (
+    Key,
+    KeyAuthorisation,
+    KeyCount,
+    KeyCountItem,
+    KeyCustody,
+    KeyLoan,
+    KeyLossReport,
+)
 from frontdesk.models.register import Building, Estate, Occupancy, Person, Unit, Vehicle
 
 __all__ = [
@@ -30,6 +39,13 @@ __all__ = [
     "Building",
     "Deposit",
     "FeeItem",
+    "Key",
+    "KeyAuthorisation",
+    "KeyCount",
+    "KeyCountItem",
+    "KeyCustody",
+    "KeyLoan",
+    "KeyLossReport",
     "Meter",
     "MeterReading",
     "Payment",

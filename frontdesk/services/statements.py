@@ -333,7 +333,10 @@ def unit_statement(unit: Unit, start: date, end: date, *, today: date | None = N
     )
     events = (_line_events(unit, since, until, tz) + _payment_events(unit, since, until, tz)
               + _prepaid_events(unit, since, until, tz))
-    events.sort(key=lambda e: e.pop("_key"))
+    # by day, then charges before the payments and prepaid uses of that day, then by time
+    events.sort(key=lambda e: (e["date"], e["_key"][1], e["_key"][0], e["_key"][2]))
+    for e in events:
+        del e["_key"]
 
     balance = opening
     total_charges = total_credits = ZERO
