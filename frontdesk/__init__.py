@@ -114,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     from frontdesk.blueprints.desk import bp as desk_bp
     from frontdesk.blueprints.fees import bp as fees_bp
     from frontdesk.blueprints.imports import bp as imports_bp
+    from frontdesk.blueprints.keys import bp as keys_bp
     from frontdesk.blueprints.meters import bp as meters_bp
     from frontdesk.blueprints.payments import bp as payments_bp
     from frontdesk.blueprints.register import bp as register_bp
@@ -121,7 +122,7 @@ def register_blueprints(app: Flask) -> None:
     from frontdesk.blueprints.statements import bp as statements_bp
 
     for bp in (auth_bp, desk_bp, register_bp, imports_bp, audit_bp, admin_bp, fees_bp,
-               reports_bp, statements_bp, meters_bp, billing_bp, payments_bp):
+               reports_bp, statements_bp, meters_bp, billing_bp, payments_bp, keys_bp):
         app.register_blueprint(bp)
 
     @app.get("/healthz")

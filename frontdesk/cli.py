@@ -27,8 +27,10 @@ def register(app: Flask) -> None:
             return
         logins = demo.load_demo()
         finance = demo.load_demo_finance()
+        cabinet = demo.load_demo_keys()
         click.echo(f"Billed {finance['periods']} months ({finance['lines']} bill lines) and "
-                   f"took {finance['payments']} demo payments.")
+                   f"took {finance['payments']} demo payments; registered {cabinet['keys']} "
+                   f"keys, {cabinet['deposited']} in custody, {cabinet['lent']} on loan.")
         click.echo(f"Loaded demo estate {demo.DEMO_ESTATE}. "
                    f"Logins (password {demo.DEMO_PASSWORD}):")
         for username, role in logins.items():
@@ -103,17 +105,31 @@ def register(app: Flask) -> None:
     @app.cli.command("verify-receipts")
     @click.option("--estate", "estate_id", type=int, help="Check one estate only (ID).")
     def verify_receipts(estate_id: int | None) -> None:
-        """Walk every estate's receipt hash chain and name the first receipt that was altered."""
+        """Walk every estate's receipt and key-loan hash chains; name the first altered record."""
         from frontdesk.models import Estate
+        from frontdesk.services.key_loans import loan_number, verify_key_loans
         from frontdesk.services.receipts import verify_receipts as verify
 
+        failed = False
         report = verify(estate_id)
         if report.ok:
             click.echo(f"OK: {report.receipts} receipts in {report.estates} estates verified.")
-            return
-        broken = report.broken
-        estate = db.session.get(Estate, broken.estate_id)
-        click.echo(f"ALTERED: receipt {broken.number} (estate {estate.name}, id {broken.id}): "
-                   f"{report.problem}.")
-        click.echo(f"Checked {report.receipts} receipts before stopping.")
-        raise SystemExit(1)
+        else:
+            failed = True
+            broken = report.broken
+            estate = db.session.get(Estate, broken.estate_id)
+            click.echo(f"ALTERED: receipt {broken.number} (estate {estate.name}, id {broken.id}): "
+                       f"{report.problem}.")
+            click.echo(f"Checked {report.receipts} receipts before stopping.")
+        loans = verify_key_loans(estate_id)
+        if loans.ok:
+            click.echo(f"OK: {loans.loans} key loans in {loans.estates} estates verified.")
+        else:
+            failed = True
+            broken = loans.broken
+            estate = db.session.get(Estate, broken.estate_id)
+            click.echo(f"ALTERED: key loan {loan_number(broken)} (estate {estate.name}, "
+                       f"id {broken.id}): {loans.problem}.")
+            click.echo(f"Checked {loans.loans} key loans before stopping.")
+        if failed:
+            raise SystemExit(1)

@@ -30,7 +30,9 @@ AUDIT_OBJECTS = {
     "user": _l("User"), "fee_item": _l("Fee item"), "tariff": _l("Tariff"), "meter": _l("Meter"),
     "meter_reading": _l("Meter reading"), "bill_run": _l("Bill run"), "bill_line": _l("Bill line"),
     "payment": _l("Payment"), "refund": _l("Refund"), "receipt": _l("Receipt"),
-    "deposit": _l("Deposit"),
+    "deposit": _l("Deposit"), "key": _l("Key"), "key_custody": _l("Key custody"),
+    "key_authorisation": _l("Key authorisation"), "key_loan": _l("Key loan"),
+    "key_loss_report": _l("Lost key report"), "key_count": _l("Key count"),
 }
 AUDIT_ACTIONS = {
     "create": _l("Created"), "update": _l("Changed"), "delete": _l("Deleted"),
@@ -39,6 +41,10 @@ AUDIT_ACTIONS = {
     "credit": _l("Credit note"), "end": _l("Ended"), "grid_entry": _l("Readings entered"),
     "issue": _l("Issued"), "post": _l("Posted"), "print": _l("Printed"),
     "request": _l("Requested"), "void": _l("Voided"), "waive_late_fee": _l("Late fee waived"),
+    "start": _l("Started"), "mark": _l("Marked"), "scan": _l("Scanned"), "finish": _l("Finished"),
+    "lend": _l("Lent"), "return": _l("Returned"), "lost": _l("Reported lost"),
+    "deposit": _l("Deposited"), "authorise": _l("Authorised"), "revoke": _l("Revoked"),
+    "take_back": _l("Taken back"),
 }
 OCCUPANCY_LABELS = {"owner": _l("Owner"), "tenant": _l("Tenant"), "member": _l("Household member")}
 

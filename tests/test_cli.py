@@ -25,6 +25,10 @@ def test_demo_data_loads_an_estate_and_one_user_per_role(app, runner, db):
     assert db.session.scalar(sa.select(sa.func.count(BillLine.id))) > 3 * 900
     assert db.session.scalar(sa.select(sa.func.count(Receipt.id))) > 100
     assert runner.invoke(args=["verify-receipts"]).exit_code == 0
+    from frontdesk.models import Key, KeyLoan
+
+    assert db.session.scalar(sa.select(sa.func.count(Key.id))) > 100
+    assert db.session.scalar(sa.select(sa.func.count(KeyLoan.id))) >= 1
     again = runner.invoke(args=["demo-data", "--if-empty"])
     assert "not loaded" in again.output
     assert db.session.scalar(sa.select(sa.func.count(Estate.id))) == 1

@@ -81,6 +81,39 @@ class OtherEstate:
                              amount=Decimal("1"), method="cash", reason="x",
                              requested_by_id=self.user.id)
         db.session.add_all([self.receipt, self.refund])
+        self._keys(estate)
+
+    def _keys(self, estate):
+        from datetime import UTC, datetime
+
+        from frontdesk.models import (
+            Key,
+            KeyAuthorisation,
+            KeyCount,
+            KeyCountItem,
+            KeyCustody,
+            KeyLoan,
+        )
+
+        now = datetime(2026, 11, 1, tzinfo=UTC)
+        self.key = Key(estate_id=estate.id, tag="OTHER-1", unit_id=self.unit.id, kind="入户门")
+        db.session.add(self.key)
+        db.session.flush()
+        self.custody = KeyCustody(estate_id=estate.id, key_id=self.key.id, depositor_name="外人")
+        self.loan = KeyLoan(estate_id=estate.id, seq=1, key_id=self.key.id,
+                            borrower_kind="owner", borrower_name="外人",
+                            borrower_phone="13900001111", borrower_id_tail="0012",
+                            purpose="x", expected_return_at=now, lent_by_id=self.user.id,
+                            content={}, prev_hash="0" * 64, hash="0" * 64)
+        self.key_count = KeyCount(estate_id=estate.id, started_by_id=self.user.id)
+        db.session.add_all([self.custody, self.loan, self.key_count])
+        db.session.flush()
+        self.authorisation = KeyAuthorisation(estate_id=estate.id, custody_id=self.custody.id,
+                                              name="甲", phone="13900002222", id_tail="1234",
+                                              valid_until=now)
+        self.count_item = KeyCountItem(count_id=self.key_count.id, key_id=self.key.id,
+                                       expected_status="in_cabinet")
+        db.session.add_all([self.authorisation, self.count_item])
 
     def args(self) -> dict[str, int]:
         return {
@@ -91,6 +124,9 @@ class OtherEstate:
             "meter_id": self.meter.id, "reading_id": self.reading.id,
             "bill_line_id": self.bill_line.id, "bill_run_id": self.bill_run.id,
             "receipt_id": self.receipt.id, "refund_id": self.refund.id,
+            "key_id": self.key.id, "custody_id": self.custody.id,
+            "authorisation_id": self.authorisation.id, "loan_id": self.loan.id,
+            "count_id": self.key_count.id, "count_item_id": self.count_item.id,
         }
 
 

@@ -2,7 +2,8 @@
 
 Transactions: one service call is one transaction. A service that changes data is wrapped in
 :func:`transactional`, which commits when it returns and rolls back when it raises, so a
-:class:`DomainError` (or anything else) leaves nothing half-written. Views never commit.
+:class:`DomainError` (or anything else) leaves nothing half-written. A service called by another
+service joins the caller's transaction: only the outermost one commits. Views never commit.
 Services never read ``flask.request``, ``session``, ``flash`` or ``current_user``: the acting
 user is an argument.
 """
@@ -16,6 +17,7 @@ from typing import ParamSpec, TypeVar
 from frontdesk.extensions import db
 
 P = ParamSpec("P")
+_IN_SERVICE = "frontdesk.in_service"
 R = TypeVar("R")
 
 
@@ -38,6 +40,10 @@ def transactional(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        info = db.session.info
+        if info.get(_IN_SERVICE):
+            return fn(*args, **kwargs)  # the outermost service commits or rolls back
+        info[_IN_SERVICE] = True
         try:
             result = fn(*args, **kwargs)
             db.session.commit()
@@ -45,5 +51,7 @@ def transactional(fn: Callable[P, R]) -> Callable[P, R]:
         except BaseException:
             db.session.rollback()
             raise
+        finally:
+            info.pop(_IN_SERVICE, None)
 
     return wrapper

@@ -11,10 +11,13 @@ from frontdesk.blueprints.desk import bp
 from frontdesk.blueprints.desk.forms import SearchForm
 from frontdesk.models import Unit
 from frontdesk.pdf.registration import registration_form
+from frontdesk.services import key_loans
 from frontdesk.services import search as search_service
+from frontdesk.services.keys import unit_keys
 from frontdesk.services.payments import unit_fees
 from frontdesk.services.units import registration_data, unit_card
 from frontdesk.web import (
+    current_estate,
     mask_id_for,
     mask_phone_for,
     occupancy_label,
@@ -30,7 +33,15 @@ def home():
     """Send the desk to its search box and everyone else to their start page."""
     if current_user.can("desk.use"):
         return redirect(url_for("desk.search"))
-    return render_template("desk/home.html")
+    return render_template("desk/home.html", overdue_loans=_overdue_loans())
+
+
+def _overdue_loans():
+    """Return the current estate's overdue key loans for users who see keys, else None."""
+    estate = current_estate()
+    if estate is None or not current_user.can("keys.view"):
+        return None
+    return key_loans.overdue_loans(estate.id, key_loans.clock(current_app.config))
 
 
 @bp.get("/desk")
@@ -45,7 +56,8 @@ def search():
                                      current_app.config["SEARCH_RESULT_LIMIT"])
         if len(hits) == 1:
             return redirect(url_for("desk.unit", unit_id=hits[0].unit.id))
-    return render_template("desk/search.html", form=form, hits=hits, searched=bool(form.q.data))
+    return render_template("desk/search.html", form=form, hits=hits, searched=bool(form.q.data),
+                           overdue_loans=_overdue_loans())
 
 
 @bp.get("/desk/units/<int:unit_id>")
@@ -55,7 +67,10 @@ def unit(unit_id: int):
     unit = scoped_get(Unit, unit_id)
     form = SearchForm()
     fees = unit_fees(unit) if current_user.can("fees.view") else None
-    return render_template("desk/unit.html", card=unit_card(unit), form=form, fees=fees)
+    keys = (unit_keys(unit, key_loans.clock(current_app.config))
+            if current_user.can("keys.view") else None)
+    return render_template("desk/unit.html", card=unit_card(unit), form=form, fees=fees,
+                           unit_keys=keys)
 
 
 @bp.get("/desk/units/<int:unit_id>/registration.pdf")

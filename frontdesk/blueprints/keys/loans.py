@@ -1,0 +1,180 @@
+"""Views of key loans: lend, return, the loan slip, open and overdue loans, lost keys.
+
+The views act at :func:`key_loans.clock` (``app.config["FRONTDESK_NOW"]`` when a test freezes
+the clock, the real time otherwise).
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from flask import current_app, flash, g, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from frontdesk.blueprints.keys import bp
+from frontdesk.blueprints.keys.loan_forms import LendForm, LostForm, PrintForm, ReturnForm
+from frontdesk.extensions import limiter
+from frontdesk.models import Key, KeyLoan
+from frontdesk.pdf.key_loan import loan_slip
+from frontdesk.services import DomainError, key_loans
+from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
+
+BORROWER_LABELS = {"owner": _l("Owner"), "authorised": _l("Authorised"),
+                   "approved": _l("Approved by a manager")}
+
+
+@bp.app_template_global()
+def key_loan_label(kind: str) -> str:
+    """Name a kind of borrower (owner, authorised, approved) in the UI."""
+    return str(BORROWER_LABELS.get(kind, kind or ""))
+
+
+@bp.app_template_global()
+def unit_open_loans(unit) -> list[key_loans.OpenLoan]:
+    """Return the open loans of a unit's keys for the unit card's keys tab (read only)."""
+    return key_loans.open_loans(unit.estate_id, _now(), unit_id=unit.id)
+
+
+def _now():
+    return key_loans.clock(current_app.config)
+
+
+def _failure_limit() -> str:
+    return current_app.config["LOGIN_FAILURE_LIMIT"]
+
+
+def _too_many_failures(_limit) -> None:
+    """Say why the lend form is refused (the app's 429 page shows it)."""
+    flash(_("Too many wrong manager passwords. Please try again in a minute."), "danger")
+
+
+@bp.route("/<int:key_id>/lend", methods=["GET", "POST"])
+@requires("keys.manage")
+@limiter.limit(_failure_limit, methods=["POST"],
+               deduct_when=lambda r: g.get("manager_auth_failed", False),
+               on_breach=_too_many_failures)
+def lend(key_id: int):
+    """Lend a key in the cabinet; a borrower not on its lists needs a manager's approval."""
+    key = scoped_get(Key, key_id)
+    now = _now()
+    form = LendForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            approver = key_loans.approver_for(current_user, key.estate_id,
+                                              form.manager_username.data,
+                                              form.manager_password.data)
+            loan = key_loans.lend_key(
+                current_user, key, borrower_name=form.borrower_name.data,
+                borrower_phone=form.borrower_phone.data,
+                borrower_id_tail=form.borrower_id_tail.data, purpose=form.purpose.data,
+                expected_return_at=form.expected_return_at.data, now=now,
+                proxy_name=form.proxy_name.data, proxy_phone=form.proxy_phone.data,
+                proxy_id_tail=form.proxy_id_tail.data,
+                approve_reason=form.approve_reason.data, approver=approver)
+        except DomainError as e:
+            g.manager_auth_failed = e.field == "manager_password"
+            apply_domain_error(form, e)
+            status = 422
+        else:
+            flash(_("Key %(tag)s lent to %(name)s (loan %(number)s).", tag=key.tag,
+                    name=loan.borrower_name, number=key_loans.loan_number(loan)), "success")
+            return redirect(url_for("keys.loan", loan_id=loan.id))
+    elif form.is_submitted():
+        status = 422
+    form.manager_password.data = ""
+    return render_template("keys/loan_lend.html", form=form,
+                           ctx=key_loans.lend_context(key, now)), status
+
+
+def _loan_page(loan: KeyLoan, return_form: ReturnForm | None = None, status: int = 200):
+    now = _now()
+    if return_form is None:
+        return_form = ReturnForm(formdata=None)
+        return_form.returned_at.raw_data = [key_loans.local_input(now, loan.estate_id)]
+    return render_template("keys/loan.html", view=key_loans.loan_view(loan, now),
+                           return_form=return_form, print_form=PrintForm(formdata=None)), status
+
+
+@bp.get("/loans/<int:loan_id>")
+@requires("keys.view")
+def loan(loan_id: int):
+    """Show a loan, with the return form while the key is out and its slip."""
+    return _loan_page(scoped_get(KeyLoan, loan_id))
+
+
+@bp.post("/loans/<int:loan_id>/return")
+@requires("keys.manage")
+def return_loan(loan_id: int):
+    """Take a lent key back: time, condition; the member of staff is the one logged in."""
+    loan = scoped_get(KeyLoan, loan_id)
+    form = ReturnForm()
+    if form.validate_on_submit():
+        try:
+            key_loans.return_key(current_user, loan, returned_at=form.returned_at.data,
+                                 condition=form.condition.data, note=form.note.data,
+                                 now=_now())
+        except DomainError as e:
+            apply_domain_error(form, e)
+        else:
+            flash(_("Key taken back."), "success")
+            return redirect(url_for("keys.loan", loan_id=loan.id))
+    return _loan_page(loan, form, 422)
+
+
+@bp.post("/loans/<int:loan_id>/slip.pdf")
+@requires("keys.manage")
+def print_loan(loan_id: int):
+    """Print the 钥匙借用单: the first print is the original, every later one is marked 补打."""
+    loan = scoped_get(KeyLoan, loan_id)
+    form = PrintForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("keys.loan", loan_id=loan.id))
+    print_no = key_loans.print_loan(current_user, loan)
+    data = key_loans.slip_data(loan, print_no=print_no, printed_by=current_user.full_name,
+                               printed_at=_now())
+    pdf = loan_slip(data, font_path=current_app.config["PDF_FONT_PATH"])
+    return send_file(BytesIO(pdf), mimetype="application/pdf",
+                     download_name=f"key-loan-{data['number']}.pdf")
+
+
+@bp.get("/loans")
+@requires("keys.view")
+def loans():
+    """List the estate's open loans, the oldest first, overdue ones marked."""
+    estate = require_estate()
+    return render_template("keys/loans.html", rows=key_loans.open_loans(estate.id, _now()))
+
+
+@bp.get("/loans/overdue")
+@requires("keys.view")
+def overdue_loans():
+    """List the loans past their expected return with how late they are."""
+    estate = require_estate()
+    return render_template("keys/loans_overdue.html",
+                           rows=key_loans.overdue_loans(estate.id, _now()))
+
+
+@bp.route("/<int:key_id>/lost", methods=["GET", "POST"])
+@requires("keys.manage")
+def report_lost(key_id: int):
+    """Report a key lost, closing its open loan and optionally charging the unit."""
+    key = scoped_get(Key, key_id)
+    form = LostForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            key_loans.report_lost(current_user, key, circumstances=form.circumstances.data,
+                                  charge_amount=form.charge_amount.data, now=_now())
+        except DomainError as e:
+            apply_domain_error(form, e)
+            status = 422
+        else:
+            flash(_("Key %(tag)s reported lost.", tag=key.tag), "success")
+            return redirect(url_for("keys.show", key_id=key.id))
+    elif form.is_submitted():
+        status = 422
+    return render_template("keys/loan_lost.html", form=form,
+                           ctx=key_loans.loss_context(key)), status

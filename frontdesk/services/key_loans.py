@@ -1,0 +1,802 @@
+"""Key loans (借用): lending and returning keys, the loans' hash chain, overdue and lost keys.
+
+Who may borrow: the unit's owner (a current owner occupancy whose person's phone and last four
+ID characters match) or a person on the key's current custody's authorised list (not revoked,
+valid until now or later, phone and ID tail matching). Anyone else needs a manager's approval
+(keys.approve) with a reason, given by the manager logged in or by their username and password
+typed on the front desk's form (:func:`approver_for`).
+
+One open loan per key: the key's row is locked (``SELECT … FOR UPDATE``) before its status is
+checked, and the database's partial unique index ``uq_key_loan_open`` (key_id WHERE
+returned_at IS NULL) refuses a second open loan whatever the code does; its IntegrityError
+becomes the DomainError "This key is already out on loan."
+
+The chain: loans are numbered per estate (``seq`` 1, 2, 3 …, unique with the estate) inside the
+lending transaction, with the estate's row locked (``FOR NO KEY UPDATE`` on PostgreSQL, as
+receipts do) so that loans of one estate are chained one at a time. A loan's ``content`` is the
+canonical JSON of its own columns as lent; its ``hash`` is SHA-256 over that content and the
+previous loan's hash (``"0" * 64`` for the first). The return is hashed when the key comes back:
+``return_hash`` is SHA-256 over the return record (time, condition, staff) and the loan's hash.
+:func:`verify_key_loans` recomputes both from the columns, so an UPDATE of a lent or returned
+loan in the database is found; ``print_count`` is outside the hashes.
+
+Times: every function takes ``now`` (aware UTC) so that tests can freeze the clock; views get it
+from :func:`clock`, which reads ``app.config["FRONTDESK_NOW"]`` (an aware datetime, for tests and
+demos) and otherwise gives the real time. A naive datetime given to a service is a local time in
+the estate's timezone, as typed in the forms (``YYYY-MM-DD HH:MM``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from frontdesk.extensions import db
+from frontdesk.models import (
+    Estate,
+    FeeItem,
+    Key,
+    KeyAuthorisation,
+    KeyCustody,
+    KeyLoan,
+    KeyLossReport,
+    Occupancy,
+    Person,
+    Unit,
+    User,
+)
+from frontdesk.models.base import utcnow
+from frontdesk.services import DomainError, accounts, audit, billing, fee_items, transactional
+from frontdesk.services.payments import parse_amount
+from frontdesk.services.validation import normalise_phone, phone_error
+
+GENESIS_HASH = "0" * 64
+LOAN_PREFIX = "JY"
+#: the longest a key may be lent for
+MAX_LOAN_DAYS = 30
+#: the condition of a returned key (stored Chinese data), and that of a lost one
+CONDITIONS = ("完好", "损坏")
+LOST_CONDITION = "遗失"
+ID_TAIL_RE = re.compile(r"[0-9X]{4}")
+#: the fee item a replacement charge is billed on, created on first use
+REPLACEMENT_ITEM_CODE = "YSBP"
+REPLACEMENT_ITEM_NAME = "钥匙补配费"
+MAX_REPLACEMENT_CHARGE = Decimal("10000")
+#: the config key that freezes the clock of the key views (an aware datetime)
+CLOCK_CONFIG_KEY = "FRONTDESK_NOW"
+
+ALREADY_OUT = _l("This key is already out on loan.")
+
+
+# the clock and local times ----------------------------------------------------------------------
+
+
+def clock(config: Mapping) -> datetime:
+    """Return the time the key views act at: config FRONTDESK_NOW if set, else now (UTC)."""
+    frozen = config.get(CLOCK_CONFIG_KEY)
+    if frozen is None:
+        return utcnow()
+    if frozen.tzinfo is None:
+        raise ValueError(f"{CLOCK_CONFIG_KEY} must be timezone-aware")
+    return frozen.astimezone(UTC)
+
+
+def _tz(estate_id: int) -> ZoneInfo:
+    estate = db.session.get(Estate, estate_id)
+    return ZoneInfo(estate.timezone or "Asia/Shanghai")
+
+
+def _aware(value: datetime, estate_id: int) -> datetime:
+    """Return a UTC datetime; a naive one is a local time in the estate's timezone."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=_tz(estate_id))
+    return value.astimezone(UTC)
+
+
+def local_input(value: datetime, estate_id: int) -> str:
+    """Show a UTC time as the forms take it, YYYY-MM-DD HH:MM in the estate's timezone."""
+    return value.astimezone(_tz(estate_id)).strftime("%Y-%m-%d %H:%M")
+
+
+def _iso(value: datetime | None) -> str | None:
+    """Write a UTC datetime the same way before storing and after loading it."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def loan_number(loan: KeyLoan) -> str:
+    """Return the printed number of a loan, e.g. JY2026-000123 (year lent, estate sequence)."""
+    return f"{LOAN_PREFIX}{loan.lent_at.astimezone(_tz(loan.estate_id)).year}-{loan.seq:06d}"
+
+
+# the hash chain ---------------------------------------------------------------------------------
+
+
+def _canonical(payload: dict) -> str:
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def loan_content(loan: KeyLoan) -> dict:
+    """Return the canonical content of a loan as lent (what its hash covers)."""
+    return {
+        "estate_id": loan.estate_id,
+        "seq": loan.seq,
+        "key_id": loan.key_id,
+        "borrower_kind": loan.borrower_kind,
+        "borrower_name": loan.borrower_name,
+        "borrower_phone": loan.borrower_phone,
+        "borrower_id_tail": loan.borrower_id_tail,
+        "authorisation_id": loan.authorisation_id,
+        "proxy_name": loan.proxy_name or "",
+        "proxy_phone": loan.proxy_phone or "",
+        "proxy_id_tail": loan.proxy_id_tail or "",
+        "purpose": loan.purpose,
+        "lent_at": _iso(loan.lent_at),
+        "expected_return_at": _iso(loan.expected_return_at),
+        "lent_by_id": loan.lent_by_id,
+        "approved_by_id": loan.approved_by_id,
+        "approval_reason": loan.approval_reason or "",
+    }
+
+
+def compute_hash(content: dict, prev_hash: str) -> str:
+    """Return the SHA-256 of a loan's content chained to the previous loan's hash."""
+    text = _canonical({"content": content, "prev_hash": prev_hash})
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def compute_return_hash(loan: KeyLoan) -> str:
+    """Return the SHA-256 of a loan's return record chained to the loan's hash."""
+    text = _canonical({
+        "loan_hash": loan.hash,
+        "returned_at": _iso(loan.returned_at),
+        "returned_to_id": loan.returned_to_id,
+        "return_condition": loan.return_condition or "",
+    })
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class LoanChainReport:
+    """The outcome of walking the key-loan chains."""
+
+    estates: int = 0
+    loans: int = 0
+    #: the first loan found altered (or out of its chain), None when all hold
+    broken: KeyLoan | None = None
+    #: why it is out of the chain
+    problem: str = ""
+    per_estate: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None
+
+
+def _problem_of(loan: KeyLoan, expected_seq: int, prev_hash: str) -> str:
+    if loan.seq != expected_seq:
+        return f"sequence {loan.seq} where {expected_seq} was expected"
+    if loan.prev_hash != prev_hash:
+        return "prev_hash is not the hash of the loan before it"
+    content = loan_content(loan)
+    if loan.content != content:
+        return "its columns differ from the content that was hashed"
+    if compute_hash(content, loan.prev_hash) != loan.hash:
+        return "stored hash does not match its content"
+    if loan.returned_at is None:
+        if loan.return_hash is not None or loan.returned_to_id is not None:
+            return "it has a return record but no return time"
+    elif loan.return_hash is None or compute_return_hash(loan) != loan.return_hash:
+        return "stored return hash does not match its return record"
+    return ""
+
+
+def verify_key_loans(estate_id: int | None = None, batch: int = 1000) -> LoanChainReport:
+    """Walk each estate's loans by seq and report the first loan that does not hold.
+
+    A loan does not hold when its columns differ from the content it was hashed with, when its
+    hash or return hash differs from the one recomputed, when its prev_hash is not the previous
+    loan's hash, or when its sequence number skips or repeats one.
+    """
+    report = LoanChainReport()
+    q = sa.select(Estate.id).order_by(Estate.id)
+    if estate_id is not None:
+        q = q.where(Estate.id == estate_id)
+    for eid in db.session.scalars(q).all():
+        prev_hash, last_seq, count = GENESIS_HASH, 0, 0
+        result = db.session.scalars(
+            sa.select(KeyLoan).where(KeyLoan.estate_id == eid).order_by(KeyLoan.seq)
+            .execution_options(yield_per=batch))
+        for loan in result:
+            count += 1
+            problem = _problem_of(loan, last_seq + 1, prev_hash)
+            if problem:
+                result.close()
+                report.broken, report.problem = loan, problem
+                report.loans += count
+                report.estates += 1
+                report.per_estate[eid] = count
+                return report
+            prev_hash, last_seq = loan.hash, loan.seq
+        if count:
+            report.estates += 1
+            report.loans += count
+            report.per_estate[eid] = count
+    return report
+
+
+# checks of the values typed ---------------------------------------------------------------------
+
+
+def _text(value, field_name: str, message, max_len: int, *, required: bool = True) -> str:
+    text = (value or "").strip()
+    if required and not text:
+        raise DomainError(message, field_name)
+    if len(text) > max_len:
+        raise DomainError(_l("At most %(n)s characters.", n=max_len), field_name)
+    return text
+
+
+def _phone(value, field_name: str) -> str:
+    phone = normalise_phone(value or "")
+    if not phone:
+        raise DomainError(_l("Please enter the phone number."), field_name)
+    error = phone_error(phone)
+    if error:
+        raise DomainError(error, field_name)
+    return phone
+
+
+def _id_tail(value, field_name: str) -> str:
+    tail = (value or "").strip().upper()
+    if not ID_TAIL_RE.fullmatch(tail):
+        raise DomainError(_l("Enter the last four characters of the ID number (digits or X)."),
+                          field_name)
+    return tail
+
+
+def _proxy(name, phone, id_tail) -> tuple[str, str, str]:
+    """Return the 代领 person's name, phone and ID tail, or blanks when nobody picks up for them."""
+    if not any((v or "").strip() for v in (name, phone, id_tail)):
+        return "", "", ""
+    return (_text(name, "proxy_name", _l("Please enter the name of the person picking it up."),
+                  64),
+            _phone(phone, "proxy_phone"),
+            _id_tail(id_tail, "proxy_id_tail"))
+
+
+# lending ----------------------------------------------------------------------------------------
+
+
+def _locked_key(key_id: int) -> Key:
+    """Load a key afresh with its row locked until the transaction ends."""
+    return db.session.scalar(sa.select(Key).where(Key.id == key_id).with_for_update()
+                             .execution_options(populate_existing=True))
+
+
+def _check_in_cabinet(key: Key) -> None:
+    if key.status == "lost":
+        raise DomainError(_l("This key is reported lost and cannot be lent."))
+    if key.status == "on_loan":
+        raise DomainError(ALREADY_OUT)
+    if key.status == "returned":
+        raise DomainError(_l("This key was handed back to its owner and is not in the cabinet."))
+    if key.status != "in_cabinet":
+        raise DomainError(_l("This key is not in the cabinet."))
+
+
+def current_custody(key_id: int) -> KeyCustody | None:
+    """Return the key's custody that has not ended, if any."""
+    return db.session.scalar(
+        sa.select(KeyCustody).where(KeyCustody.key_id == key_id, KeyCustody.ended_at.is_(None))
+        .order_by(KeyCustody.deposited_at.desc(), KeyCustody.id.desc()).limit(1))
+
+
+def _owners(unit_id: int, now: datetime) -> list[Person]:
+    """Return the unit's current owners."""
+    today = now.astimezone(_tz_of_unit(unit_id)).date()
+    return list(db.session.scalars(
+        sa.select(Person).join(Occupancy, Occupancy.person_id == Person.id)
+        .where(Occupancy.unit_id == unit_id, Occupancy.role == "owner",
+               Occupancy.start_date <= today,
+               sa.or_(Occupancy.end_date.is_(None), Occupancy.end_date >= today))
+        .order_by(Person.id)))
+
+
+def _tz_of_unit(unit_id: int) -> ZoneInfo:
+    return _tz(db.session.get(Unit, unit_id).estate_id)
+
+
+def _authorisations(key_id: int) -> list[KeyAuthorisation]:
+    custody = current_custody(key_id)
+    return list(custody.authorisations) if custody is not None else []
+
+
+def _borrower(key: Key, phone: str, id_tail: str,
+              now: datetime) -> tuple[str | None, KeyAuthorisation | None, object]:
+    """Tell who the borrower is to the key: ("owner"|"authorised"|None, authorisation, why not)."""
+    if key.unit_id is not None:
+        for person in _owners(key.unit_id, now):
+            if (normalise_phone(person.phone) == phone
+                    and (person.id_tail or "").upper() == id_tail):
+                return "owner", None, None
+    why_not = None
+    for a in _authorisations(key.id):
+        if normalise_phone(a.phone) != phone or (a.id_tail or "").upper() != id_tail:
+            continue
+        if a.revoked_at is not None:
+            why_not = _l("The authorisation of %(name)s was revoked.", name=a.name)
+        elif a.valid_until < now:
+            why_not = _l("The authorisation of %(name)s expired on %(date)s.", name=a.name,
+                         date=local_input(a.valid_until, key.estate_id))
+        else:
+            return "authorised", a, None
+    return None, None, why_not
+
+
+def approver_for(actor: User, estate_id: int, username: str | None,
+                 password: str | None) -> User | None:
+    """Return the manager who approves a loan: the one whose credentials were typed, or the actor.
+
+    Typed credentials are checked like a login (:func:`accounts.authenticate`); the user must
+    hold keys.approve in the estate. Without credentials a manager acting themselves approves;
+    anyone else gets None.
+    """
+    username = (username or "").strip()
+    if username:
+        user = accounts.authenticate(username, password or "")
+        if user is None:
+            raise DomainError(_l("The manager's username or password is wrong."),
+                              "manager_password")
+        if not user.can("keys.approve") or estate_id not in user.estate_ids:
+            raise DomainError(_l("%(user)s may not approve key loans in this estate.",
+                                 user=user.full_name or user.username), "manager_username")
+        return user
+    if actor is not None and actor.can("keys.approve") and estate_id in actor.estate_ids:
+        return actor
+    return None
+
+
+def _lock_estate(estate_id: int) -> None:
+    # FOR NO KEY UPDATE: loans of one estate are chained one at a time; rows that merely
+    # refer to the estate can still be inserted meanwhile.
+    db.session.execute(sa.select(Estate.id).where(Estate.id == estate_id)
+                       .with_for_update(key_share=True))
+
+
+def _last_loan(estate_id: int) -> KeyLoan | None:
+    return db.session.scalar(sa.select(KeyLoan).where(KeyLoan.estate_id == estate_id)
+                             .order_by(KeyLoan.seq.desc()).limit(1))
+
+
+def _flush_or_refuse() -> None:
+    """Flush; a second open loan of the key (or a seq taken meanwhile) becomes a DomainError."""
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError as e:
+        db.session.rollback()
+        if "uq_key_loan_open" in str(e.orig) or "key_loan.key_id" in str(e.orig):
+            raise DomainError(ALREADY_OUT) from None
+        raise DomainError(_l("Another loan was being recorded at the same moment. "
+                             "Please submit the form again.")) from None
+
+
+@transactional
+def lend_key(actor: User, key: Key, *, borrower_name: str, borrower_phone: str,
+             borrower_id_tail: str, purpose: str, expected_return_at: datetime, now: datetime,
+             proxy_name: str = "", proxy_phone: str = "", proxy_id_tail: str = "",
+             approve_reason: str | None = None, approver: User | None = None) -> KeyLoan:
+    """Lend a key in the cabinet to its owner, an authorised person, or with a manager's approval.
+
+    The key must be in the cabinet. Purpose is required; the expected return lies in the future
+    and at most 30 days ahead; ID tails are four digits or X. A borrower who is neither the
+    owner nor validly authorised needs ``approver`` (a user holding keys.approve, see
+    :func:`approver_for`) and ``approve_reason``.
+    """
+    now = now.astimezone(UTC)
+    key = _locked_key(key.id)
+    _check_in_cabinet(key)
+    name = _text(borrower_name, "borrower_name", _l("Please enter the borrower's name."), 64)
+    phone = _phone(borrower_phone, "borrower_phone")
+    id_tail = _id_tail(borrower_id_tail, "borrower_id_tail")
+    proxy = _proxy(proxy_name, proxy_phone, proxy_id_tail)
+    purpose = _text(purpose, "purpose", _l("Please enter what the key is borrowed for."), 200)
+    if expected_return_at is None:
+        raise DomainError(_l("Please enter when the key will be returned."),
+                          "expected_return_at")
+    expected = _aware(expected_return_at, key.estate_id)
+    if expected <= now:
+        raise DomainError(_l("The expected return must be in the future."), "expected_return_at")
+    if expected > now + timedelta(days=MAX_LOAN_DAYS):
+        raise DomainError(_l("A key is lent for at most %(n)s days.", n=MAX_LOAN_DAYS),
+                          "expected_return_at")
+    reason = _text(approve_reason, "approve_reason", "", 200, required=False)
+
+    kind, authorisation, why_not = _borrower(key, phone, id_tail, now)
+    approved_by_id = None
+    if kind is None:
+        if approver is None or not approver.can("keys.approve") \
+                or key.estate_id not in approver.estate_ids:
+            message = _l("The borrower is neither the owner nor on the key's authorised list "
+                         "(checked by phone and the last four ID characters): a manager must "
+                         "approve the loan with a reason.")
+            if why_not is not None:
+                message = _l("%(why)s A manager must approve the loan with a reason.",
+                             why=why_not)
+            raise DomainError(message, "manager_username")
+        if not reason:
+            raise DomainError(_l("Please give the reason for the manager's approval."),
+                              "approve_reason")
+        kind, approved_by_id = "approved", approver.id
+    else:
+        reason = ""
+
+    _lock_estate(key.estate_id)
+    previous = _last_loan(key.estate_id)
+    loan = KeyLoan(
+        estate_id=key.estate_id, seq=previous.seq + 1 if previous else 1, key_id=key.id,
+        borrower_kind=kind, borrower_name=name, borrower_phone=phone, borrower_id_tail=id_tail,
+        authorisation_id=authorisation.id if authorisation else None,
+        proxy_name=proxy[0], proxy_phone=proxy[1], proxy_id_tail=proxy[2], purpose=purpose,
+        lent_at=now, expected_return_at=expected, lent_by_id=actor.id,
+        approved_by_id=approved_by_id, approval_reason=reason,
+        prev_hash=previous.hash if previous else GENESIS_HASH, print_count=0,
+    )
+    loan.content = loan_content(loan)
+    loan.hash = compute_hash(loan.content, loan.prev_hash)
+    before = audit.snapshot(key, ["status"])
+    key.status = "on_loan"
+    db.session.add(loan)
+    _flush_or_refuse()
+    after = dict(loan.content, hash=loan.hash, number=loan_number(loan))
+    audit.record(actor, "lend", loan, after=after)
+    audit.record(actor, "update", key, before=before, after=audit.snapshot(key, ["status"]))
+    return loan
+
+
+# returning --------------------------------------------------------------------------------------
+
+
+def _locked_loan(loan_id: int) -> KeyLoan:
+    return db.session.scalar(sa.select(KeyLoan).where(KeyLoan.id == loan_id).with_for_update()
+                             .execution_options(populate_existing=True))
+
+
+def _close(actor: User, loan: KeyLoan, returned_at: datetime, condition: str) -> None:
+    loan.returned_at = returned_at
+    loan.returned_to_id = actor.id
+    loan.return_condition = condition
+    loan.return_hash = compute_return_hash(loan)
+
+
+@transactional
+def return_key(actor: User, loan: KeyLoan, *, returned_at: datetime, condition: str,
+               now: datetime, note: str = "") -> KeyLoan:
+    """Take a lent key back: the time (not before the loan, not in the future) and condition.
+
+    ``condition`` is 完好 or 损坏 (damage needs a note); the member of staff who took it back is
+    the actor. The key goes back into the cabinet.
+    """
+    now = now.astimezone(UTC)
+    key = _locked_key(loan.key_id)
+    loan = _locked_loan(loan.id)
+    if loan.returned_at is not None:
+        raise DomainError(_l("This loan was already returned."))
+    if returned_at is None:
+        raise DomainError(_l("Please enter when the key was returned."), "returned_at")
+    when = _aware(returned_at, loan.estate_id)
+    if when < loan.lent_at.replace(second=0, microsecond=0):
+        raise DomainError(_l("The key cannot come back before it was lent (%(at)s).",
+                             at=local_input(loan.lent_at, loan.estate_id)), "returned_at")
+    if when > now:
+        raise DomainError(_l("The return time must not be in the future."), "returned_at")
+    when = max(when, loan.lent_at)  # typed to the minute: the minute it was lent counts
+    if condition not in CONDITIONS:
+        raise DomainError(_l("Please choose the condition of the key."), "condition")
+    note = _text(note, "note", _l("Please describe the damage."), 150,
+                 required=condition == "损坏")
+    text = f"{condition}：{note}" if note else condition
+    before = audit.snapshot(loan, ["returned_at", "returned_to_id", "return_condition"])
+    _close(actor, loan, when, text)
+    audit.record(actor, "return", loan, before=before,
+                 after={**audit.snapshot(loan, ["returned_at", "returned_to_id",
+                                                "return_condition"]),
+                        "return_hash": loan.return_hash})
+    if key.status == "on_loan":
+        key_before = audit.snapshot(key, ["status"])
+        key.status = "in_cabinet"
+        audit.record(actor, "update", key, before=key_before,
+                     after=audit.snapshot(key, ["status"]))
+    return loan
+
+
+# lost keys --------------------------------------------------------------------------------------
+
+
+def _replacement_item(actor: User, estate: Estate) -> FeeItem:
+    """Return the estate's key replacement fee item, adding it (inactive in bill runs) if new."""
+    item = db.session.scalar(sa.select(FeeItem).where(
+        FeeItem.estate_id == estate.id, sa.func.upper(FeeItem.code) == REPLACEMENT_ITEM_CODE))
+    if item is not None:
+        return item
+    # inactive: bill runs leave it out (it has no tariff); it carries one-off charges only
+    return fee_items.stage_fee_item(actor, estate, {
+        "code": REPLACEMENT_ITEM_CODE, "name": REPLACEMENT_ITEM_NAME, "method": "fixed",
+        "cycle_months": 1, "due_day": 15, "active": False})
+
+
+@transactional
+def report_lost(actor: User, key: Key, *, circumstances: str, now: datetime,
+                charge_amount=None) -> KeyLossReport:
+    """Report a key lost: its status, the circumstances, its open loan closed as 遗失, a charge.
+
+    With ``charge_amount`` the unit's bill gets an adjustment line on the estate's fee item
+    YSBP 钥匙补配费 (created on first use), in this same transaction.
+    """
+    now = now.astimezone(UTC)
+    key = _locked_key(key.id)
+    if key.status == "lost":
+        raise DomainError(_l("This key is already reported lost."))
+    if key.status == "returned":
+        raise DomainError(_l("This key was handed back to its owner and is not in the cabinet."))
+    text = _text(circumstances, "circumstances",
+                 _l("Please describe how the key was lost."), 500)
+    amount = None
+    if charge_amount is not None and str(charge_amount).strip():
+        amount = parse_amount(charge_amount, "charge_amount")
+        if amount > MAX_REPLACEMENT_CHARGE:
+            raise DomainError(_l("A replacement charge must not be more than 10,000 yuan."),
+                              "charge_amount")
+        if key.unit_id is None:
+            raise DomainError(_l("This key opens a public area, not a unit: there is no bill to "
+                                 "charge."))
+    loan = db.session.scalar(sa.select(KeyLoan).where(
+        KeyLoan.key_id == key.id, KeyLoan.returned_at.is_(None)).with_for_update())
+    report = KeyLossReport(estate_id=key.estate_id, key_id=key.id,
+                           loan_id=loan.id if loan else None, reported_at=now,
+                           reported_by_id=actor.id, circumstances=text)
+    if loan is not None:
+        _close(actor, loan, now, LOST_CONDITION)
+        audit.record(actor, "return", loan,
+                     after={"returned_at": _iso(now), "return_condition": LOST_CONDITION,
+                            "returned_to_id": actor.id, "return_hash": loan.return_hash})
+    if amount is not None:
+        estate = db.session.get(Estate, key.estate_id)
+        unit = db.session.get(Unit, key.unit_id)
+        item = _replacement_item(actor, estate)
+        today = now.astimezone(ZoneInfo(estate.timezone)).date()
+        # adjust joins this transaction (services nest): the charge is written with the report
+        line = billing.adjust(
+            actor, unit, item, f"{today:%Y-%m}", amount, f"钥匙补配：{key.tag} 遗失",
+            today=today)
+        report.bill_line_id = line.id
+    before = audit.snapshot(key, ["status"])
+    key.status = "lost"
+    db.session.add(report)
+    db.session.flush()
+    audit.record(actor, "lost", report, after=audit.snapshot(report))
+    audit.record(actor, "update", key, before=before, after=audit.snapshot(key, ["status"]))
+    return report
+
+
+# printing ---------------------------------------------------------------------------------------
+
+
+@transactional
+def print_loan(actor: User, loan: KeyLoan) -> int:
+    """Count a print of a loan slip and return its number: 1 is the original, later ones 补打."""
+    count = db.session.execute(
+        sa.update(KeyLoan).where(KeyLoan.id == loan.id)
+        .values(print_count=KeyLoan.print_count + 1).returning(KeyLoan.print_count)
+    ).scalar_one()
+    db.session.refresh(loan)
+    audit.record(actor, "print", loan, after={"print_count": count, "reprint": count > 1})
+    return count
+
+
+def _name_of(user_id: int | None) -> str:
+    user = db.session.get(User, user_id) if user_id else None
+    return (user.full_name or user.username) if user else ""
+
+
+def where_of(key: Key) -> str:
+    """Name what a key opens: the unit's code or the public area."""
+    if key.unit_id is not None:
+        unit = db.session.get(Unit, key.unit_id)
+        return unit.code if unit else ""
+    return key.area or ""
+
+
+def slip_data(loan: KeyLoan, *, print_no: int, printed_by: str,
+              printed_at: datetime | None = None) -> dict:
+    """Return the plain data of a loan's 钥匙借用单 for :func:`frontdesk.pdf.key_loan.loan_slip`."""
+    estate = db.session.get(Estate, loan.estate_id)
+    tz = ZoneInfo(estate.timezone)
+    key = db.session.get(Key, loan.key_id)
+
+    def local(value: datetime | None) -> str:
+        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
+
+    return {
+        "estate": {"name": estate.name, "address": estate.address, "phone": estate.phone},
+        "number": loan_number(loan),
+        "key": {"tag": key.tag, "kind": key.kind, "copies": key.copies,
+                "unit_code": where_of(key) if key.unit_id else "",
+                "area": "" if key.unit_id else key.area,
+                "cabinet": key.cabinet, "slot": key.slot},
+        "borrower": {"name": loan.borrower_name, "phone": loan.borrower_phone,
+                     "id_tail": loan.borrower_id_tail, "kind": loan.borrower_kind},
+        "proxy": {"name": loan.proxy_name, "phone": loan.proxy_phone,
+                  "id_tail": loan.proxy_id_tail} if loan.proxy_name else None,
+        "purpose": loan.purpose,
+        "lent_at": local(loan.lent_at),
+        "expected_return_at": local(loan.expected_return_at),
+        "lent_by": _name_of(loan.lent_by_id),
+        "approval": {"by": _name_of(loan.approved_by_id), "reason": loan.approval_reason}
+        if loan.approved_by_id else None,
+        "returned_at": local(loan.returned_at),
+        "return_condition": loan.return_condition or "",
+        "returned_to": _name_of(loan.returned_to_id),
+        "print_no": print_no,
+        "reprint": f"补打（第 {print_no - 1} 次补打）" if print_no > 1 else "",
+        "printed_at": local(printed_at or utcnow()),
+        "printed_by": printed_by,
+    }
+
+
+# reading ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OverdueLoan:
+    """An open loan past its expected return, and how late it is."""
+
+    loan: KeyLoan
+    key: Key
+    where: str
+    number: str
+    #: whole days and the hours beyond them
+    days: int
+    hours: int
+
+    @property
+    def total_hours(self) -> int:
+        return self.days * 24 + self.hours
+
+
+def overdue_loans(estate_id: int, now: datetime, limit: int | None = None) -> list[OverdueLoan]:
+    """Return the estate's open loans past their expected return, the latest overdue first."""
+    now = now.astimezone(UTC)
+    q = (sa.select(KeyLoan, Key, Unit.code)
+         .join(Key, Key.id == KeyLoan.key_id).outerjoin(Unit, Unit.id == Key.unit_id)
+         .where(KeyLoan.estate_id == estate_id, KeyLoan.returned_at.is_(None),
+                KeyLoan.expected_return_at < now)
+         .order_by(KeyLoan.expected_return_at, KeyLoan.id))
+    if limit:
+        q = q.limit(limit)
+    rows = []
+    tz = _tz(estate_id)
+    for loan, key, unit_code in db.session.execute(q):
+        late = now - loan.expected_return_at
+        hours = int(late.total_seconds() // 3600)
+        rows.append(OverdueLoan(loan=loan, key=key, where=unit_code or key.area or "",
+                                number=f"{LOAN_PREFIX}{loan.lent_at.astimezone(tz).year}-"
+                                       f"{loan.seq:06d}",
+                                days=hours // 24, hours=hours % 24))
+    return rows
+
+
+@dataclass(frozen=True)
+class OpenLoan:
+    """An open loan with its key, what the key opens and whether it is overdue."""
+
+    loan: KeyLoan
+    key: Key
+    where: str
+    number: str
+    overdue: bool
+
+
+def open_loans(estate_id: int, now: datetime, *, unit_id: int | None = None,
+               key_id: int | None = None) -> list[OpenLoan]:
+    """Return the open loans of an estate (or of one unit's or one key's), oldest first."""
+    now = now.astimezone(UTC)
+    q = (sa.select(KeyLoan, Key, Unit.code)
+         .join(Key, Key.id == KeyLoan.key_id).outerjoin(Unit, Unit.id == Key.unit_id)
+         .where(KeyLoan.estate_id == estate_id, KeyLoan.returned_at.is_(None))
+         .order_by(KeyLoan.lent_at, KeyLoan.id))
+    if unit_id is not None:
+        q = q.where(Key.unit_id == unit_id)
+    if key_id is not None:
+        q = q.where(KeyLoan.key_id == key_id)
+    tz = _tz(estate_id)
+    return [OpenLoan(loan=loan, key=key, where=code or key.area or "",
+                     number=f"{LOAN_PREFIX}{loan.lent_at.astimezone(tz).year}-{loan.seq:06d}",
+                     overdue=loan.expected_return_at < now)
+            for loan, key, code in db.session.execute(q)]
+
+
+def loans_of_key(key_id: int, limit: int = 50) -> list[KeyLoan]:
+    """Return a key's loans, newest first."""
+    return list(db.session.scalars(sa.select(KeyLoan).where(KeyLoan.key_id == key_id)
+                                   .order_by(KeyLoan.seq.desc()).limit(limit)))
+
+
+@dataclass(frozen=True)
+class LendContext:
+    """What the lend form shows beside the fields: who may borrow the key without approval."""
+
+    key: Key
+    where: str
+    owners: list[str]
+    authorised: list[KeyAuthorisation]
+    open_loan: KeyLoan | None
+
+
+def lend_context(key: Key, now: datetime) -> LendContext:
+    """Return the owners' names and the valid authorised people of a key (read only)."""
+    now = now.astimezone(UTC)
+    owners = [p.name for p in _owners(key.unit_id, now)] if key.unit_id else []
+    valid = [a for a in _authorisations(key.id)
+             if a.revoked_at is None and a.valid_until >= now]
+    open_loan = db.session.scalar(sa.select(KeyLoan).where(
+        KeyLoan.key_id == key.id, KeyLoan.returned_at.is_(None)))
+    return LendContext(key=key, where=where_of(key), owners=owners, authorised=valid,
+                       open_loan=open_loan)
+
+
+@dataclass(frozen=True)
+class LoanView:
+    """A loan with the names and places its page shows."""
+
+    loan: KeyLoan
+    key: Key
+    where: str
+    number: str
+    unit_id: int | None
+    lent_by: str
+    approved_by: str
+    returned_to: str
+    overdue: bool
+    loss_report: KeyLossReport | None
+
+
+def loan_view(loan: KeyLoan, now: datetime) -> LoanView:
+    """Gather what a loan's page shows (read only)."""
+    key = db.session.get(Key, loan.key_id)
+    loss = db.session.scalar(sa.select(KeyLossReport).where(KeyLossReport.loan_id == loan.id))
+    return LoanView(loan=loan, key=key, where=where_of(key), number=loan_number(loan),
+                    unit_id=key.unit_id, lent_by=_name_of(loan.lent_by_id),
+                    approved_by=_name_of(loan.approved_by_id),
+                    returned_to=_name_of(loan.returned_to_id),
+                    overdue=loan.returned_at is None
+                    and loan.expected_return_at < now.astimezone(UTC),
+                    loss_report=loss)
+
+
+@dataclass(frozen=True)
+class LossView:
+    """What the lost-key form shows: the key, its open loan and whether a charge is possible."""
+
+    key: Key
+    where: str
+    open_loan: KeyLoan | None
+    can_charge: bool
+
+
+def loss_context(key: Key) -> LossView:
+    """Gather what the lost-key form shows (read only)."""
+    open_loan = db.session.scalar(sa.select(KeyLoan).where(
+        KeyLoan.key_id == key.id, KeyLoan.returned_at.is_(None)))
+    return LossView(key=key, where=where_of(key), open_loan=open_loan,
+                    can_charge=key.unit_id is not None)
