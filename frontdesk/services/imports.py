@@ -247,7 +247,7 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _csv_records(data: bytes) -> Iterator[list[str]]:
+def csv_records(data: bytes) -> Iterator[list[str]]:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encodings: tuple[str, ...] = ("utf-16",)
     elif b"\x00" in data:
@@ -276,7 +276,7 @@ def _csv_records(data: bytes) -> Iterator[list[str]]:
                           "file") from None
 
 
-def _xlsx_records(data: bytes, sheet: str) -> Iterator[list[str]]:
+def xlsx_records(data: bytes, sheet: str) -> Iterator[list[str]]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -309,11 +309,11 @@ def _records(data: bytes, filename: str, kind: str) -> Iterator[list[str]]:
     suffix = Path(clean_filename(filename)).suffix.lower()
     is_zip = data.startswith(b"PK\x03\x04")
     if suffix == ".xlsx" and is_zip:
-        return _xlsx_records(data, SHEETS[kind])
+        return xlsx_records(data, SHEETS[kind])
     if suffix == ".xlsx":
         raise DomainError(_l("The file could not be read as an Excel workbook (.xlsx)."), "file")
     if suffix in (".csv", ".txt") and not is_zip:
-        return _csv_records(data)
+        return csv_records(data)
     raise DomainError(_l("Only CSV (.csv) and Excel (.xlsx) files can be imported; save the "
                          "file as one of these (an old .xls file as .xlsx)."), "file")
 
@@ -669,7 +669,7 @@ def prepare_import(actor: User, estate: Estate, kind: str, data: bytes, filename
     """Check a file; keep a clean one under a token until the user confirms the import."""
     preview = check_file(estate, kind, data, filename, max_rows)
     if preview.ok:
-        preview.token = _stash(Path(folder), data, {
+        preview.token = stash_upload(Path(folder), data, {
             "user_id": actor.id, "estate_id": estate.id, "kind": kind,
             "filename": preview.filename, "sha256": hashlib.sha256(data).hexdigest(),
         })
@@ -683,7 +683,9 @@ def confirm_import(actor: User, estate: Estate, token: str, *, folder: Path,
     The stored file is claimed first, so a second confirm of the same token finds nothing.
     Raises ImportRefused if the file no longer passes (the register changed meanwhile).
     """
-    meta, data = _claim(Path(folder), token, actor.id, estate.id)
+    meta, data = claim_upload(Path(folder), token, actor.id, estate.id)
+    if meta.get("kind") not in KINDS:
+        raise DomainError(GONE)
     try:
         return _write(actor, estate, meta["kind"], data, meta["filename"], max_rows)
     except sa.exc.IntegrityError:
@@ -720,7 +722,8 @@ def _write(actor: User, estate: Estate, kind: str, data: bytes, filename: str,
     return ImportResult(kind, rows, filename)
 
 
-def _stash(folder: Path, data: bytes, meta: dict) -> str:
+def stash_upload(folder: Path, data: bytes, meta: dict) -> str:
+    """Keep an uploaded file until it is confirmed; return the token that names it."""
     folder.mkdir(parents=True, exist_ok=True)
     _purge_stale(folder)
     token = secrets.token_hex(16)
@@ -729,7 +732,7 @@ def _stash(folder: Path, data: bytes, meta: dict) -> str:
     return token
 
 
-def _claim(folder: Path, token: str, user_id: int, estate_id: int) -> tuple[dict, bytes]:
+def claim_upload(folder: Path, token: str, user_id: int, estate_id: int) -> tuple[dict, bytes]:
     """Take the stored file for good if it belongs to this user and estate."""
     if not TOKEN_RE.fullmatch(token or ""):
         raise DomainError(GONE)
@@ -750,7 +753,7 @@ def _claim(folder: Path, token: str, user_id: int, estate_id: int) -> tuple[dict
     finally:
         claimed.unlink(missing_ok=True)
         sidecar.unlink(missing_ok=True)
-    if hashlib.sha256(data).hexdigest() != meta.get("sha256") or meta.get("kind") not in KINDS:
+    if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
         raise DomainError(GONE)
     return meta, data
 

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
-import os
 import re
-import secrets
-import time
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -35,6 +31,13 @@ from frontdesk.models import (
 from frontdesk.models.base import utcnow
 from frontdesk.models.fees import METER_KINDS, READING_KINDS
 from frontdesk.services import DomainError, audit, transactional
+from frontdesk.services.imports import (
+    claim_upload,
+    clean_filename,
+    csv_records,
+    stash_upload,
+    xlsx_records,
+)
 
 #: consumption above this many times the unit's recent average is flagged for review
 FLAG_FACTOR = Decimal(3)
@@ -180,8 +183,6 @@ READING_COLUMNS = (("meter", "表号"), ("period", "期间"), ("value", "读数"
 #: columns of the reading sheet that an import ignores (they help the meter reader)
 SHEET_EXTRA_COLUMNS = ("房号", "上次期间", "上次读数")
 PREVIEW_ROWS = 50
-STASH_MAX_AGE = 24 * 3600
-TOKEN_RE = re.compile(r"[0-9a-f]{32}")
 
 _PERIOD_PATTERNS = tuple(re.compile(p) for p in (
     r"(\d{4})\s*[-/.]\s*(\d{1,2})",
@@ -191,8 +192,6 @@ _PERIOD_PATTERNS = tuple(re.compile(p) for p in (
     r"(\d{4})[-/.](\d{1,2})[-/.]0?1(?:[ T]00:00(?::00)?)?",
 ))
 
-GONE = _l("This import is no longer available: it has already been carried out, it has expired "
-          "or it belongs to someone else. Upload the file again.")
 
 
 def _number_text(value: Decimal) -> str:
@@ -954,16 +953,15 @@ class ReadingsImportRefused(DomainError):
 def _file_records(data: bytes, filename: str):
     """Return the rows of a .csv or .xlsx file as lists of text."""
     # the low-level readers of the register import: encodings, delimiters, workbook quirks
-    from frontdesk.services.imports import _csv_records, _xlsx_records, clean_filename
 
     if not data.strip():
         raise DomainError(_l("The file is empty."), "file")
     suffix = Path(clean_filename(filename)).suffix.lower()
     is_zip = data.startswith(b"PK\x03\x04")
     if suffix == ".xlsx" and is_zip:
-        return _xlsx_records(data, READINGS_SHEET)
+        return xlsx_records(data, READINGS_SHEET)
     if suffix in (".csv", ".txt") and not is_zip:
-        return _csv_records(data)
+        return csv_records(data)
     if suffix == ".xlsx":
         raise DomainError(_l("The file could not be read as an Excel workbook (.xlsx)."), "file")
     raise DomainError(_l("Only CSV (.csv) and Excel (.xlsx) files can be imported; save the "
@@ -1021,7 +1019,6 @@ def _meter_number(cells: dict) -> str:
 def _check_readings(estate: Estate, data: bytes, filename: str, max_rows: int,
                     today: date | None):
     """Read and check a readings file; return (preview, plans) without writing anything."""
-    from frontdesk.services.imports import clean_filename
 
     filename = clean_filename(filename)
     headers, rows, errors = _read_readings(data, filename, max_rows)
@@ -1090,7 +1087,7 @@ def prepare_readings_import(actor: User, estate: Estate, data: bytes, filename: 
     """Check a file; keep a clean one under a token until the user confirms the import."""
     preview = check_readings_file(estate, data, filename, max_rows=max_rows, today=today)
     if preview.ok:
-        preview.token = _stash(Path(folder), data, {
+        preview.token = stash_upload(Path(folder), data, {
             "user_id": actor.id, "estate_id": estate.id, "filename": preview.filename,
             "sha256": hashlib.sha256(data).hexdigest(),
         })
@@ -1103,7 +1100,7 @@ def confirm_readings_import(actor: User, estate: Estate, token: str, *, folder: 
 
     Raises ReadingsImportRefused if the file no longer passes (readings changed meanwhile).
     """
-    meta, data = _claim(Path(folder), token, actor.id, estate.id)
+    meta, data = claim_upload(Path(folder), token, actor.id, estate.id)
     try:
         return _import(actor, estate, data, meta["filename"], max_rows, today)
     except sa.exc.IntegrityError:
@@ -1121,47 +1118,6 @@ def _import(actor: User, estate: Estate, data: bytes, filename: str, max_rows: i
     audit.record(actor, "import", object_type="meter_reading", estate_id=estate.id,
                  after={"rows": len(plans), "file": preview.filename, "replaced": replaced})
     return len(plans), preview.filename
-
-
-def _stash(folder: Path, data: bytes, meta: dict) -> str:
-    folder.mkdir(parents=True, exist_ok=True)
-    limit = time.time() - STASH_MAX_AGE
-    for path in folder.iterdir():
-        try:
-            if path.stat().st_mtime < limit:
-                path.unlink()
-        except OSError:
-            continue
-    token = secrets.token_hex(16)
-    (folder / token).write_bytes(data)
-    (folder / f"{token}.json").write_text(json.dumps(meta), encoding="utf-8")
-    return token
-
-
-def _claim(folder: Path, token: str, user_id: int, estate_id: int) -> tuple[dict, bytes]:
-    """Take the stored file for good if it belongs to this user and estate."""
-    if not TOKEN_RE.fullmatch(token or ""):
-        raise DomainError(GONE)
-    sidecar = folder / f"{token}.json"
-    try:
-        meta = json.loads(sidecar.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise DomainError(GONE) from None
-    if meta.get("user_id") != user_id or meta.get("estate_id") != estate_id:
-        raise DomainError(GONE)
-    claimed = folder / f"{token}.{secrets.token_hex(4)}.claimed"
-    try:
-        os.rename(folder / token, claimed)  # atomic: of two confirms, one gets the file
-    except FileNotFoundError:
-        raise DomainError(GONE) from None
-    try:
-        data = claimed.read_bytes()
-    finally:
-        claimed.unlink(missing_ok=True)
-        sidecar.unlink(missing_ok=True)
-    if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
-        raise DomainError(GONE)
-    return meta, data
 
 
 def reading_sheet(building: Building, kind: str, period: str) -> bytes:
