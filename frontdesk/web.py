@@ -106,10 +106,6 @@ def scoped_get(model, object_id: int):
     return obj
 
 
-def flash_errors(form) -> None:
-    """Flash nothing: field errors are shown beside the fields by the form macro."""
-
-
 def apply_domain_error(form, error) -> None:
     """Show a DomainError beside its field, or as a flash message if it names none."""
     field = getattr(form, error.field, None) if error.field else None

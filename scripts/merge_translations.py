@@ -1,6 +1,7 @@
 """Merge pending Chinese translations (frontdesk/translations/pending/*.tsv) into zh_CN.
 
-Each line of a .tsv is `English msgid<TAB>Chinese text`. Messages missing from the catalog are
+Each line of a .tsv is `English msgid<TAB>Chinese text`. Once merged, the .tsv files can be
+deleted: the catalog is the record. Messages missing from the catalog are
 added; empty translations are filled; existing translations are kept unless --force.
 Usage: python scripts/merge_translations.py [--force]
 """
