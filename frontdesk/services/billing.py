@@ -11,14 +11,12 @@ without a query per unit.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from itertools import repeat
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -47,8 +45,8 @@ from frontdesk.services.feecalc import (
     period_bounds,
     tiered_charge,
 )
+from frontdesk.services.periods import estate_today, parse_period
 
-PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 VACANT = "空置"
 #: units of consumption shown in explanations
 KIND_UNITS = {"water": "m³", "electricity": "kWh", "gas": "m³"}
@@ -139,20 +137,6 @@ class Preview:
 
 
 # periods ----------------------------------------------------------------------------------------
-
-
-def parse_period(period: str, field_name: str = "period") -> str:
-    """Return a valid YYYY-MM period or raise a DomainError."""
-    text = (period or "").strip()
-    m = PERIOD_RE.match(text)
-    if not m or not 2000 <= int(m.group(1)) <= 2100:
-        raise DomainError(_l("Enter the period as year-month, e.g. 2026-11."), field_name)
-    return text
-
-
-def estate_today(estate: Estate) -> date:
-    """Return today's date in the estate's timezone."""
-    return datetime.now(ZoneInfo(estate.timezone or "Asia/Shanghai")).date()
 
 
 def _check_period(estate: Estate, period: str, today: date | None) -> str:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -52,11 +51,6 @@ def price_unit(item: FeeItem):
         return _l("yuan per unit per month") if item.cycle_months == 1 else _l(
             "yuan per unit per billing cycle")
     return _l("yuan per %(unit)s", unit=QUANTITY_UNITS.get(item.meter_kind or "", ""))
-
-
-def estate_today(estate: Estate) -> date:
-    """Return today's date where the estate is."""
-    return datetime.now(ZoneInfo(estate.timezone or "Asia/Shanghai")).date()
 
 
 # parsing ---------------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from frontdesk.models.base import Money
 from frontdesk.models.fees import PAYMENT_METHODS
 from frontdesk.pdf.money import amount_in_words
 from frontdesk.services import DomainError
+from frontdesk.services.periods import estate_today, parse_period
 
 ZERO = Decimal("0.00")
 #: how payment methods are printed (the UI translates the codes itself)
@@ -69,27 +70,8 @@ RATE_QUANTUM = Decimal("0.0001")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MONEY_FORMAT = "#,##0.00"
 
-_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
-
 
 # input ----------------------------------------------------------------------------------------
-
-
-def parse_period(text: str | None) -> str:
-    """Return a YYYY-MM period, or raise a DomainError naming the `period` field."""
-    value = (text or "").strip()
-    match = _PERIOD.match(value)
-    if not match:
-        raise DomainError(_l("Enter the period as year-month, e.g. 2026-11."), "period")
-    year, month = int(match.group(1)), int(match.group(2))
-    if not (1 <= month <= 12 and 2000 <= year <= 2100):
-        raise DomainError(_l("Enter the period as year-month, e.g. 2026-11."), "period")
-    return value
-
-
-def estate_today(estate: Estate) -> date:
-    """Return today's date where the estate is."""
-    return datetime.now(ZoneInfo(estate.timezone)).date()
 
 
 def day_range(estate: Estate, day: date) -> tuple[datetime, datetime]:

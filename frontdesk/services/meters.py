@@ -38,6 +38,7 @@ from frontdesk.services.imports import (
     stash_upload,
     xlsx_records,
 )
+from frontdesk.services.periods import parse_period
 
 #: consumption above this many times the unit's recent average is flagged for review
 FLAG_FACTOR = Decimal(3)
@@ -184,35 +185,11 @@ READING_COLUMNS = (("meter", "表号"), ("period", "期间"), ("value", "读数"
 SHEET_EXTRA_COLUMNS = ("房号", "上次期间", "上次读数")
 PREVIEW_ROWS = 50
 
-_PERIOD_PATTERNS = tuple(re.compile(p) for p in (
-    r"(\d{4})\s*[-/.]\s*(\d{1,2})",
-    r"(\d{4})\s*年\s*(\d{1,2})\s*月?",
-    r"(\d{4})(\d{2})",
-    # a spreadsheet turns 2026-11 into the date 2026-11-01
-    r"(\d{4})[-/.](\d{1,2})[-/.]0?1(?:[ T]00:00(?::00)?)?",
-))
-
-
 
 def _number_text(value: Decimal) -> str:
     """Show a reading or quantity without trailing zeros or thousands separators."""
     text = f"{value:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def parse_period(value: Any, field: str = "period") -> str:
-    """Return a period as YYYY-MM from what was typed (2026-11, 2026/11, 2026年11月, 202611)."""
-    text = unicodedata.normalize("NFKC", "" if value is None else str(value)).strip()
-    if not text:
-        raise DomainError(_l("Please enter the period, e.g. 2026-11."), field)
-    for pattern in _PERIOD_PATTERNS:
-        match = pattern.fullmatch(text)
-        if match:
-            year, month = int(match[1]), int(match[2])
-            if 2000 <= year <= 2100 and 1 <= month <= 12:
-                return f"{year:04d}-{month:02d}"
-            break
-    raise DomainError(_l("Enter the period as year-month, e.g. 2026-11."), field)
 
 
 def current_period(estate: Estate, today: date | None = None) -> str:
@@ -645,7 +622,8 @@ def record_reading(actor: User, meter: Meter, period: Any, value: Any, kind: str
     consumption above three times the recent average is recorded and flagged for review.
     """
     estate = _estate_of(meter)
-    entry = ReadingEntry(meter, parse_period(period), value, kind, old_final, new_start)
+    period = parse_period(period, loose=True)
+    entry = ReadingEntry(meter, period, value, kind, old_final, new_start)
     plans, errors = _plan(estate, [entry], today)
     if errors:
         raise DomainError(errors[0].message, errors[0].field)
@@ -695,7 +673,7 @@ def save_grid(actor: User, building: Building, kind: str, period: Any, cells: di
     estate = _estate_of(building)
     if kind not in METER_KINDS:
         raise DomainError(_l("Choose water, electricity or gas."), "kind")
-    period = parse_period(period)
+    period = parse_period(period, loose=True)
     current = current_period(estate, today)
     if period > current:
         raise _future_error(period, current)
@@ -1045,7 +1023,7 @@ def _check_readings(estate: Estate, data: bytes, filename: str, max_rows: int,
                                    _l("There is no meter %(n)s in this estate.", n=meter_number)))
             ok = False
         try:
-            period = parse_period(cells.get("period"))
+            period = parse_period(cells.get("period"), loose=True)
         except DomainError as e:
             errors.append(RowError(number, column["period"], e.message))
             ok = False

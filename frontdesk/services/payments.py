@@ -23,9 +23,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -52,6 +51,7 @@ from frontdesk.money import quantize_money
 from frontdesk.pdf.money import amount_in_words
 from frontdesk.services import DomainError, audit, receipts, transactional
 from frontdesk.services.feecalc import fmt, late_fee
+from frontdesk.services.periods import estate_today
 
 ZERO = Decimal("0.00")
 #: the largest single payment or refund, in yuan
@@ -104,11 +104,6 @@ def check_amount(amount, field_name: str = "amount") -> Decimal:
     if amount != quantize_money(amount):
         raise DomainError(_l("The amount has at most two decimals (fen)."), field_name)
     return quantize_money(amount)
-
-
-def estate_today(estate: Estate) -> date:
-    """Return today's date in the estate's timezone."""
-    return datetime.now(ZoneInfo(estate.timezone)).date()
 
 
 def _estate_of(unit: Unit) -> Estate:

@@ -23,7 +23,6 @@ on the day it was created, a payment on the day it was received, both in the est
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -49,6 +48,7 @@ from frontdesk.models import (
 from frontdesk.money import quantize_money
 from frontdesk.services import DomainError
 from frontdesk.services.payments import LATE_KINDS, charged_late_fees_bulk, late_fee_for
+from frontdesk.services.periods import estate_today, parse_period
 
 ZERO = Decimal("0.00")
 #: how payments may be made, in the order printed on notices
@@ -59,22 +59,10 @@ LINE_KIND_LABELS = {"charge": "账单", "credit": "冲红", "adjustment": "调�
 PURPOSE_LABELS = {"bills": "缴费", "prepaid": "预存款", "deposit": "押金"}
 #: the longest statement, in years
 MAX_STATEMENT_YEARS = 3
-_PERIOD = re.compile(r"(\d{4})-(\d{1,2})")
 
 
 # ---------------------------------------------------------------------------------------------
 # input
-
-
-def parse_period(text: str | None) -> str:
-    """Return a period typed as YYYY-MM (or YYYY-M) as 'YYYY-MM', or raise DomainError."""
-    match = _PERIOD.fullmatch((text or "").strip())
-    if not match:
-        raise DomainError(_l("Enter the period as year-month, e.g. 2026-11."), field="period")
-    year, month = int(match[1]), int(match[2])
-    if not (2000 <= year <= 2100 and 1 <= month <= 12):
-        raise DomainError(_l("Enter a month between 2000-01 and 2100-12."), field="period")
-    return f"{year:04d}-{month:02d}"
 
 
 def check_range(start: date | None, end: date | None) -> None:
@@ -95,11 +83,6 @@ def check_range(start: date | None, end: date | None) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # shared helpers
-
-
-def estate_today(estate: Estate) -> date:
-    """Return today's date in the estate's timezone."""
-    return datetime.now(ZoneInfo(estate.timezone)).date()
 
 
 def estate_now_text(estate: Estate) -> str:

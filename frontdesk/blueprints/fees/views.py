@@ -7,7 +7,7 @@ from flask_login import current_user
 from frontdesk.blueprints.fees import bp
 from frontdesk.blueprints.fees.forms import EndTariffForm, FeeItemForm, TariffForm
 from frontdesk.models import FeeItem, Tariff
-from frontdesk.services import DomainError, fee_items
+from frontdesk.services import DomainError, fee_items, periods
 from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
 
 
@@ -16,7 +16,7 @@ from frontdesk.web import apply_domain_error, require_estate, requires, scoped_g
 def items():
     """List the estate's fee items with the estate-wide tariff in force today."""
     estate = require_estate()
-    today = fee_items.estate_today(estate)
+    today = periods.estate_today(estate)
     return render_template("fees/items.html", rows=fee_items.fee_items_with_current(estate, today),
                            today=today, labels=fee_items.METHOD_LABELS)
 
@@ -68,7 +68,7 @@ def _tariff_form(item: FeeItem) -> TariffForm:
 
 def _item_page(item: FeeItem, form: TariffForm, status: int = 200):
     estate = require_estate()
-    today = fee_items.estate_today(estate)
+    today = periods.estate_today(estate)
     return render_template(
         "fees/item.html", item=item, form=form, today=today,
         groups=fee_items.tariff_history(item, today),

@@ -20,7 +20,7 @@ from frontdesk.blueprints.meters.forms import (
 )
 from frontdesk.models import Building, Meter, MeterReading
 from frontdesk.models.fees import METER_KINDS
-from frontdesk.services import DomainError, meters
+from frontdesk.services import DomainError, meters, periods
 from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -126,10 +126,11 @@ def grid(building_id: int):
                 flash(e.message, "danger")
             else:
                 flash(_("Readings saved: %(n)s.", n=saved), "success")
+                period = periods.parse_period(period_text, loose=True)
                 return redirect(url_for("meters.grid", building_id=building.id, kind=kind,
-                                        period=meters.parse_period(period_text)))
+                                        period=period))
     try:
-        period = meters.parse_period(period_text)
+        period = periods.parse_period(period_text, loose=True)
     except DomainError as e:
         if request.method == "GET":
             flash(e.message, "danger")
@@ -148,8 +149,8 @@ def sheet(building_id: int):
     estate = require_estate()
     kind = _kind()
     try:
-        period = meters.parse_period(request.args.get("period", "")[:16]
-                                     or meters.current_period(estate))
+        period = periods.parse_period(request.args.get("period", "")[:16]
+                                      or meters.current_period(estate), loose=True)
     except DomainError as e:
         flash(e.message, "danger")
         return redirect(url_for("meters.grid", building_id=building.id, kind=kind))

@@ -24,7 +24,7 @@ from frontdesk.blueprints.reports import bp
 from frontdesk.blueprints.reports.forms import ArrearsForm, DailyReportForm, DashboardForm
 from frontdesk.pdf.arrears import arrears as arrears_pdf_document
 from frontdesk.pdf.daily_report import daily_report as daily_report_pdf_document
-from frontdesk.services import DomainError, fee_reports
+from frontdesk.services import DomainError, fee_reports, periods
 from frontdesk.web import apply_domain_error, require_estate, requires
 
 METHOD_LABELS = {
@@ -62,7 +62,7 @@ def _form_errors(form) -> None:
 def _daily(estate) -> tuple[DailyReportForm, dict | None]:
     """Read the report form from the query string (today when empty) and run the report."""
     if not request.args:
-        form = DailyReportForm(None, day=fee_reports.estate_today(estate))
+        form = DailyReportForm(None, day=periods.estate_today(estate))
     else:
         form = DailyReportForm(request.args)
         if not form.validate():
@@ -175,7 +175,7 @@ def arrears_xlsx():
 def dashboard():
     """Show collection rate and arrears per building for a period, as charts and a table."""
     estate = require_estate()
-    period = request.args.get("period") or fee_reports.estate_today(estate).strftime("%Y-%m")
+    period = request.args.get("period") or periods.estate_today(estate).strftime("%Y-%m")
     form = DashboardForm(None, period=period)
     try:
         data = fee_reports.dashboard(estate, period)
@@ -190,7 +190,7 @@ def dashboard():
 def dashboard_data():
     """Give the dashboard's figures as JSON for its charts; amounts and rates as strings."""
     estate = require_estate()
-    period = request.args.get("period") or fee_reports.estate_today(estate).strftime("%Y-%m")
+    period = request.args.get("period") or periods.estate_today(estate).strftime("%Y-%m")
     as_of = None
     if request.args.get("as_of"):
         try:

@@ -7,7 +7,7 @@ from wtforms.validators import InputRequired, ValidationError
 
 from frontdesk.forms import DateField
 from frontdesk.services import DomainError
-from frontdesk.services.statements import parse_period
+from frontdesk.services.periods import parse_period
 
 
 class NoticeForm(FlaskForm):

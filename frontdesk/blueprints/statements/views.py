@@ -11,7 +11,7 @@ from frontdesk.blueprints.statements.forms import NoticeForm, StatementForm
 from frontdesk.models import Building, Unit
 from frontdesk.pdf.notice import payment_notice
 from frontdesk.pdf.statement import statement
-from frontdesk.services import DomainError, statements
+from frontdesk.services import DomainError, periods, statements
 from frontdesk.web import apply_domain_error, requires, scoped_get
 
 
@@ -26,7 +26,7 @@ def _font() -> str:
 def _unit_page(unit: Unit, notice_form: NoticeForm | None = None,
                statement_form: StatementForm | None = None):
     """Show the unit's print form, with the defaults or with what was typed and its errors."""
-    today = statements.estate_today(unit.building.estate)
+    today = periods.estate_today(unit.building.estate)
     if notice_form is None:
         notice_form = NoticeForm(formdata=None, period=today.strftime("%Y-%m"))
     if statement_form is None:
@@ -38,7 +38,7 @@ def _unit_page(unit: Unit, notice_form: NoticeForm | None = None,
 def _building_page(building: Building, form: NoticeForm | None = None):
     """Show the building's print form."""
     if form is None:
-        today = statements.estate_today(building.estate)
+        today = periods.estate_today(building.estate)
         form = NoticeForm(formdata=None, period=today.strftime("%Y-%m"))
     return render_template("statements/building.html", building=building, form=form)
 
