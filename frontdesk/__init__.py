@@ -24,6 +24,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_prefixed_env(prefix="FRONTDESK")
     if test_config:
         app.config.update(test_config)
+    if "BABEL_TRANSLATION_DIRECTORIES" not in app.config:
+        from frontdesk.catalogs import compiled_directory
+
+        app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compiled_directory(app.instance_path))
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         db_path = Path(app.instance_path) / "frontdesk.sqlite"

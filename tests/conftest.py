@@ -23,27 +23,10 @@ def _database_url(tmp_path_factory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
 
 
-def _compile_catalogs() -> None:
-    """Compile the .po catalogs whose .mo files are missing or older (make does it too)."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
-    translations = ROOT / "frontdesk" / "translations"
-    for po in translations.glob("*/LC_MESSAGES/messages.po"):
-        mo = po.with_suffix(".mo")
-        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
-            continue
-        with po.open("rb") as f:
-            catalog = read_po(f)
-        with mo.open("wb") as f:
-            write_mo(f, catalog)
-
-
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     """Give an empty database, upgraded to the newest migration with `flask db upgrade`."""
     url = _database_url(tmp_path_factory)
-    _compile_catalogs()
     engine = sa.create_engine(url)
     try:
         with engine.begin() as conn:
