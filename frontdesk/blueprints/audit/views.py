@@ -17,9 +17,11 @@ def events():
     object_id = request.args.get("object_id", type=int)
     user_id = request.args.get("user_id", type=int)
     page = request.args.get("page", 1, type=int)
+    administered = (accounts.administered_estate_ids(current_user)
+                    if current_user.can("admin.users") else set())
     pagination = audit.list_events(
-        {estate.id}, account_estate_ids={estate.id} if current_user.can("admin.users") else set(),
-        object_type=object_type, object_id=object_id, user_id=user_id, page=page,
+        {estate.id}, account_estate_ids=administered, object_type=object_type,
+        object_id=object_id, user_id=user_id, page=page,
     )
     return render_template(
         "audit/events.html", pagination=pagination, object_types=audit.object_types(),
