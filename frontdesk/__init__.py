@@ -190,6 +190,16 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["audit_object_label"] = web.audit_object_label
     app.jinja_env.globals["audit_action_label"] = web.audit_action_label
 
+    @app.context_processor
+    def _working_estate() -> dict:
+        # current_user.can() in a template answers for the estate being worked in, also on
+        # pages that no guarded view prepared (error pages)
+        from flask import has_request_context
+
+        if has_request_context():
+            web.current_estate()
+        return {}
+
 
 def register_commands(app: Flask) -> None:
     """Add the flask commands."""

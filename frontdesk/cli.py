@@ -52,7 +52,7 @@ def register(app: Flask) -> None:
             db.session.add(estate)
         try:
             accounts.create_user(None, {"username": username, "full_name": full_name,
-                                        "password": password, "roles": ["admin"]}, [estate])
+                                        "password": password}, {estate: ["admin"]})
         except DomainError as e:
             raise click.ClickException(str(e.message)) from None
         click.echo(f"Created administrator {username}.")

@@ -52,7 +52,8 @@ OCCUPANCY_LABELS = {"owner": _l("Owner"), "tenant": _l("Tenant"), "member": _l("
 def requires(permission: str):
     """Guard a view: anonymous users go to login, users without a granting role get 403.
 
-    The permission is kept on the view function so that a test can check every endpoint.
+    The role must be held in the estate being worked in; the permission is kept for
+    :func:`scoped_get` and on the view function so that a test can check every endpoint.
     """
     roles = roles_for(permission)
 
@@ -63,8 +64,10 @@ def requires(permission: str):
 
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
+            current_estate()
             if not current_user.has_role(*roles):
                 abort(403)
+            g.view_permission = permission
             return view(*args, **kwargs)
 
         wrapped.permission = permission
@@ -75,14 +78,18 @@ def requires(permission: str):
 
 
 def current_estate() -> Estate | None:
-    """Return the estate the user is working in (kept in the session), or None."""
+    """Return the estate the user is working in (kept in the session), or None.
+
+    It is one where the user holds a role, and the user's roles are answered for it.
+    """
     if "current_estate" in g:
         return g.current_estate
     estate = None
-    if current_user.is_authenticated and current_user.estates:
+    if current_user.is_authenticated:
         wanted = session.get("estate_id")
         estates = sorted(current_user.estates, key=lambda e: e.id)
-        estate = next((e for e in estates if e.id == wanted), estates[0])
+        estate = next((e for e in estates if e.id == wanted), estates[0] if estates else None)
+        current_user.working_estate_id = estate.id if estate else None
     g.current_estate = estate
     return estate
 
@@ -96,12 +103,18 @@ def require_estate() -> Estate:
 
 
 def scoped_get(model, object_id: int):
-    """Load a record of one of the user's estates, or 404 (also for other estates' ids)."""
+    """Load a record of an estate where the user's roles grant the view's permission, or 404.
+
+    Other estates' ids, and those of an estate where the user holds only other roles, are 404.
+    """
+    permission = g.get("view_permission")
+    if permission is None:
+        raise RuntimeError("scoped_get is only for views guarded by web.requires")
     obj = db.session.get(model, object_id)
     if obj is None:
         abort(404)
     estate_id = obj.id if model is Estate else obj.estate_id
-    if estate_id not in current_user.estate_ids:
+    if estate_id is None or not current_user.can(permission, estate_id):
         abort(404)
     return obj
 

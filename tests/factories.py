@@ -12,6 +12,7 @@ from frontdesk.extensions import db
 from frontdesk.models import (
     Building,
     Estate,
+    Membership,
     Occupancy,
     Person,
     Unit,
@@ -34,12 +35,25 @@ def estate(name: str | None = None, **kw) -> Estate:
 
 def user(roles: list[str] | str, estates: list[Estate], username: str | None = None,
          **kw) -> User:
+    """Make a user who holds the roles in each of the estates."""
     roles = [roles] if isinstance(roles, str) else roles
     u = User(username=username or f"user{next(_seq)}", full_name=kw.pop("full_name", "测试员"),
              password_hash=_HASH, **kw)
-    u.roles = [UserRole(role=r) for r in roles]
-    u.estates = list(estates)
+    u.memberships = [Membership(estate=e, roles=[UserRole(role=r) for r in roles])
+                     for e in estates]
     db.session.add(u)
+    db.session.flush()
+    return u
+
+
+def grant(u: User, roles: list[str] | str, est: Estate) -> User:
+    """Give a user more roles in an estate, making them a member of it if need be."""
+    roles = [roles] if isinstance(roles, str) else roles
+    membership = next((m for m in u.memberships if m.estate_id == est.id), None)
+    if membership is None:
+        membership = Membership(estate=est)
+        u.memberships.append(membership)
+    membership.roles.extend(UserRole(role=r) for r in roles if r not in membership.role_names)
     db.session.flush()
     return u
 

@@ -1,4 +1,8 @@
-"""Every view declares its roles: anonymous → login, wrong role → 403, other estate's id → 404."""
+"""Every view declares its roles: anonymous → login, wrong role → 403, other estate's id → 404.
+
+Roles belong to an estate: a user with every role in one estate gets 403 or 404 for every URL
+with another estate's ids, and no page without ids shows them anything of the other estate.
+"""
 
 from __future__ import annotations
 
@@ -25,16 +29,17 @@ def method_of(rule) -> str:
 
 
 class OtherEstate:
-    """Records of an estate the test users do not belong to."""
+    """Records of one estate, of every kind a URL names: by default one the test users do not
+    belong to."""
 
-    def __init__(self, estate):
+    def __init__(self, estate, username: str = "stranger"):
         self.estate = estate
         self.building = factories.building(estate, "7")
         self.unit = factories.unit(self.building, "1", 3, "301")
         self.person = factories.person(estate, "外人", "13900001111", "110101198001010012")
         self.occupancy = factories.occupancy(self.unit, self.person)
         self.vehicle = factories.vehicle(estate, "沪B99999", self.person, self.unit)
-        self.user = factories.user("frontdesk", [estate], username="stranger")
+        self.user = factories.user("frontdesk", [estate], username=username)
         self._fees(estate)
         db.session.commit()
 
@@ -70,10 +75,12 @@ class OtherEstate:
                                   amount=Decimal("210.33"), explanation="x",
                                   due_date=date(2026, 10, 15), bill_run_id=self.bill_run.id)
         self.payment = Payment(estate_id=estate.id, unit_id=self.unit.id, amount=Decimal("1"),
-                               method="cash", cashier_id=self.user.id, idempotency_key="k-other")
+                               method="cash", cashier_id=self.user.id,
+                               idempotency_key=f"k-other-{estate.id}")
         db.session.add_all([self.reading, self.bill_line, self.payment])
         db.session.flush()
-        self.receipt = Receipt(estate_id=estate.id, year=2026, seq=1, number="XX2026-000001",
+        self.receipt = Receipt(estate_id=estate.id, year=2026, seq=1,
+                               number=f"X{estate.id}X2026-000001",
                                payment_id=self.payment.id, unit_id=self.unit.id,
                                amount=Decimal("1"), cashier_id=self.user.id, content={},
                                prev_hash="0" * 64, hash="0" * 64)
@@ -204,3 +211,74 @@ def test_every_id_in_a_url_is_covered_by_the_other_estate_check(app, world):
     in_urls = {a for r in guarded_rules(app) for a in r.arguments
                if r._converters[a].__class__.__name__ == "IntegerConverter"}
     assert in_urls - args == set()
+
+
+# a second estate, through every endpoint ------------------------------------------------------
+
+#: what the pages of estate A (the world's) may show only to A's staff
+OURS_ONLY = ("阳光花园", "张三", "13812345678", "京A12345", "外人", "13900001111", "沪B99999",
+             "OTHER-1", "our_clerk", "前台甲", "frontdesk测试")
+
+
+def logged_in(app, username: str):
+    client = app.test_client()
+    assert login(client, username).status_code == 302
+    return client
+
+
+def our_records(app, world) -> dict[str, int]:
+    """Give estate A every kind of record a URL names, and some audit events of its staff."""
+    ours = OtherEstate(world.estate, username="our_clerk").args()
+    logged_in(app, "our_clerk")
+    logged_in(app, "admin").post(f"/admin/users/{ours['user_id']}/edit", data={
+        "username": "our_clerk", "full_name": "前台甲", "active": "y",
+        f"roles_{world.estate.id}": ["frontdesk", "finance"]})
+    return ours
+
+
+def test_every_role_in_another_estate_gives_403_or_404_for_our_ids(app, world):
+    ours = our_records(app, world)
+    factories.user(list(ALL_ROLES), [world.other_estate], username="everything_in_b")
+    db.session.commit()
+    client = logged_in(app, "everything_in_b")
+    with_ids = [r for r in guarded_rules(app) if set(r.arguments) & set(ours)]
+    assert len(with_ids) >= 50
+    for rule in with_ids:
+        url = rule.build({a: ours[a] for a in rule.arguments}, append_unknown=False)[1]
+        response = client.open(url, method=method_of(rule))
+        assert response.status_code in (403, 404), (rule.endpoint, response.status_code)
+
+
+def test_pages_without_ids_show_another_estates_staff_nothing_of_ours(app, world):
+    our_records(app, world)
+    factories.user(list(ALL_ROLES), [world.other_estate], username="everything_in_b")
+    db.session.commit()
+    client = logged_in(app, "everything_in_b")
+    pages = [r for r in guarded_rules(app) if not r.arguments and "GET" in r.methods]
+    assert len(pages) >= 30
+    for rule in pages:
+        response = client.get(rule.rule)
+        assert response.status_code < 500, (rule.endpoint, response.status_code)
+        if response.mimetype.startswith("text/"):
+            text = response.get_data(as_text=True)
+            assert [s for s in OURS_ONLY if s in text] == [], rule.endpoint
+
+
+def test_a_role_in_our_estate_opens_only_what_that_role_may_do_there(app, world):
+    """Working in B with every role there does not lend those roles to A's records."""
+    ours = our_records(app, world)
+    mixed = factories.user(list(ALL_ROLES), [world.other_estate], username="mixed")
+    factories.grant(mixed, "engineering", world.estate)
+    db.session.commit()
+    client = logged_in(app, "mixed")
+    assert client.post("/estate", data={"estate_id": world.other_estate.id}).status_code == 302
+    checked = 0
+    for rule in guarded_rules(app):
+        if not set(rule.arguments) & set(ours) \
+                or "engineering" in app.view_functions[rule.endpoint].roles:
+            continue
+        url = rule.build({a: ours[a] for a in rule.arguments}, append_unknown=False)[1]
+        response = client.open(url, method=method_of(rule))
+        assert response.status_code in (403, 404), (rule.endpoint, response.status_code)
+        checked += 1
+    assert checked >= 40

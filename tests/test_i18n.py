@@ -11,7 +11,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from frontdesk.extensions import db
-from frontdesk.models import UserRole
+from tests import factories
 from tests.conftest import login
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -172,7 +172,7 @@ def test_saved_language_outlives_the_session(desk, app, world):
 
 
 def test_list_separator_and_brackets_follow_the_language(as_role, world):
-    world.users["manager"].roles.append(UserRole(role="finance"))
+    factories.grant(world.users["manager"], "finance", world.estate)
     db.session.commit()
     manager = as_role("manager")
     page = manager.get("/account").text

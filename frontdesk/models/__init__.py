@@ -1,6 +1,6 @@
 """SQLAlchemy models, one module per area; importing this package registers them all."""
 
-from frontdesk.models.accounts import ROLES, User, UserRole, user_estates
+from frontdesk.models.accounts import ROLES, Membership, User, UserRole, user_estates
 from frontdesk.models.audit import AuditEvent
 from frontdesk.models.base import Base
 from frontdesk.models.fees import (
@@ -46,6 +46,7 @@ __all__ = [
     "KeyCustody",
     "KeyLoan",
     "KeyLossReport",
+    "Membership",
     "Meter",
     "MeterReading",
     "Payment",

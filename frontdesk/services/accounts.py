@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from frontdesk.extensions import db
-from frontdesk.models import ROLES, Estate, User, UserRole
+from frontdesk.models import ROLES, Estate, Membership, User, UserRole
 from frontdesk.models.base import utcnow
 from frontdesk.services import DomainError, audit, transactional
 
@@ -42,10 +42,12 @@ def note_login(user: User, locale: str | None = None) -> None:
     user.last_login_at = utcnow()
     if locale in LOCALES:
         user.locale = locale
-    audit.record(user, "login", user, estate_id=None)
+    for estate_id in sorted(user.estate_ids):
+        audit.record(user, "login", user, estate_id=estate_id)
 
 
-def _account_values(data: dict, estates: list[Estate], user_id: int | None = None) -> dict:
+def _account_values(data: dict, roles: dict[Estate, list[str]],
+                    user_id: int | None = None) -> dict:
     username = (data.get("username") or "").strip()
     if not re.fullmatch(r"[A-Za-z0-9_.-]{3,32}", username):
         raise DomainError(
@@ -59,27 +61,88 @@ def _account_values(data: dict, estates: list[Estate], user_id: int | None = Non
     full_name = (data.get("full_name") or "").strip()
     if not full_name or len(full_name) > 64:
         raise DomainError(_l("Name is required and must not exceed 64 characters."), "full_name")
-    roles = list(dict.fromkeys(data.get("roles") or []))
-    if not roles:
-        raise DomainError(_l("Choose at least one role."), "roles")
-    if any(r not in ROLES for r in roles):
-        raise DomainError(_l("Invalid role."), "roles")
-    if not estates:
-        raise DomainError(_l("Choose at least one estate."), "estates")
-    return {"username": username, "full_name": full_name, "roles": roles}
+    chosen = {estate: list(dict.fromkeys(names)) for estate, names in roles.items() if names}
+    if any(r not in ROLES for names in chosen.values() for r in names):
+        raise DomainError(_l("Invalid role."))
+    if not chosen:
+        raise DomainError(_l("Choose at least one role in at least one estate."))
+    return {"username": username, "full_name": full_name, "roles": chosen}
 
 
-def _snapshot(user: User) -> dict:
-    data = audit.snapshot(user)
-    data["roles"] = sorted(user.role_names)
-    data["estates"] = sorted(user.estate_ids)
-    return data
+def administered_estate_ids(actor: User) -> set[int]:
+    """Return the estates whose staff the actor administers."""
+    return actor.estate_ids_with("admin.users")
+
+
+def can_manage(actor: User, user: User) -> bool:
+    """Tell whether the actor administers every estate the user works in.
+
+    Only then may the actor change the account (name, password, status, roles): an
+    administrator of one estate cannot reach a colleague who also works in another.
+    """
+    estate_ids = {m.estate_id for m in user.memberships}
+    return bool(estate_ids) and estate_ids <= administered_estate_ids(actor)
+
+
+def _check_administers(actor: User | None, estates) -> None:
+    if actor is None:  # the command line
+        return
+    for estate in estates:
+        if not actor.can("admin.users", estate.id):
+            raise DomainError(_l("You do not administer the estate %(e)s.", e=estate.name))
+
+
+def _set_roles(user: User, roles: dict[Estate, list[str]]) -> None:
+    """Make the user a member of exactly these estates, with these roles in each."""
+    current = {m.estate_id: m for m in user.memberships}
+    memberships = []
+    for estate, names in roles.items():
+        membership = current.get(estate.id) or Membership(estate=estate)
+        held = {r.role: r for r in membership.roles}
+        membership.roles = [held.get(r) or UserRole(role=r) for r in names]
+        memberships.append(membership)
+    user.memberships = memberships
+
+
+def join_estate(user: User, estate: Estate, roles: list[str]) -> None:
+    """Give the user these roles (besides those held) in an estate; for composing verbs."""
+    membership = next((m for m in user.memberships if m.estate_id == estate.id), None)
+    if membership is None:
+        membership = Membership(estate=estate)
+        user.memberships.append(membership)
+    for role in roles:
+        if role not in membership.role_names:
+            membership.roles.append(UserRole(role=role))
+
+
+def _roles_by_estate(user: User) -> dict[int, list[str]]:
+    return {m.estate_id: sorted(m.role_names) for m in user.memberships}
+
+
+def _record_per_estate(actor: User | None, action: str, user: User, before: dict | None,
+                       before_roles: dict[int, list[str]]) -> None:
+    """Write an account event into the trail of each estate it concerns, and only there.
+
+    Each estate's event shows the roles held in that estate alone; an estate whose view of the
+    account did not change gets no event.
+    """
+    after = audit.snapshot(user)
+    after_roles = _roles_by_estate(user)
+    for estate_id in sorted(before_roles.keys() | after_roles.keys()):
+        new = {**after, "roles": after_roles.get(estate_id, [])}
+        if before is None:
+            audit.record(actor, action, user, estate_id=estate_id, after=new)
+            continue
+        old = {**before, "roles": before_roles.get(estate_id, [])}
+        if old != new:
+            audit.record(actor, action, user, estate_id=estate_id, before=old, after=new)
 
 
 @transactional
-def create_user(actor: User | None, data: dict, estates: list[Estate]) -> User:
-    """Create a staff account with roles and estates."""
-    values = _account_values(data, estates)
+def create_user(actor: User | None, data: dict, roles: dict[Estate, list[str]]) -> User:
+    """Create a staff account with its roles in each estate (estates with none are left out)."""
+    values = _account_values(data, roles)
+    _check_administers(actor, values["roles"])
     if err := password_error(data.get("password") or ""):
         raise DomainError(err, "password")
     user = User(
@@ -88,32 +151,45 @@ def create_user(actor: User | None, data: dict, estates: list[Estate]) -> User:
         locale=data.get("locale") if data.get("locale") in LOCALES else None,
         active=data.get("active", True),
     )
-    user.roles = [UserRole(role=r) for r in values["roles"]]
-    user.estates = list(estates)
+    _set_roles(user, values["roles"])
     db.session.add(user)
-    audit.record(actor, "create", user, estate_id=None, after=_snapshot(user))
+    db.session.flush()
+    _record_per_estate(actor, "create", user, None, {})
     return user
 
 
 @transactional
-def update_user(actor: User, user: User, data: dict, estates: list[Estate]) -> User:
-    """Change an account's name, roles, estates, active flag and (optionally) password."""
-    before = _snapshot(user)
-    values = _account_values(data, estates, user.id)
-    if user.id == actor.id and (not data.get("active", True) or "admin" not in values["roles"]):
-        raise DomainError(_l("You cannot deactivate your own account or remove your own "
-                             "administrator role."), "roles")
+def update_user(actor: User, user: User, data: dict, roles: dict[Estate, list[str]]) -> User:
+    """Change an account's name, roles in each estate, active flag and (optionally) password.
+
+    The actor must administer every estate the account works in, before and after.
+    """
+    if not can_manage(actor, user):
+        raise DomainError(_l("%(u)s also works in an estate you do not administer.",
+                             u=user.username))
+    values = _account_values(data, roles, user.id)
+    _check_administers(actor, values["roles"])
+    before, before_roles = audit.snapshot(user), _roles_by_estate(user)
+    if user.id == actor.id:
+        new_roles = {e.id: names for e, names in values["roles"].items()}
+        if not data.get("active", True) or any(
+                "admin" in names and "admin" not in new_roles.get(estate_id, [])
+                for estate_id, names in before_roles.items()):
+            raise DomainError(_l("You cannot deactivate your own account or remove your own "
+                                 "administrator role."))
     user.username = values["username"]
     user.full_name = values["full_name"]
     user.active = bool(data.get("active", True))
-    current = {r.role: r for r in user.roles}
-    user.roles = [current.get(r) or UserRole(role=r) for r in values["roles"]]
-    user.estates = list(estates)
+    _set_roles(user, values["roles"])
     if data.get("password"):
         if err := password_error(data["password"]):
             raise DomainError(err, "password")
         user.password_hash = generate_password_hash(data["password"])
-    audit.record(actor, "update", user, estate_id=None, before=before, after=_snapshot(user))
+    db.session.flush()
+    _record_per_estate(actor, "update", user, before, before_roles)
+    if data.get("password"):
+        for estate_id in sorted(user.estate_ids):
+            audit.record(actor, "change_password", user, estate_id=estate_id)
     return user
 
 
@@ -127,7 +203,8 @@ def change_password(user: User, current: str, new: str) -> None:
     if current == new:
         raise DomainError(_l("The new password must differ from the current one."), "new_password")
     user.password_hash = generate_password_hash(new)
-    audit.record(user, "change_password", user, estate_id=None)
+    for estate_id in sorted(user.estate_ids):
+        audit.record(user, "change_password", user, estate_id=estate_id)
 
 
 @transactional
@@ -140,12 +217,10 @@ def set_locale(user: User, locale: str) -> None:
 
 def users_sharing_estates(estate_ids: set[int]) -> list[User]:
     """Return the users who belong to at least one of the estates."""
-    from frontdesk.models import user_estates
-
     q = (
         sa.select(User)
-        .join(user_estates, user_estates.c.user_id == User.id)
-        .where(user_estates.c.estate_id.in_(estate_ids))
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.estate_id.in_(estate_ids))
         .distinct()
         .order_by(User.username)
     )

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from frontdesk.extensions import db
-from frontdesk.models import AuditEvent, User
+from frontdesk.models import AuditEvent, Membership, User
 
 
 def _plain(value: Any) -> Any:
@@ -67,20 +67,30 @@ def record(
 def list_events(
     estate_ids: set[int],
     *,
+    account_estate_ids: set[int] = frozenset(),
     object_type: str | None = None,
     object_id: int | None = None,
     user_id: int | None = None,
-    include_global: bool = False,
     page: int = 1,
     per_page: int = 50,
 ):
     """Return a page of audit events in the given estates, newest first.
 
-    Events that belong to no estate (user accounts) are included only when asked for.
+    Events about staff accounts are listed only for the estates in `account_estate_ids` (those
+    the reader administers). Account events written before they carried an estate are listed
+    when the reader administers every estate the account works in.
     """
-    scope = AuditEvent.estate_id.in_(estate_ids)
-    if include_global:
-        scope = sa.or_(scope, AuditEvent.estate_id.is_(None))
+    is_account = AuditEvent.object_type == "user"
+    scope = sa.and_(AuditEvent.estate_id.in_(estate_ids),
+                    sa.or_(~is_account, AuditEvent.estate_id.in_(account_estate_ids)))
+    if account_estate_ids:
+        elsewhere = sa.select(Membership.user_id).where(
+            Membership.estate_id.not_in(account_estate_ids))
+        administered = sa.select(Membership.user_id).where(
+            Membership.estate_id.in_(account_estate_ids), Membership.user_id.not_in(elsewhere))
+        legacy = sa.and_(AuditEvent.estate_id.is_(None), is_account,
+                         AuditEvent.object_id.in_(administered))
+        scope = sa.or_(scope, legacy)
     q = sa.select(AuditEvent).where(scope)
     if object_type:
         q = q.where(AuditEvent.object_type == object_type)

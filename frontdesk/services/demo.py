@@ -15,6 +15,7 @@ from frontdesk.models import (
     ROLES,
     Building,
     Estate,
+    Membership,
     Occupancy,
     Person,
     Unit,
@@ -118,8 +119,7 @@ def load_demo(seed: int = 2026) -> dict[str, str]:
         username, name = DEMO_USERS[role]
         user = User(username=username, full_name=name,
                     password_hash=generate_password_hash(DEMO_PASSWORD))
-        user.roles = [UserRole(role=role)]
-        user.estates = [estate]
+        user.memberships = [Membership(estate=estate, roles=[UserRole(role=role)])]
         db.session.add(user)
         logins[username] = role
     audit.record(None, "demo_data", estate, estate_id=estate.id,

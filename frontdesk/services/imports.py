@@ -42,8 +42,6 @@ from frontdesk.models.register import BUILDING_USAGES, ID_TYPES, UNIT_STATUSES
 from frontdesk.services import DomainError, audit, register, transactional
 from frontdesk.services.validation import (
     id_number_error,
-    mask_id,
-    mask_phone,
     normalise_phone,
     parse_area,
     phone_error,
@@ -536,7 +534,10 @@ def _person_fields(row: _Row) -> dict | None:
             row.fail(key, reason)
     id_type = _choice(row, "id_type", ID_TYPES, "居民身份证")
     if id_type is not None:
-        if reason := id_number_error(id_type, row.get("id_number").upper()):
+        if "*" in row.get("id_number"):
+            row.fail("id_number", _l("The ID number is masked, as exports show it: type the "
+                                     "whole number or leave the cell empty."))
+        elif reason := id_number_error(id_type, row.get("id_number").upper()):
             row.fail("id_number", reason)
     _text(row, "emergency_contact", max_len=64)
     if not row.ok:
@@ -802,13 +803,12 @@ def template_workbook() -> bytes:
     return _workbook((kind, ()) for kind in KINDS)
 
 
-def export_workbook(estate_id: int, *, id_full: bool, phone_full: bool) -> bytes:
+def export_workbook(estate_id: int, *, show_id, show_phone) -> bytes:
     """Return the estate's buildings, units and people as a workbook that can be imported again.
 
-    ID numbers (and phones) are masked unless the flags say the user may see them whole.
+    ID numbers and phones pass through `show_id` and `show_phone`, which mask them as the
+    people list does for the reader (a masked ID number must be typed again to import it).
     """
-    show_id = (lambda v: v) if id_full else mask_id
-    show_phone = (lambda v: v) if phone_full else mask_phone
     buildings = (
         (b.number, b.name, b.usage, b.floors, "是" if b.elevator else "否")
         for b in db.session.scalars(sa.select(Building).where(Building.estate_id == estate_id)

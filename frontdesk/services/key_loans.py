@@ -358,11 +358,11 @@ def approver_for(actor: User, estate_id: int, username: str | None,
         if user is None:
             raise DomainError(_l("The manager's username or password is wrong."),
                               "manager_password")
-        if not user.can("keys.approve") or estate_id not in user.estate_ids:
+        if not user.can("keys.approve", estate_id):
             raise DomainError(_l("%(user)s may not approve key loans in this estate.",
                                  user=user.full_name or user.username), "manager_username")
         return user
-    if actor is not None and actor.can("keys.approve") and estate_id in actor.estate_ids:
+    if actor is not None and actor.can("keys.approve", estate_id):
         return actor
     return None
 
@@ -425,8 +425,7 @@ def lend_key(actor: User, key: Key, *, borrower_name: str, borrower_phone: str,
     kind, authorisation, why_not = _borrower(key, phone, id_tail, now)
     approved_by_id = None
     if kind is None:
-        if approver is None or not approver.can("keys.approve") \
-                or key.estate_id not in approver.estate_ids:
+        if approver is None or not approver.can("keys.approve", key.estate_id):
             message = _l("The borrower is neither the owner nor on the key's authorised list "
                          "(checked by phone and the last four ID characters): a manager must "
                          "approve the loan with a reason.")

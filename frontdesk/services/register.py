@@ -17,7 +17,7 @@ from frontdesk.models.register import (
     OCCUPANCY_ROLES,
     UNIT_STATUSES,
 )
-from frontdesk.services import DomainError, audit, transactional
+from frontdesk.services import DomainError, accounts, audit, transactional
 from frontdesk.services.validation import (
     id_number_error,
     normalise_phone,
@@ -56,7 +56,7 @@ def unit_code(building_number: str, entrance: str, room: str) -> str:
 
 @transactional
 def create_estate(actor: User, data: dict) -> Estate:
-    """Create an estate and make the acting administrator a member of it."""
+    """Create an estate and make the acting administrator its administrator."""
     name = _text(data.get("name"), "name", _l("Estate name"), max_len=100)
     if db.session.scalar(sa.select(Estate.id).where(Estate.name == name)):
         raise DomainError(_l("An estate named %(name)s already exists.", name=name), "name")
@@ -69,7 +69,7 @@ def create_estate(actor: User, data: dict) -> Estate:
                              _l("Receipt prefix"), max_len=8),
     )
     db.session.add(estate)
-    actor.estates.append(estate)
+    accounts.join_estate(actor, estate, ["admin"])
     db.session.flush()
     audit.record(actor, "create", estate, estate_id=estate.id, after=audit.snapshot(estate))
     return estate

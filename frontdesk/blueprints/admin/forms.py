@@ -23,10 +23,21 @@ class UserForm(FlaskForm):
         _l("Password (required for a new user; leave blank to keep the current one)"),
         validators=[Optional(), Length(max=128)],
     )
-    roles = MultiCheckboxField(_l("Roles"))
-    estates = MultiCheckboxField(_l("Estates"), coerce=int)
     active = BooleanField(_l("Active"), default=True)
     submit = SubmitField(_l("Save"))
+
+
+def user_form(estates, role_choices, **kwargs) -> UserForm:
+    """Return a user form with the role boxes of each estate, as fields `roles_<estate id>`."""
+
+    class EstateRolesForm(UserForm):
+        pass
+
+    for estate in estates:
+        setattr(EstateRolesForm, f"roles_{estate.id}",
+                MultiCheckboxField(_l("Roles in %(estate)s", estate=estate.name),
+                                   choices=role_choices))
+    return EstateRolesForm(**kwargs)
 
 
 class EstateForm(FlaskForm):

@@ -5,50 +5,63 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from frontdesk.blueprints.admin import bp
-from frontdesk.blueprints.admin.forms import EstateForm, UserForm
+from frontdesk.blueprints.admin.forms import EstateForm, UserForm, user_form
 from frontdesk.extensions import db
 from frontdesk.models import ROLES, Estate, User
 from frontdesk.permissions import PERMISSIONS
 from frontdesk.services import DomainError, accounts, register
-from frontdesk.web import apply_domain_error, requires, role_label, scoped_get
+from frontdesk.web import apply_domain_error, require_estate, requires, role_label, scoped_get
 
 
-def _user_form(**kwargs) -> UserForm:
-    form = UserForm(**kwargs)
-    form.roles.choices = [(r, role_label(r)) for r in ROLES]
-    form.estates.choices = [(e.id, e.name) for e in sorted(current_user.estates,
-                                                           key=lambda e: e.id)]
-    return form
+def _administered() -> list[Estate]:
+    """Return the estates whose staff the administrator manages."""
+    ids = accounts.administered_estate_ids(current_user)
+    return [e for e in current_user.estates if e.id in ids]
 
 
-def _chosen_estates(form: UserForm) -> list[Estate]:
-    return [e for e in current_user.estates if e.id in (form.estates.data or [])]
+def _user_form(estates: list[Estate], **kwargs) -> UserForm:
+    return user_form(estates, [(r, role_label(r)) for r in ROLES], **kwargs)
 
 
-def _scoped_user(user_id: int) -> User:
-    """Load a user who shares an estate with the administrator, or 404."""
+def _chosen_roles(form: UserForm, estates: list[Estate]) -> dict[Estate, list[str]]:
+    return {e: form[f"roles_{e.id}"].data or [] for e in estates}
+
+
+def _manageable_user(user_id: int) -> User:
+    """Load a user the administrator may change.
+
+    404 for a user of no estate the administrator manages; 403 for one who also works in an
+    estate the administrator does not manage.
+    """
     user = db.session.get(User, user_id)
-    if user is None or not (user.estate_ids & current_user.estate_ids):
+    estate_ids = {m.estate_id for m in user.memberships} if user is not None else set()
+    if not estate_ids & accounts.administered_estate_ids(current_user):
         abort(404)
+    if not accounts.can_manage(current_user, user):
+        abort(403)
     return user
 
 
 @bp.get("/users")
 @requires("admin.users")
 def users():
-    """List the staff of the administrator's estates."""
-    return render_template("admin/users.html",
-                           users=accounts.users_sharing_estates(current_user.estate_ids))
+    """List the staff of the administrator's estates with their roles there."""
+    estates = _administered()
+    staff = accounts.users_sharing_estates({e.id for e in estates})
+    return render_template("admin/users.html", users=staff, estates=estates, roles=ROLES,
+                           manageable={u.id for u in staff
+                                       if accounts.can_manage(current_user, u)})
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @requires("admin.users")
 def new_user():
-    """Create a staff account."""
-    form = _user_form()
+    """Create a staff account with roles in the administrator's estates."""
+    estates = _administered()
+    form = _user_form(estates)
     if form.validate_on_submit():
         try:
-            user = accounts.create_user(current_user, form.data, _chosen_estates(form))
+            user = accounts.create_user(current_user, form.data, _chosen_roles(form, estates))
         except DomainError as e:
             apply_domain_error(form, e)
         else:
@@ -61,16 +74,16 @@ def new_user():
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
 @requires("admin.users")
 def edit_user(user_id: int):
-    """Change a staff account's roles, estates, status or password."""
-    user = _scoped_user(user_id)
-    form = _user_form(obj=user)
+    """Change a staff account's roles in each estate, status or password."""
+    user = _manageable_user(user_id)
+    estates = _administered()
+    form = _user_form(estates, obj=user)
     if not form.is_submitted():
-        form.roles.data = sorted(user.role_names)
-        form.estates.data = sorted(user.estate_ids & current_user.estate_ids)
+        for e in estates:
+            form[f"roles_{e.id}"].data = sorted(user.roles_in(e.id))
     if form.validate_on_submit():
-        others = [e for e in user.estates if e.id not in current_user.estate_ids]
         try:
-            accounts.update_user(current_user, user, form.data, _chosen_estates(form) + others)
+            accounts.update_user(current_user, user, form.data, _chosen_roles(form, estates))
         except DomainError as e:
             apply_domain_error(form, e)
         else:
@@ -83,9 +96,10 @@ def edit_user(user_id: int):
 @bp.get("/roles")
 @requires("admin.users")
 def roles():
-    """Show each role, what it may do and who holds it."""
-    staff = accounts.users_sharing_estates(current_user.estate_ids)
-    holders = {r: [u for u in staff if r in u.role_names] for r in ROLES}
+    """Show each role, what it may do and who holds it in the current estate."""
+    estate = require_estate()
+    staff = accounts.users_sharing_estates({estate.id})
+    holders = {r: [u for u in staff if r in u.roles_in(estate.id)] for r in ROLES}
     grants = {r: sorted(p for p, roles in PERMISSIONS.items() if r in roles) for r in ROLES}
     return render_template("admin/roles.html", roles=ROLES, holders=holders, grants=grants)
 
@@ -93,9 +107,10 @@ def roles():
 @bp.get("/estates")
 @requires("admin.estates")
 def estates():
-    """List the administrator's estates."""
+    """List the estates the user administers."""
     return render_template("admin/estates.html",
-                           estates=sorted(current_user.estates, key=lambda e: e.id))
+                           estates=[e for e in current_user.estates
+                                    if current_user.can("admin.estates", e.id)])
 
 
 @bp.route("/estates/new", methods=["GET", "POST"])

@@ -50,7 +50,7 @@ def login():
         user = accounts.authenticate(form.username.data, form.password.data)
         if user is None:
             flash(_("Incorrect username or password."), "danger")
-        elif not user.roles or not user.estates:
+        elif not user.estates:  # a role in no estate
             flash(_("This account has no role or estate yet. "
                     "Please contact the system administrator."), "danger")
         else:
