@@ -38,10 +38,11 @@ from frontdesk.models.base import utcnow
 from frontdesk.money import quantize_money
 from frontdesk.services import DomainError, audit, tariffs, transactional
 from frontdesk.services.feecalc import (
-    accrual_days,
+    accrual_months,
     apportion,
     area_charge,
     fmt,
+    next_period,
     period_bounds,
     tiered_charge,
 )
@@ -148,11 +149,6 @@ def _check_period(estate: Estate, period: str, today: date | None) -> str:
     return period
 
 
-def _shift(period: str, months: int) -> str:
-    n = int(period[:4]) * 12 + int(period[5:7]) - 1 + months
-    return f"{n // 12:04d}-{n % 12 + 1:02d}"
-
-
 def due_date(period: str, item: FeeItem | _Item) -> date:
     """Return the day of the period's month by which an item's bill is due."""
     return date(int(period[:4]), int(period[5:7]), item.due_day or 15)
@@ -233,7 +229,7 @@ class _Run:
         self.preview = Preview(estate.id, period, building.id if building else None,
                                fee_items, self.buildings)
         self._area_cache: dict[tuple, object] = {}
-        self._days: dict[tuple, tuple[int, int]] = {}
+        self._days: dict[tuple, tuple[tuple[int, int], ...]] = {}
         self._tier_cache: dict[tuple, object] = {}
         self._load_units()
         self._load_billed()
@@ -438,10 +434,10 @@ class _Run:
             return self.first, self.last, 1
         if (int(self.period[5:7]) - 1) % cycle:
             return None
-        return self.first, period_bounds(_shift(self.period, cycle - 1))[1], cycle
+        return self.first, period_bounds(next_period(self.period, cycle - 1))[1], cycle
 
     def _area_line(self, unit, item: _Item, window) -> tuple | None:
-        first, last, cycle = window
+        last, cycle = window[1], window[2]
         handover = unit.handover_date
         if handover is None or handover > last:
             return None
@@ -455,37 +451,18 @@ class _Run:
         if tariff is None:
             return NO_TARIFF
         discount = item.vacancy_discount if unit.status == VACANT else Decimal(0)
-        days = self._days.get((handover, window))
+        # each month of the cycle prorated by its own days, as the monthly bills would be
+        days = self._days.get((handover, cycle))
         if days is None:
-            if cycle == 1:
-                days = accrual_days(self.period, handover)
-            else:
-                start = max(first, handover)
-                days = ((last - start).days + 1, (last - first).days + 1)
-            self._days[(handover, window)] = days
-        if days[0] <= 0:
+            days = self._days[(handover, cycle)] = accrual_months(self.period, cycle, handover)
+        if not any(used for used, _total in days):
             return None
-        key = (area, tariff.price, days, discount, cycle)
+        key = (area, tariff.price, days, discount)
         charge = self._area_cache.get(key)
         if charge is None:
-            if cycle == 1:
-                charge = area_charge(area, tariff.price, days, discount)
-                charge = (charge.quantity, charge.price, charge.amount, charge.explanation)
-            else:
-                charge = self._cycle_area(area, tariff.price, days, discount, cycle)
-            self._area_cache[key] = charge
+            c = area_charge(area, tariff.price, days, discount)
+            charge = self._area_cache[key] = (c.quantity, c.price, c.amount, c.explanation)
         return charge
-
-    @staticmethod
-    def _cycle_area(area, rate, days, discount, cycle) -> tuple:
-        used, total = days
-        amount = quantize_money(area * rate * cycle * used / total * (1 - discount))
-        text = f"{fmt(area)} m² × {rate:.4f} 元/m²·月 × {cycle} 月"
-        if used != total:
-            text += f" × {used}/{total} 天"
-        if discount:
-            text += f" × (1 − {discount:.2f} 空置优惠)"
-        return area, rate, amount, f"{text} = {fmt(amount)}"
 
     def _metered_line(self, unit, item: _Item, window=None) -> tuple | None:
         kind = item.meter_kind

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -39,6 +40,20 @@ def test_finance_previews_totals_problems_and_explanations(finance, fees, db):
     assert "89.50 m² × 2.3500 元/m²·月 × 1 月 = 210.33" in page
     assert "W-1502" in page  # the missing reading is listed
     assert count(db, BillLine) == 0
+
+
+def test_an_exact_half_fen_of_a_prorated_month_is_billed_up(finance, fees, db):
+    # 63.90 m² × 2.35 元 from the 21st of a 30-day month: 10/30 of 150.165 = 50.055 → 50.06
+    unit = factories.unit(fees.building, "1", 3, "301", "63.90", status="已入住",
+                          handover_date=date(2026, 11, 21))
+    db.session.commit()
+    r = finance.get("/billing/preview", query_string={"period": "2026-11",
+                                                      "building": fees.building.id})
+    assert "63.90 m² × 2.3500 元/m²·月 × 10/30 月 = 50.06" in r.get_data(as_text=True)
+    finance.post("/billing/post", data={"period": "2026-11", "building": ""})
+    line = db.session.scalars(sa.select(BillLine).where(
+        BillLine.unit_id == unit.id, BillLine.fee_item_id == fees.area.id)).one()
+    assert line.amount == D("50.06")
 
 
 def test_preview_of_one_building(finance, fees, db):
