@@ -4,6 +4,10 @@ A bill run computes one line per unit, period and fee item (the database's parti
 ``uq_bill_line_charge`` guarantees it stays one); posting is one transaction. Posted lines are
 never edited: corrections are credit notes (冲红) and adjustments, both audited.
 
+A line computed from a flagged reading (consumption far above the meter's average) that nobody
+has reviewed yet is held: the preview lists it as a problem and posting leaves it out. Once the
+reading is reviewed (or corrected), the next post of the same period and scope bills it.
+
 The preview loads everything it needs in a handful of bulk queries (units, meters, readings,
 year-to-date use, tariffs, lines already billed) so that an estate of 10,000 units is computed
 without a query per unit.
@@ -83,16 +87,24 @@ class Line:
     explanation: str
 
 
+#: problem kinds, in the order the preview lists them (those holding a computed line first)
+PROBLEM_KINDS = ("flagged_reading", "missing_reading", "no_area", "no_tariff",
+                 "shared_unapproved", "negative_loss", "tiers", "setup")
+
+
 @dataclass(slots=True)
 class Problem:
-    """Something that keeps a line from being computed: listed, not raised."""
+    """Something that keeps a line from being computed or posted: listed, not raised."""
 
-    #: missing_reading, no_area, no_tariff, shared_unapproved, negative_loss, tiers, setup
+    #: one of PROBLEM_KINDS
     kind: str
     #: a unit code, a building's label or a meter number
     where: str
     fee_item: str
     message: object
+    #: for a flagged reading: the meter and reading to review
+    meter_id: int | None = None
+    reading_id: int | None = None
 
 
 @dataclass(slots=True)
@@ -101,6 +113,17 @@ class Total:
     amount: Decimal = ZERO
     #: lines of this scope posted by an earlier run (skipped)
     billed: int = 0
+    #: lines computed but held until their flagged readings are reviewed (not posted)
+    held: int = 0
+    held_amount: Decimal = ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """A line computed from flagged readings nobody has reviewed: (meter, reading) ids."""
+
+    charge: tuple
+    readings: tuple
 
 
 @dataclass
@@ -113,6 +136,8 @@ class Preview:
     items: list[FeeItem]
     buildings: list[Building]
     lines: list[Line] = field(default_factory=list)
+    #: lines held until their flagged readings are reviewed: shown, never posted
+    held: list[Line] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     by_building: dict[int, Total] = field(default_factory=lambda: defaultdict(Total))
     by_item: dict[int, Total] = field(default_factory=lambda: defaultdict(Total))
@@ -125,6 +150,17 @@ class Preview:
     def already_billed(self) -> int:
         return self.total.billed
 
+    def problem_counts(self) -> dict[str, int]:
+        """Return how many problems of each kind there are, in PROBLEM_KINDS order."""
+        counts: dict[str, int] = defaultdict(int)
+        for problem in self.problems:
+            counts[problem.kind] += 1
+        return {k: counts[k] for k in sorted(counts, key=_kind_order)}
+
+    def sorted_problems(self) -> list[Problem]:
+        """Return the problems with those that hold a line (flagged readings) first."""
+        return sorted(self.problems, key=lambda pr: _kind_order(pr.kind))
+
     def sample(self, n: int = 50) -> list[Line]:
         """Return a few lines of each fee item, to show how they were computed."""
         per_item = max(1, n // max(1, len(self.items)))
@@ -135,6 +171,10 @@ class Preview:
                 seen[line.fee_item_id] += 1
                 out.append(line)
         return out
+
+
+def _kind_order(kind: str) -> int:
+    return PROBLEM_KINDS.index(kind) if kind in PROBLEM_KINDS else len(PROBLEM_KINDS)
 
 
 # periods ----------------------------------------------------------------------------------------
@@ -268,15 +308,19 @@ class _Run:
         if not kinds:
             return
         # every unit meter with its reading of the period, if there is one
-        reading = (sa.select(MeterReading.meter_id, MeterReading.value,
+        reading = (sa.select(MeterReading.id, MeterReading.meter_id, MeterReading.value,
                              MeterReading.previous_value, MeterReading.consumption,
-                             MeterReading.kind)
+                             MeterReading.kind,
+                             # flagged and not reviewed: the line is held
+                             sa.and_(MeterReading.flagged.is_(True),
+                                     MeterReading.reviewed_at.is_(None)).label("unreviewed"))
                    .where(MeterReading.estate_id == self.estate.id,
                           MeterReading.period == self.period).subquery())
         mq = (sa.select(Meter.id, Meter.unit_id, Meter.kind, Meter.number, Meter.multiplier,
                         Meter.active, reading.c.meter_id, reading.c.value,
                         reading.c.previous_value, reading.c.consumption,
-                        reading.c.kind.label("reading_kind"))
+                        reading.c.kind.label("reading_kind"), reading.c.id.label("reading_id"),
+                        reading.c.unreviewed)
               .outerjoin(reading, reading.c.meter_id == Meter.id)
               .where(Meter.estate_id == self.estate.id, Meter.shared.is_(False),
                      Meter.unit_id.is_not(None), Meter.kind.in_(kinds)))
@@ -373,8 +417,8 @@ class _Run:
     def _unit_rate(self, item: _Item, unit) -> _Rate | None:
         return self._rate(self.book.for_unit(item.id, unit))
 
-    def _problem(self, kind: str, where: str, item: _Item, message) -> None:
-        self.preview.problems.append(Problem(kind, where, item.name, message))
+    def _problem(self, kind: str, where: str, item: _Item, message, **ids) -> None:
+        self.preview.problems.append(Problem(kind, where, item.name, message, **ids))
 
     def _apportion_meter(self, meter: Meter, item: _Item, units: list, loss) -> None:
         if loss is None:
@@ -492,6 +536,16 @@ class _Run:
         tariff = self._unit_rate(item, unit)
         if tariff is None:
             return NO_TARIFF
+        charge = self._metered_charge(unit, item, tariff, consumption, single)
+        if charge is None:
+            return None
+        unreviewed = tuple((m.id, m.number, m.reading_id, m.consumption) for m in unit_meters
+                           if m.meter_id is not None and m.unreviewed)
+        return _Held(charge, unreviewed) if unreviewed else charge
+
+    def _metered_charge(self, unit, item: _Item, tariff: _Rate, consumption: Decimal,
+                        single) -> tuple | None:
+        kind = item.meter_kind
         u = item.unit_label
         if single is not None and single.previous_value is not None \
                 and single.reading_kind == "normal":
@@ -552,6 +606,22 @@ class _Run:
 
     # the loop --------------------------------------------------------------------------------
 
+    def _hold(self, unit, b_id: int, item: _Item, held: _Held) -> Line | None:
+        """Keep a line of unreviewed flagged readings out of the posting, as a problem."""
+        qty, price, amount, text = held.charge
+        if not amount:
+            return None
+        line = Line(unit.id, unit.code, b_id, item.id, qty, price, amount, _clip(text))
+        self.preview.held.append(line)
+        for meter_id, number, reading_id, used in held.readings:
+            self._problem("flagged_reading", unit.code, item, _l(
+                "Meter %(number)s read %(used)s %(unit)s for %(period)s, far above its average, "
+                "and the reading has not been reviewed: the line of %(amount)s is held, not "
+                "posted, until it is reviewed.", number=number, used=fmt(used),
+                unit=item.unit_label, period=self.period, amount=fmt(amount)),
+                meter_id=meter_id, reading_id=reading_id)
+        return line
+
     def compute(self, progress: Progress | None = None) -> Preview:
         p = self.preview
         windows = {i.id: self._window(i) for i in self.items}
@@ -572,8 +642,8 @@ class _Run:
                     continue
                 compute_line = methods[item.method]
                 item_id = item.id
-                no_tariff = skipped = count = 0
-                amount_sum = ZERO
+                no_tariff = skipped = count = held = 0
+                amount_sum = held_sum = ZERO
                 for unit in units:
                     if billed and (unit.id, item_id) in billed:
                         skipped += 1
@@ -583,6 +653,12 @@ class _Run:
                         continue
                     if result is NO_TARIFF:
                         no_tariff += 1
+                        continue
+                    if type(result) is _Held:
+                        line = self._hold(unit, b_id, item, result)
+                        if line is not None:
+                            held += 1
+                            held_sum += line.amount
                         continue
                     qty, price, amount, text = result
                     if not amount:
@@ -595,6 +671,8 @@ class _Run:
                     total.lines += count
                     total.amount += amount_sum
                     total.billed += skipped
+                    total.held += held
+                    total.held_amount += held_sum
                 if count:
                     p.cells[(b_id, item_id)] += amount_sum
                 if no_tariff:
@@ -627,11 +705,18 @@ def post_bill_run(actor: User | None, estate: Estate, period: str,
                   progress: Progress | None = None) -> BillRun:
     """Post the lines of a preview not yet billed, in one transaction, and apply prepaid balances.
 
-    Raises NothingToPost when every line is already billed. A concurrent run that posted some
-    of the same lines first makes the database refuse this one: nothing is written.
+    Lines held for unreviewed flagged readings are left out (a later post bills them). The run
+    returned carries ``run.preview``, the preview it posted, to say what was left out. Raises
+    NothingToPost when no line can be posted. A concurrent run that posted some of the same
+    lines first makes the database refuse this one: nothing is written.
     """
     preview = preview_bill_run(estate, period, building, today, progress)
     if not preview.lines:
+        if preview.total.held:
+            raise NothingToPost(_l(
+                "Nothing to post for %(period)s: %(held)s lines are held until their flagged "
+                "readings are reviewed; %(n)s lines were already billed.",
+                period=preview.period, held=preview.total.held, n=preview.already_billed))
         raise NothingToPost(_l("Nothing new to bill for %(period)s: %(n)s lines were already "
                                "billed.", period=preview.period, n=preview.already_billed))
     now = utcnow()
@@ -664,8 +749,11 @@ def post_bill_run(actor: User | None, estate: Estate, period: str,
         "lines": run.lines, "total": str(run.total),
         "by_item": {items[i].code: str(t.amount) for i, t in preview.by_item.items() if t.lines},
         "already_billed": preview.already_billed, "problems": len(preview.problems),
+        "held": preview.total.held, "held_amount": str(preview.total.held_amount),
+        "held_units": sorted({ln.unit_code for ln in preview.held})[:100],
         "prepaid_applied": str(applied),
     })
+    run.preview = preview  # what was left out (held lines, problems), for the caller to say
     return run
 
 
@@ -896,6 +984,7 @@ def fee_items(estate_id: int) -> list[FeeItem]:
 
 
 __all__ = [
-    "Line", "NothingToPost", "Preview", "Problem", "Total", "adjust", "credit_line",
+    "PROBLEM_KINDS", "Line", "NothingToPost", "Preview", "Problem", "Total", "adjust",
+    "credit_line",
     "due_date", "parse_period", "post_bill_run", "preview_bill_run",
 ]
