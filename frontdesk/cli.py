@@ -85,6 +85,10 @@ def register(app: Flask) -> None:
                 click.echo(f"{estate.name} {preview.period}: {preview.total.lines} new lines, "
                            f"{preview.total.amount:,.2f} in all; "
                            f"{preview.already_billed} already billed.")
+                if preview.total.held:
+                    click.echo(f"Held (flagged readings not reviewed, not posted): "
+                               f"{preview.total.held} lines, "
+                               f"{preview.total.held_amount:,.2f}.")
                 for b in preview.buildings:
                     t = preview.by_building[b.id]
                     click.echo(f"  {b.label:<12} {t.lines:>7} lines {t.amount:>16,.2f}")

@@ -19,7 +19,8 @@ READING_KINDS = ("normal", "rollover", "replacement")
 LINE_KINDS = ("charge", "credit", "adjustment", "late_fee")
 PAYMENT_METHODS = ("cash", "wechat", "alipay", "card", "transfer")
 PAYMENT_PURPOSES = ("bills", "prepaid", "deposit")
-REFUND_STATES = ("pending", "approved", "rejected")
+#: pending → approved → paid (money handed over), or pending → rejected
+REFUND_STATES = ("pending", "approved", "rejected", "paid")
 
 
 def Quantity() -> ExactDecimal:  # noqa: N802
@@ -148,6 +149,9 @@ class MeterReading(Base):
     old_final_value: Mapped[Decimal | None] = mapped_column(Quantity())
     #: consumption above three times the unit's recent average: needs a look, not refused
     flagged: Mapped[bool] = mapped_column(default=False)
+    #: who looked at a flagged reading and found it right; its bill line is held until then
+    reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: shared meters: approved before apportionment
     approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -315,6 +319,14 @@ class Refund(Base):
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: the cashier who handed the money over (None for refunds paid before this was recorded)
+    paid_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    #: when the money left the drawer or account: the refund counts on that day's report
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    #: how it was actually paid back, one of PAYMENT_METHODS
+    paid_method: Mapped[str | None] = mapped_column(sa.String(12))
+    #: who received the money and signs the refund voucher
+    payee: Mapped[str] = mapped_column(sa.String(64), default="")
 
 
 class ReceiptCounter(Base):

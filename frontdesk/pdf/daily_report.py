@@ -191,7 +191,50 @@ def daily_report(data: Mapping[str, Any], *, font_path: str | None = None) -> by
                          right_cols=(4,), center_cols=(3,), wrap_cols=(5, 6)),
             font_name=font_name, min_space=30 * mm,
         ),
+        *refunds_section(data, font_name),
         KeepTogether([Spacer(1, 8 * mm),
                       signature_block(SIGNATURE_LABELS, font_name=font_name)]),
     ]
     return render(story, letterhead_for(data, TITLE), font_path=font_path)
+
+
+REFUND_HEADERS = ["退款单号", "付款时间", "房号", "类别", "方式", "金额", "付款人"]
+REFUND_WIDTHS_MM = [24, 30, 24, 24, 14, 24, 24]
+NET_HEADERS = ["收款方式", "收款", "退款", "净额（应存）"]
+
+
+def refunds_section(data: Mapping[str, Any], font_name: str) -> list[Flowable]:
+    """List the refunds paid out and the net per method: what the drawer should hold."""
+    refund_rows = [
+        [r["number"], r["time"], r["unit_code"], r["source_name"], r["method_name"],
+         money(r["amount"]), r["paid_by"]]
+        for r in data.get("refunds", ())
+    ]
+    if refund_rows:
+        refund_rows.append(["合计", "", "", "", f"{data['refund_count']} 笔",
+                            money(data["refund_total"]), ""])
+    net_rows = [[m["name"], money(m["received"]), money(m["refunded"]), money(m["net"])]
+                for m in data.get("net_methods", ()) if m["received"] or m["refunded"]]
+    net_rows.append(["合计", money(data["total"]), money(data.get("refund_total", Decimal(0))),
+                     money(data.get("net_total", data["total"]))])
+    net_total = data.get("net_total", data["total"])
+    return [
+        *section(
+            "四、退款（已付出，从收款中扣减）",
+            figure_table(REFUND_HEADERS, refund_rows, widths(REFUND_WIDTHS_MM),
+                         font_name=font_name, right_cols=(5,), center_cols=(4,),
+                         wrap_cols=(6,), total_rows=1 if refund_rows else 0,
+                         empty_text="本期间无退款"),
+            font_name=font_name, min_space=30 * mm,
+        ),
+        *section(
+            "五、按收款方式轧差（收款 − 退款）",
+            figure_table(NET_HEADERS, net_rows, widths([30, 40, 40, 46]), font_name=font_name,
+                         right_cols=(1, 2, 3), total_rows=1),
+            Spacer(1, 2 * mm),
+            kv_table([("净额（大写）", amount_in_words(net_total)),
+                      ("净额（小写）", f"¥{money(net_total)}")],
+                     2, font_name=font_name, label_width=26 * mm),
+            font_name=font_name,
+        ),
+    ]

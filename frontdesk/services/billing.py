@@ -4,6 +4,10 @@ A bill run computes one line per unit, period and fee item (the database's parti
 ``uq_bill_line_charge`` guarantees it stays one); posting is one transaction. Posted lines are
 never edited: corrections are credit notes (冲红) and adjustments, both audited.
 
+A line computed from a flagged reading (consumption far above the meter's average) that nobody
+has reviewed yet is held: the preview lists it as a problem and posting leaves it out. Once the
+reading is reviewed (or corrected), the next post of the same period and scope bills it.
+
 The preview loads everything it needs in a handful of bulk queries (units, meters, readings,
 year-to-date use, tariffs, lines already billed) so that an estate of 10,000 units is computed
 without a query per unit.
@@ -38,10 +42,11 @@ from frontdesk.models.base import utcnow
 from frontdesk.money import quantize_money
 from frontdesk.services import DomainError, audit, tariffs, transactional
 from frontdesk.services.feecalc import (
-    accrual_days,
+    accrual_months,
     apportion,
     area_charge,
     fmt,
+    next_period,
     period_bounds,
     tiered_charge,
 )
@@ -82,16 +87,24 @@ class Line:
     explanation: str
 
 
+#: problem kinds, in the order the preview lists them (those holding a computed line first)
+PROBLEM_KINDS = ("flagged_reading", "missing_reading", "no_area", "no_tariff",
+                 "shared_unapproved", "negative_loss", "tiers", "setup")
+
+
 @dataclass(slots=True)
 class Problem:
-    """Something that keeps a line from being computed: listed, not raised."""
+    """Something that keeps a line from being computed or posted: listed, not raised."""
 
-    #: missing_reading, no_area, no_tariff, shared_unapproved, negative_loss, tiers, setup
+    #: one of PROBLEM_KINDS
     kind: str
     #: a unit code, a building's label or a meter number
     where: str
     fee_item: str
     message: object
+    #: for a flagged reading: the meter and reading to review
+    meter_id: int | None = None
+    reading_id: int | None = None
 
 
 @dataclass(slots=True)
@@ -100,6 +113,17 @@ class Total:
     amount: Decimal = ZERO
     #: lines of this scope posted by an earlier run (skipped)
     billed: int = 0
+    #: lines computed but held until their flagged readings are reviewed (not posted)
+    held: int = 0
+    held_amount: Decimal = ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """A line computed from flagged readings nobody has reviewed: (meter, reading) ids."""
+
+    charge: tuple
+    readings: tuple
 
 
 @dataclass
@@ -112,6 +136,8 @@ class Preview:
     items: list[FeeItem]
     buildings: list[Building]
     lines: list[Line] = field(default_factory=list)
+    #: lines held until their flagged readings are reviewed: shown, never posted
+    held: list[Line] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     by_building: dict[int, Total] = field(default_factory=lambda: defaultdict(Total))
     by_item: dict[int, Total] = field(default_factory=lambda: defaultdict(Total))
@@ -123,6 +149,17 @@ class Preview:
     @property
     def already_billed(self) -> int:
         return self.total.billed
+
+    def problem_counts(self) -> dict[str, int]:
+        """Return how many problems of each kind there are, in PROBLEM_KINDS order."""
+        counts: dict[str, int] = defaultdict(int)
+        for problem in self.problems:
+            counts[problem.kind] += 1
+        return {k: counts[k] for k in sorted(counts, key=_kind_order)}
+
+    def sorted_problems(self) -> list[Problem]:
+        """Return the problems with those that hold a line (flagged readings) first."""
+        return sorted(self.problems, key=lambda pr: _kind_order(pr.kind))
 
     def sample(self, n: int = 50) -> list[Line]:
         """Return a few lines of each fee item, to show how they were computed."""
@@ -136,6 +173,10 @@ class Preview:
         return out
 
 
+def _kind_order(kind: str) -> int:
+    return PROBLEM_KINDS.index(kind) if kind in PROBLEM_KINDS else len(PROBLEM_KINDS)
+
+
 # periods ----------------------------------------------------------------------------------------
 
 
@@ -146,11 +187,6 @@ def _check_period(estate: Estate, period: str, today: date | None) -> str:
         raise DomainError(_l("%(period)s is in the future: bills are run for the current or an "
                              "earlier month.", period=period), "period")
     return period
-
-
-def _shift(period: str, months: int) -> str:
-    n = int(period[:4]) * 12 + int(period[5:7]) - 1 + months
-    return f"{n // 12:04d}-{n % 12 + 1:02d}"
 
 
 def due_date(period: str, item: FeeItem | _Item) -> date:
@@ -233,7 +269,7 @@ class _Run:
         self.preview = Preview(estate.id, period, building.id if building else None,
                                fee_items, self.buildings)
         self._area_cache: dict[tuple, object] = {}
-        self._days: dict[tuple, tuple[int, int]] = {}
+        self._days: dict[tuple, tuple[tuple[int, int], ...]] = {}
         self._tier_cache: dict[tuple, object] = {}
         self._load_units()
         self._load_billed()
@@ -272,15 +308,19 @@ class _Run:
         if not kinds:
             return
         # every unit meter with its reading of the period, if there is one
-        reading = (sa.select(MeterReading.meter_id, MeterReading.value,
+        reading = (sa.select(MeterReading.id, MeterReading.meter_id, MeterReading.value,
                              MeterReading.previous_value, MeterReading.consumption,
-                             MeterReading.kind)
+                             MeterReading.kind,
+                             # flagged and not reviewed: the line is held
+                             sa.and_(MeterReading.flagged.is_(True),
+                                     MeterReading.reviewed_at.is_(None)).label("unreviewed"))
                    .where(MeterReading.estate_id == self.estate.id,
                           MeterReading.period == self.period).subquery())
         mq = (sa.select(Meter.id, Meter.unit_id, Meter.kind, Meter.number, Meter.multiplier,
                         Meter.active, reading.c.meter_id, reading.c.value,
                         reading.c.previous_value, reading.c.consumption,
-                        reading.c.kind.label("reading_kind"))
+                        reading.c.kind.label("reading_kind"), reading.c.id.label("reading_id"),
+                        reading.c.unreviewed)
               .outerjoin(reading, reading.c.meter_id == Meter.id)
               .where(Meter.estate_id == self.estate.id, Meter.shared.is_(False),
                      Meter.unit_id.is_not(None), Meter.kind.in_(kinds)))
@@ -377,8 +417,8 @@ class _Run:
     def _unit_rate(self, item: _Item, unit) -> _Rate | None:
         return self._rate(self.book.for_unit(item.id, unit))
 
-    def _problem(self, kind: str, where: str, item: _Item, message) -> None:
-        self.preview.problems.append(Problem(kind, where, item.name, message))
+    def _problem(self, kind: str, where: str, item: _Item, message, **ids) -> None:
+        self.preview.problems.append(Problem(kind, where, item.name, message, **ids))
 
     def _apportion_meter(self, meter: Meter, item: _Item, units: list, loss) -> None:
         if loss is None:
@@ -438,10 +478,10 @@ class _Run:
             return self.first, self.last, 1
         if (int(self.period[5:7]) - 1) % cycle:
             return None
-        return self.first, period_bounds(_shift(self.period, cycle - 1))[1], cycle
+        return self.first, period_bounds(next_period(self.period, cycle - 1))[1], cycle
 
     def _area_line(self, unit, item: _Item, window) -> tuple | None:
-        first, last, cycle = window
+        last, cycle = window[1], window[2]
         handover = unit.handover_date
         if handover is None or handover > last:
             return None
@@ -455,37 +495,18 @@ class _Run:
         if tariff is None:
             return NO_TARIFF
         discount = item.vacancy_discount if unit.status == VACANT else Decimal(0)
-        days = self._days.get((handover, window))
+        # each month of the cycle prorated by its own days, as the monthly bills would be
+        days = self._days.get((handover, cycle))
         if days is None:
-            if cycle == 1:
-                days = accrual_days(self.period, handover)
-            else:
-                start = max(first, handover)
-                days = ((last - start).days + 1, (last - first).days + 1)
-            self._days[(handover, window)] = days
-        if days[0] <= 0:
+            days = self._days[(handover, cycle)] = accrual_months(self.period, cycle, handover)
+        if not any(used for used, _total in days):
             return None
-        key = (area, tariff.price, days, discount, cycle)
+        key = (area, tariff.price, days, discount)
         charge = self._area_cache.get(key)
         if charge is None:
-            if cycle == 1:
-                charge = area_charge(area, tariff.price, days, discount)
-                charge = (charge.quantity, charge.price, charge.amount, charge.explanation)
-            else:
-                charge = self._cycle_area(area, tariff.price, days, discount, cycle)
-            self._area_cache[key] = charge
+            c = area_charge(area, tariff.price, days, discount)
+            charge = self._area_cache[key] = (c.quantity, c.price, c.amount, c.explanation)
         return charge
-
-    @staticmethod
-    def _cycle_area(area, rate, days, discount, cycle) -> tuple:
-        used, total = days
-        amount = quantize_money(area * rate * cycle * used / total * (1 - discount))
-        text = f"{fmt(area)} m² × {rate:.4f} 元/m²·月 × {cycle} 月"
-        if used != total:
-            text += f" × {used}/{total} 天"
-        if discount:
-            text += f" × (1 − {discount:.2f} 空置优惠)"
-        return area, rate, amount, f"{text} = {fmt(amount)}"
 
     def _metered_line(self, unit, item: _Item, window=None) -> tuple | None:
         kind = item.meter_kind
@@ -515,6 +536,16 @@ class _Run:
         tariff = self._unit_rate(item, unit)
         if tariff is None:
             return NO_TARIFF
+        charge = self._metered_charge(unit, item, tariff, consumption, single)
+        if charge is None:
+            return None
+        unreviewed = tuple((m.id, m.number, m.reading_id, m.consumption) for m in unit_meters
+                           if m.meter_id is not None and m.unreviewed)
+        return _Held(charge, unreviewed) if unreviewed else charge
+
+    def _metered_charge(self, unit, item: _Item, tariff: _Rate, consumption: Decimal,
+                        single) -> tuple | None:
+        kind = item.meter_kind
         u = item.unit_label
         if single is not None and single.previous_value is not None \
                 and single.reading_kind == "normal":
@@ -575,6 +606,22 @@ class _Run:
 
     # the loop --------------------------------------------------------------------------------
 
+    def _hold(self, unit, b_id: int, item: _Item, held: _Held) -> Line | None:
+        """Keep a line of unreviewed flagged readings out of the posting, as a problem."""
+        qty, price, amount, text = held.charge
+        if not amount:
+            return None
+        line = Line(unit.id, unit.code, b_id, item.id, qty, price, amount, _clip(text))
+        self.preview.held.append(line)
+        for meter_id, number, reading_id, used in held.readings:
+            self._problem("flagged_reading", unit.code, item, _l(
+                "Meter %(number)s read %(used)s %(unit)s for %(period)s, far above its average, "
+                "and the reading has not been reviewed: the line of %(amount)s is held, not "
+                "posted, until it is reviewed.", number=number, used=fmt(used),
+                unit=item.unit_label, period=self.period, amount=fmt(amount)),
+                meter_id=meter_id, reading_id=reading_id)
+        return line
+
     def compute(self, progress: Progress | None = None) -> Preview:
         p = self.preview
         windows = {i.id: self._window(i) for i in self.items}
@@ -595,8 +642,8 @@ class _Run:
                     continue
                 compute_line = methods[item.method]
                 item_id = item.id
-                no_tariff = skipped = count = 0
-                amount_sum = ZERO
+                no_tariff = skipped = count = held = 0
+                amount_sum = held_sum = ZERO
                 for unit in units:
                     if billed and (unit.id, item_id) in billed:
                         skipped += 1
@@ -606,6 +653,12 @@ class _Run:
                         continue
                     if result is NO_TARIFF:
                         no_tariff += 1
+                        continue
+                    if type(result) is _Held:
+                        line = self._hold(unit, b_id, item, result)
+                        if line is not None:
+                            held += 1
+                            held_sum += line.amount
                         continue
                     qty, price, amount, text = result
                     if not amount:
@@ -618,6 +671,8 @@ class _Run:
                     total.lines += count
                     total.amount += amount_sum
                     total.billed += skipped
+                    total.held += held
+                    total.held_amount += held_sum
                 if count:
                     p.cells[(b_id, item_id)] += amount_sum
                 if no_tariff:
@@ -650,11 +705,18 @@ def post_bill_run(actor: User | None, estate: Estate, period: str,
                   progress: Progress | None = None) -> BillRun:
     """Post the lines of a preview not yet billed, in one transaction, and apply prepaid balances.
 
-    Raises NothingToPost when every line is already billed. A concurrent run that posted some
-    of the same lines first makes the database refuse this one: nothing is written.
+    Lines held for unreviewed flagged readings are left out (a later post bills them). The run
+    returned carries ``run.preview``, the preview it posted, to say what was left out. Raises
+    NothingToPost when no line can be posted. A concurrent run that posted some of the same
+    lines first makes the database refuse this one: nothing is written.
     """
     preview = preview_bill_run(estate, period, building, today, progress)
     if not preview.lines:
+        if preview.total.held:
+            raise NothingToPost(_l(
+                "Nothing to post for %(period)s: %(held)s lines are held until their flagged "
+                "readings are reviewed; %(n)s lines were already billed.",
+                period=preview.period, held=preview.total.held, n=preview.already_billed))
         raise NothingToPost(_l("Nothing new to bill for %(period)s: %(n)s lines were already "
                                "billed.", period=preview.period, n=preview.already_billed))
     now = utcnow()
@@ -687,8 +749,11 @@ def post_bill_run(actor: User | None, estate: Estate, period: str,
         "lines": run.lines, "total": str(run.total),
         "by_item": {items[i].code: str(t.amount) for i, t in preview.by_item.items() if t.lines},
         "already_billed": preview.already_billed, "problems": len(preview.problems),
+        "held": preview.total.held, "held_amount": str(preview.total.held_amount),
+        "held_units": sorted({ln.unit_code for ln in preview.held})[:100],
         "prepaid_applied": str(applied),
     })
+    run.preview = preview  # what was left out (held lines, problems), for the caller to say
     return run
 
 
@@ -919,6 +984,7 @@ def fee_items(estate_id: int) -> list[FeeItem]:
 
 
 __all__ = [
-    "Line", "NothingToPost", "Preview", "Problem", "Total", "adjust", "credit_line",
+    "PROBLEM_KINDS", "Line", "NothingToPost", "Preview", "Problem", "Total", "adjust",
+    "credit_line",
     "due_date", "parse_period", "post_bill_run", "preview_bill_run",
 ]

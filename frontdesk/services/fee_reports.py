@@ -34,6 +34,7 @@ from frontdesk.models import (
     Payment,
     Person,
     Receipt,
+    Refund,
     Unit,
     User,
 )
@@ -41,6 +42,7 @@ from frontdesk.models.base import Money
 from frontdesk.models.fees import PAYMENT_METHODS
 from frontdesk.pdf.money import amount_in_words
 from frontdesk.services import DomainError
+from frontdesk.services.payments import refund_number
 from frontdesk.services.periods import estate_today, parse_period
 
 ZERO = Decimal("0.00")
@@ -53,6 +55,7 @@ METHOD_NAMES = {
     "transfer": "转账",
 }
 PURPOSE_NAMES = {"bills": "缴费", "prepaid": "预存款", "deposit": "押金"}
+REFUND_SOURCE_NAMES = {"prepaid": "预存款退款", "deposit": "押金退还"}
 #: age of an open line in days past its due date: (key, first day, last day or None)
 AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("0-30", 0, 30),
@@ -119,7 +122,8 @@ def daily_report(
     """Gather the payments received on a local day, or within a shift (naive local start/end).
 
     Payments are grouped by cashier and by method with counts and totals; voided payments are
-    listed apart as 作废 and left out of every total.
+    listed apart as 作废 and left out of every total. Refunds paid out in the range are listed
+    by method and subtracted: the net per method is what the drawer (or account) should hold.
     """
     tz = ZoneInfo(estate.timezone)
     if start is not None or end is not None:
@@ -219,6 +223,64 @@ def daily_report(
         "total": sum((c["total"] for c in cashier_list), ZERO),
         "voided": voided,
         "voided_total": sum((v["amount"] for v in voided), ZERO),
+        **_refunds_paid(estate, utc_start, utc_end, list(by_method.values())),
+    }
+
+
+def _refunds_paid(estate: Estate, utc_start: datetime, utc_end: datetime,
+                  received: list[dict[str, Any]]) -> dict[str, Any]:
+    """Gather the refunds paid out in a range, by method, and the net of each method."""
+    tz = ZoneInfo(estate.timezone)
+    payer, approver = aliased(User), aliased(User)
+    rows = db.session.execute(
+        sa.select(Refund.id, Refund.paid_at, Refund.paid_method, Refund.method, Refund.amount,
+                  Refund.source, Refund.payee, Refund.reason, Unit.code, payer.full_name,
+                  approver.full_name)
+        .join(Unit, Unit.id == Refund.unit_id)
+        .outerjoin(payer, payer.id == Refund.paid_by_id)
+        .outerjoin(approver, approver.id == Refund.decided_by_id)
+        .where(Refund.estate_id == estate.id, Refund.state == "paid",
+               Refund.paid_at >= utc_start, Refund.paid_at < utc_end)
+        .order_by(Refund.paid_at, Refund.id)
+    ).all()
+    by_method = {m: {"method": m, "name": METHOD_NAMES[m], "count": 0, "total": ZERO}
+                 for m in PAYMENT_METHODS}
+    refunds = []
+    for (rid, paid_at, paid_method, method, amount, source, payee, reason, unit_code,
+         paid_by, approved_by) in rows:
+        method = paid_method or method
+        refunds.append({
+            "id": rid,
+            "number": refund_number(rid),
+            "time": paid_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            "unit_code": unit_code,
+            "amount": amount,
+            "method": method,
+            "method_name": METHOD_NAMES.get(method, method),
+            "source_name": REFUND_SOURCE_NAMES.get(source, source),
+            "payee": payee,
+            "reason": reason,
+            "paid_by": paid_by or "",
+            "approved_by": approved_by or "",
+        })
+        cell = by_method.setdefault(method, {"method": method,
+                                             "name": METHOD_NAMES.get(method, method),
+                                             "count": 0, "total": ZERO})
+        cell["count"] += 1
+        cell["total"] += amount
+    received_by = {m["method"]: m["total"] for m in received}
+    net = [{"method": m, "name": cell["name"], "received": received_by.get(m, ZERO),
+            "refunded": cell["total"], "net": received_by.get(m, ZERO) - cell["total"]}
+           for m, cell in by_method.items()]
+    refund_total = sum((r["amount"] for r in refunds), ZERO)
+    received_total = sum(received_by.values(), ZERO)
+    return {
+        "refunds": refunds,
+        "refund_methods": list(by_method.values()),
+        "refund_count": len(refunds),
+        "refund_total": refund_total,
+        "net_methods": net,
+        "net_total": received_total - refund_total,
     }
 
 
@@ -508,6 +570,11 @@ def daily_report_workbook(data: dict[str, Any]) -> bytes:
     _append(ws, ["合计（大写）", amount_in_words(data["total"])])
     if data["voided"]:
         _append(ws, ["作废（不计入合计）", len(data["voided"]), data["voided_total"]])
+    _append(ws, ["退款（已付出）"]
+            + [v for m in data["refund_methods"] for v in (m["count"], m["total"])]
+            + [data["refund_count"], data["refund_total"]])
+    _append(ws, ["净额（收款 − 退款）"] + [v for m in data["net_methods"] for v in ("", m["net"])]
+            + ["", data["net_total"]], bold=True)
 
     headers = ["收款员", "时间", "收据号", "房号", "收款方式", "类别", "交款人", "金额"]
     ws = _sheet(workbook, "收款明细", [12, 18, 16, 14, 10, 10, 14, 14])
@@ -524,6 +591,13 @@ def daily_report_workbook(data: dict[str, Any]) -> bytes:
         _append(ws, [v["cashier"], v["time"], v["receipt_no"], v["unit_code"],
                      v["method_name"], v["amount"], v["voided_at"], v["voided_by"],
                      v["void_reason"]])
+
+    ws = _sheet(workbook, "退款", [12, 18, 12, 14, 12, 10, 14, 12, 12, 30])
+    _append(ws, ["退款单号", "付款时间", "房号", "类别", "领款人", "方式", "金额", "付款人",
+                 "审批人", "原因"], bold=True)
+    for r in data["refunds"]:
+        _append(ws, [r["number"], r["time"], r["unit_code"], r["source_name"], r["payee"],
+                     r["method_name"], r["amount"], r["paid_by"], r["approved_by"], r["reason"]])
     return _save(workbook)
 
 

@@ -11,6 +11,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
+from fractions import Fraction
 
 from frontdesk.money import CENT, quantize_money
 
@@ -50,15 +51,48 @@ def accrual_days(period: str, active_from: date | None,
     return max(0, (end - start).days + 1), total
 
 
-def area_charge(area: Decimal, rate: Decimal, days: tuple[int, int] = (1, 1),
+def next_period(period: str, months: int = 1) -> str:
+    """Return the period ``months`` after a YYYY-MM period."""
+    n = int(period[:4]) * 12 + int(period[5:7]) - 1 + months
+    return f"{n // 12:04d}-{n % 12 + 1:02d}"
+
+
+def accrual_months(period: str, months: int, active_from: date | None,
+                   active_to: date | None = None) -> tuple[tuple[int, int], ...]:
+    """Return (days accrued, days in the month) for each month of a cycle starting at a period.
+
+    A cycle bills whole months and prorates a partial month by its own days, exactly as the
+    monthly bills of the same months would.
+    """
+    return tuple(accrual_days(next_period(period, i), active_from, active_to)
+                 for i in range(months))
+
+
+def _month_text(months: tuple[tuple[int, int], ...]) -> str:
+    """Say how many months a charge covers: "1 月", "15/30 月", "(11/31 + 2) 月"."""
+    whole = sum(1 for used, total in months if used == total)
+    parts = [f"{used}/{total}" for used, total in months if 0 < used < total]
+    if not parts:
+        return f"{whole} 月"
+    if whole:
+        parts.append(str(whole))
+    return f"{parts[0]} 月" if len(parts) == 1 else f"({' + '.join(parts)}) 月"
+
+
+def area_charge(area: Decimal, rate: Decimal,
+                days: tuple[int, int] | tuple[tuple[int, int], ...] = (1, 1),
                 discount: Decimal = Decimal(0), area_label: str = "m²") -> Charge:
-    """Charge area × rate × months (prorated by days), less a vacancy discount (0.30 = 30 % off)."""
-    used, total = days
-    months = Decimal(used) / Decimal(total)
-    raw = area * rate * months * (Decimal(1) - discount)
+    """Charge area × rate × months (prorated by days), less a vacancy discount (0.30 = 30 % off).
+
+    ``days`` is (days accrued, days in the month) for one month, or one such pair per month of
+    a longer cycle. The product is computed exactly (a Fraction) and rounded once, so
+    63.90 m² × 2.35 元 for 10 of 30 days is 50.055 and bills 50.06.
+    """
+    months = (days,) if isinstance(days[0], int) else tuple(days)
+    exact_months = sum((Fraction(used, total) for used, total in months), Fraction(0))
+    raw = Fraction(area) * Fraction(rate) * exact_months * (1 - Fraction(discount))
     amount = quantize_money(raw)
-    month_text = "1 月" if used == total else f"{used}/{total} 月"
-    text = f"{fmt(area)} {area_label} × {rate:.4f} 元/m²·月 × {month_text}"
+    text = f"{fmt(area)} {area_label} × {rate:.4f} 元/m²·月 × {_month_text(months)}"
     if discount:
         text += f" × (1 − {discount:.2f} 空置优惠)"
     return Charge(quantity=area, price=rate, amount=amount, explanation=f"{text} = {fmt(amount)}")

@@ -591,9 +591,12 @@ def _write(actor: User | None, plans: list[_Plan]) -> tuple[int, list[dict]]:
         if changed:
             replaced.append({"meter": entry.meter.number, "period": entry.period,
                              "before": before, "after": audit.snapshot(reading, changed)})
-            # a changed reading of a shared meter must be approved again
+            # a changed reading of a shared meter must be approved again, and a flagged one
+            # reviewed again
             reading.approved_by_id = None
             reading.approved_at = None
+            reading.reviewed_by_id = None
+            reading.reviewed_at = None
     try:
         if new_rows:
             db.session.execute(sa.insert(MeterReading), new_rows)
@@ -650,6 +653,32 @@ def approve_reading(actor: User, reading: MeterReading) -> MeterReading:
     reading.approved_by_id = actor.id
     reading.approved_at = utcnow()
     audit.record(actor, "approve", reading, before=before, after=audit.snapshot(reading))
+    return reading
+
+
+@transactional
+def review_reading(actor: User, reading: MeterReading) -> MeterReading:
+    """Record that a flagged reading was checked and is right, so that it can be billed.
+
+    A bill run holds the line of a flagged reading until it is reviewed; the next post of the
+    period bills it.
+    """
+    if not reading.flagged:
+        raise DomainError(_l("Only flagged readings are reviewed."))
+    before = audit.snapshot(reading, ["reviewed_by_id", "reviewed_at"])
+    claimed = db.session.execute(
+        sa.update(MeterReading).where(MeterReading.id == reading.id,
+                                      MeterReading.flagged.is_(True),
+                                      MeterReading.reviewed_at.is_(None))
+        .values(reviewed_by_id=actor.id, reviewed_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        raise DomainError(_l("This reading has already been reviewed."))
+    db.session.refresh(reading)
+    audit.record(actor, "review", reading, before=before,
+                 after={**audit.snapshot(reading, ["reviewed_by_id", "reviewed_at"]),
+                        "meter": reading.meter.number, "period": reading.period,
+                        "consumption": str(reading.consumption)})
     return reading
 
 
@@ -865,10 +894,11 @@ def awaiting_approval(estate_id: int) -> list[tuple[Meter, str, SharedRow]]:
 
 
 def flagged_readings(estate_id: int, page: int = 1, per_page: int = 50):
-    """Return a page of flagged readings, latest period first."""
+    """Return a page of flagged readings, those waiting for review first, latest period first."""
     q = (sa.select(MeterReading).where(MeterReading.estate_id == estate_id,
                                        MeterReading.flagged.is_(True))
-         .order_by(MeterReading.period.desc(), MeterReading.id.desc()))
+         .order_by(MeterReading.reviewed_at.is_not(None), MeterReading.period.desc(),
+                   MeterReading.id.desc()))
     return db.paginate(q, page=page, per_page=per_page, error_out=False)
 
 

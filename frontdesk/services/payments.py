@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -342,17 +343,22 @@ class UnitFees:
         return self.outstanding + self.late_fees
 
 
+def usual_payer(unit: Unit) -> str | None:
+    """Return who usually pays for a unit: its primary contact, else an owner."""
+    return db.session.scalar(
+        sa.select(Person.name).join(Occupancy, Occupancy.person_id == Person.id)
+        .where(Occupancy.unit_id == unit.id, Occupancy.end_date.is_(None))
+        .order_by(Occupancy.is_primary.desc(), Occupancy.role != "owner", Occupancy.id)
+        .limit(1))
+
+
 def unit_fees(unit: Unit, today: date | None = None, receipt_limit: int = 10) -> UnitFees:
     """Gather the unit's open bills, balances, deposits and latest receipts (read only)."""
     today = today or estate_today(_estate_of(unit))
     pending = list(db.session.scalars(
         sa.select(Refund).where(Refund.unit_id == unit.id, Refund.state == "pending")
         .order_by(Refund.requested_at)))
-    payer = db.session.scalar(
-        sa.select(Person.name).join(Occupancy, Occupancy.person_id == Person.id)
-        .where(Occupancy.unit_id == unit.id, Occupancy.end_date.is_(None))
-        .order_by(Occupancy.is_primary.desc(), Occupancy.role != "owner", Occupancy.id)
-        .limit(1))
+    payer = usual_payer(unit)
     return UnitFees(unit=unit, today=today, lines=open_lines(unit, today),
                     prepaid=prepaid_balance(unit.id), deposits=deposits_held(unit.id),
                     receipts=receipts.receipts_of_unit(unit, receipt_limit),
@@ -659,7 +665,8 @@ def request_refund(actor: User, unit: Unit, *, source: str, amount, method: str,
 
 @transactional
 def decide_refund(actor: User, refund: Refund, approve: bool) -> Refund:
-    """Approve or reject a refund; an approval checks the balance again and pays it out."""
+    """Approve or reject a refund; an approval checks the balance again and takes the amount
+    off it (or off the deposit). The money is handed over later, in :func:`pay_refund`."""
     lock_unit(refund.unit_id)
     state = "approved" if approve else "rejected"
     now = utcnow()
@@ -695,14 +702,104 @@ def decide_refund(actor: User, refund: Refund, approve: bool) -> Refund:
     return refund
 
 
+@transactional
+def pay_refund(actor: User, refund: Refund, *, method: str | None = None,
+               payee: str = "") -> Refund:
+    """Record that an approved refund was handed over: by whom, when, how and to whom.
+
+    From then on it counts, by the method it was paid with, on the daily cashier report of
+    the day it was paid, against the money taken that day.
+    """
+    method = method or refund.method
+    if method not in PAYMENT_METHODS:
+        raise DomainError(_l("Choose how the money is paid back."), "method")
+    payee = _check_text(payee, 64, "payee")
+    if not payee:
+        raise DomainError(_l("Please enter who receives the money."), "payee")
+    lock_unit(refund.unit_id)
+    now = utcnow()
+    claimed = db.session.execute(
+        sa.update(Refund).where(Refund.id == refund.id, Refund.state == "approved")
+        .values(state="paid", paid_by_id=actor.id, paid_at=now, paid_method=method,
+                payee=payee)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(refund)
+    if claimed != 1:
+        if refund.state == "paid":
+            raise DomainError(_l("This refund has already been paid out."))
+        raise DomainError(_l("Only an approved refund can be paid out."))
+    audit.record(actor, "pay", refund, before={"state": "approved"},
+                 after={"state": "paid", "paid_by": actor.username, "paid_at": now.isoformat(),
+                        "paid_method": method, "payee": payee, "amount": f"{refund.amount:.2f}"})
+    return refund
+
+
 def list_refunds(estate_id: int, state: str | None = None, page: int = 1, per_page: int = 50):
-    """Return a page of an estate's refunds, those waiting first, then newest first."""
+    """Return a page of an estate's refunds: waiting for approval, then waiting to be paid out,
+    then newest first."""
     stmt = sa.select(Refund).where(Refund.estate_id == estate_id)
     if state:
         stmt = stmt.where(Refund.state == state)
-    stmt = stmt.order_by((Refund.state == "pending").desc(), Refund.requested_at.desc(),
-                         Refund.id.desc())
+    stmt = stmt.order_by((Refund.state == "pending").desc(), (Refund.state == "approved").desc(),
+                         Refund.requested_at.desc(), Refund.id.desc())
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def refund_people(refunds: Iterable[Refund]) -> dict[int, str]:
+    """Return the full names of the staff who asked for, decided and paid out some refunds."""
+    ids = {i for r in refunds for i in (r.requested_by_id, r.decided_by_id, r.paid_by_id) if i}
+    if not ids:
+        return {}
+    return dict(db.session.execute(
+        sa.select(User.id, User.full_name).where(User.id.in_(ids))).all())
+
+
+def refund_number(refund_id: int) -> str:
+    """Return the number printed on a refund's voucher, e.g. TK000042."""
+    return f"TK{refund_id:06d}"
+
+
+def refund_voucher_data(refund: Refund, *, printed_by: str) -> dict:
+    """Return the plain data of a refund voucher (退款单) for ``pdf.refund_voucher``.
+
+    Printed once a manager has approved the refund, to be signed when the money is handed
+    over; after the paid step it also shows who paid it out, when and how.
+    """
+    if refund.state not in ("approved", "paid"):
+        raise DomainError(_l("Only an approved refund has a voucher."))
+    estate = db.session.get(Estate, refund.estate_id)
+    tz = ZoneInfo(estate.timezone)
+    unit = db.session.get(Unit, refund.unit_id)
+    names = refund_people([refund])
+    deposit = db.session.get(Deposit, refund.deposit_id) if refund.deposit_id else None
+
+    def local(moment) -> str:
+        return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+    source = "预存款" if refund.source == "prepaid" else f"押金（{deposit.kind}）" if deposit \
+        else "押金"
+    paid = refund.state == "paid"
+    return {
+        "estate": {"name": estate.name, "address": estate.address, "phone": estate.phone},
+        "number": refund_number(refund.id),
+        "unit_code": unit.code,
+        "payee": refund.payee if paid else (usual_payer(unit) or ""),
+        "source": source,
+        "amount": refund.amount,
+        "in_words": amount_in_words(refund.amount),
+        "method": METHOD_NAMES.get(refund.paid_method or refund.method, refund.method),
+        "reason": refund.reason,
+        "requested_by": names.get(refund.requested_by_id, ""),
+        "requested_at": local(refund.requested_at),
+        "approved_by": names.get(refund.decided_by_id, ""),
+        "approved_at": local(refund.decided_at),
+        "paid": paid,
+        "paid_by": names.get(refund.paid_by_id, "") if paid else "",
+        "paid_at": local(refund.paid_at) if paid else "",
+        "printed_at": local(utcnow()),
+        "printed_by": printed_by,
+    }
 
 
 def unit_codes(unit_ids) -> dict[int, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -41,6 +42,20 @@ def test_finance_previews_totals_problems_and_explanations(finance, fees, db):
     assert count(db, BillLine) == 0
 
 
+def test_an_exact_half_fen_of_a_prorated_month_is_billed_up(finance, fees, db):
+    # 63.90 m² × 2.35 元 from the 21st of a 30-day month: 10/30 of 150.165 = 50.055 → 50.06
+    unit = factories.unit(fees.building, "1", 3, "301", "63.90", status="已入住",
+                          handover_date=date(2026, 11, 21))
+    db.session.commit()
+    r = finance.get("/billing/preview", query_string={"period": "2026-11",
+                                                      "building": fees.building.id})
+    assert "63.90 m² × 2.3500 元/m²·月 × 10/30 月 = 50.06" in r.get_data(as_text=True)
+    finance.post("/billing/post", data={"period": "2026-11", "building": "", "confirm": "y"})
+    line = db.session.scalars(sa.select(BillLine).where(
+        BillLine.unit_id == unit.id, BillLine.fee_item_id == fees.area.id)).one()
+    assert line.amount == D("50.06")
+
+
 def test_preview_of_one_building(finance, fees, db):
     other = factories.building(fees.estate, "5")
     factories.unit(other, "1", 2, "201", "50.00", status="已入住",
@@ -52,14 +67,14 @@ def test_preview_of_one_building(finance, fees, db):
 
 
 def test_post_bills_once_and_a_second_post_says_nothing_new(finance, fees, db):
-    r = finance.post("/billing/post", data={"period": PERIOD, "building": ""})
+    r = finance.post("/billing/post", data={"period": PERIOD, "building": "", "confirm": "y"})
     assert r.status_code == 302
     run = db.session.scalars(sa.select(BillRun)).one()
     assert r.headers["Location"].endswith(f"/billing/runs/{run.id}")
     assert run.lines == 2 and run.total == D("230.33")
     page = finance.get(r.headers["Location"]).get_data(as_text=True)
     assert "230.33" in page and "3-2-1502" in page
-    again = finance.post("/billing/post", data={"period": PERIOD, "building": ""},
+    again = finance.post("/billing/post", data={"period": PERIOD, "building": "", "confirm": "y"},
                          follow_redirects=True)
     assert "没有新的账单" in again.get_data(as_text=True)
     assert count(db, BillLine) == 2 and count(db, BillRun) == 1
@@ -80,7 +95,7 @@ def test_bad_periods_get_a_message(finance, fees, db, period, message):
     assert r.status_code == 422
     assert message in r.get_data(as_text=True)
     assert "<script>" not in r.get_data(as_text=True)
-    r = finance.post("/billing/post", data={"period": period, "building": ""},
+    r = finance.post("/billing/post", data={"period": period, "building": "", "confirm": "y"},
                      follow_redirects=True)
     assert count(db, BillLine) == 0 and count(db, BillRun) == 0
 
@@ -91,12 +106,13 @@ def test_another_estates_building_is_refused(finance, fees, world, db):
     r = finance.get("/billing/preview", query_string={"period": PERIOD,
                                                       "building": stranger.id})
     assert r.status_code == 422
-    r = finance.post("/billing/post", data={"period": PERIOD, "building": stranger.id})
+    r = finance.post("/billing/post", data={"period": PERIOD, "building": stranger.id,
+                                               "confirm": "y"})
     assert count(db, BillLine) == 0
 
 
 def test_credit_note_and_adjustment_through_the_unit_page(finance, fees, db):
-    finance.post("/billing/post", data={"period": PERIOD, "building": ""})
+    finance.post("/billing/post", data={"period": PERIOD, "building": "", "confirm": "y"})
     line = db.session.scalars(sa.select(BillLine).where(
         BillLine.fee_item_id == fees.area.id)).one()
     page = finance.get(f"/billing/units/{fees.unit.id}").get_data(as_text=True)
@@ -124,7 +140,7 @@ def test_credit_note_and_adjustment_through_the_unit_page(finance, fees, db):
 
 
 def test_front_desk_sees_bills_but_cannot_correct_them(desk, finance, fees, db):
-    finance.post("/billing/post", data={"period": PERIOD, "building": ""})
+    finance.post("/billing/post", data={"period": PERIOD, "building": "", "confirm": "y"})
     line = db.session.scalars(sa.select(BillLine)).first()
     page = desk.get(f"/billing/units/{fees.unit.id}").get_data(as_text=True)
     assert "210.33" in page and "/credit" not in page

@@ -420,6 +420,18 @@ def test_quarterly_items_bill_three_months_in_the_cycles_first_month(fees, db):
     assert line.explanation == "89.50 m² × 2.3500 元/m²·月 × 3 月 = 630.98"
 
 
+def test_a_quarter_from_a_mid_month_handover_agrees_with_the_monthly_bills(fees, db):
+    """The cycle prorates its first month by that month's days, as the monthly bill does."""
+    fees.area.cycle_months = 3
+    fees.unit.handover_date = date(2026, 10, 21)
+    db.session.commit()
+    post(fees.estate, period="2026-10")
+    line = line_of(fees.unit, fees.area)
+    # 89.50 × 2.35 × (11/31 + 1 + 1) = 495.2815…; days over the quarter (72/92) gave 493.81
+    assert line.amount == D("495.28")
+    assert line.explanation == "89.50 m² × 2.3500 元/m²·月 × (11/31 + 2) 月 = 495.28"
+
+
 # prepaid balance --------------------------------------------------------------------------------
 
 

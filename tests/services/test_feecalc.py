@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import calendar
+import math
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from frontdesk.services.feecalc import (
     Tier,
     accrual_days,
+    accrual_months,
     apportion,
     area_charge,
     late_fee,
@@ -40,6 +44,73 @@ def test_proration_from_the_handover_date():
     assert charge.explanation == "90.00 m² × 2.0000 元/m²·月 × 15/30 月 = 90.00"
     assert accrual_days("2026-11", date(2026, 12, 1))[0] == 0
     assert accrual_days("2026-02", None, date(2026, 2, 14)) == (14, 28)
+
+
+def half_up(value: Fraction) -> Decimal:
+    """Round an exact amount half up to the fen, the way a cashier would by hand."""
+    fen = math.floor(value * 100 + Fraction(1, 2))
+    return Decimal(fen) / 100
+
+
+def test_an_exact_half_fen_is_rounded_up_once():
+    # 63.90 m² × 2.35 元 from the 21st of a 30-day month: 10 of 30 days = 50.055
+    days = accrual_days("2026-11", date(2026, 11, 21))
+    assert days == (10, 30)
+    charge = area_charge(D("63.90"), D("2.35"), days)
+    assert charge.amount == D("50.06")
+    assert charge.explanation == "63.90 m² × 2.3500 元/m²·月 × 10/30 月 = 50.06"
+
+
+AREAS = st.decimals(min_value=D("1.00"), max_value=D("999.99"), places=2)
+RATES = st.decimals(min_value=D("0.0001"), max_value=D("30.0000"), places=4)
+DISCOUNTS = st.sampled_from([D(0), D("0.30"), D("0.50"), D("0.15")])
+
+
+@settings(max_examples=50, deadline=None)
+@given(area=AREAS, rate=RATES, month=st.integers(1, 12), day=st.integers(1, 31),
+       discount=DISCOUNTS)
+@example(area=D("63.90"), rate=D("2.3500"), month=11, day=21, discount=D(0))
+def test_prorated_area_charge_is_the_exact_product_rounded_once(area, rate, month, day,
+                                                                 discount):
+    length = calendar.monthrange(2026, month)[1]
+    handover = date(2026, month, min(day, length))
+    days = accrual_days(f"2026-{month:02d}", handover)
+    exact = (Fraction(area) * Fraction(rate) * Fraction(length - handover.day + 1, length)
+             * (1 - Fraction(discount)))
+    assert area_charge(area, rate, days, discount).amount == half_up(exact)
+
+
+@settings(max_examples=50, deadline=None)
+@given(area=AREAS, rate=RATES, start=st.sampled_from([1, 4, 7, 10]),
+       offset=st.integers(0, 91), cycle=st.sampled_from([2, 3]))
+def test_a_cycle_charges_its_months_as_the_monthly_bills_would(area, rate, start, offset,
+                                                              cycle):
+    """A cycle's months are each prorated by their own days; the sum is rounded once."""
+    period = f"2026-{start:02d}"
+    handover = date.fromordinal(date(2026, start, 1).toordinal() + offset)
+    months = accrual_months(period, cycle, handover)
+    exact = Fraction(0)
+    for i in range(cycle):
+        year, month = divmod(start - 1 + i, 12)
+        first = date(2026 + year, month + 1, 1)
+        length = calendar.monthrange(first.year, first.month)[1]
+        used = max(0, min(length, length - (handover - first).days))
+        exact += Fraction(area) * Fraction(rate) * Fraction(used, length)
+    assert area_charge(area, rate, months).amount == half_up(exact)
+    monthly = [area_charge(area, rate, m).amount for m in months if m[0]]
+    assert abs(area_charge(area, rate, months).amount - sum(monthly, D(0))) <= D("0.01") * cycle
+
+
+def test_cycle_explanations_name_the_partial_month():
+    months = accrual_months("2026-10", 3, date(2026, 10, 21))
+    assert months == ((11, 31), (30, 30), (31, 31))
+    charge = area_charge(D("89.50"), D("2.35"), months)
+    # 89.50 × 2.35 × (11/31 + 2) = 495.28…
+    assert charge.amount == half_up(Fraction("89.50") * Fraction("2.35") * (Fraction(11, 31) + 2))
+    assert charge.explanation == (
+        f"89.50 m² × 2.3500 元/m²·月 × (11/31 + 2) 月 = {charge.amount:,.2f}")
+    full = area_charge(D("89.50"), D("2.35"), accrual_months("2026-10", 3, date(2024, 1, 1)))
+    assert full.explanation == "89.50 m² × 2.3500 元/m²·月 × 3 月 = 630.98"
 
 
 def test_cumulative_tiers_cross_a_boundary():

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -33,6 +33,8 @@ class PostForm(FlaskForm):
 
     period = HiddenField(validators=[InputRequired(), Regexp(PERIOD_PATTERN)])
     building = HiddenField(validators=[Optional(), Regexp(r"^\d{0,10}$")])
+    #: the poster has read what will post and what is held or left out
+    confirm = BooleanField(_l("I have checked the preview: post only the clean lines."))
     submit = SubmitField(_l("Post the bills"))
 
 

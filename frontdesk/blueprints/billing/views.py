@@ -2,6 +2,7 @@
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from frontdesk.blueprints.billing import bp
@@ -11,9 +12,19 @@ from frontdesk.models import BillLine, BillRun, Building, Estate, FeeItem, Unit,
 from frontdesk.services import DomainError, billing
 from frontdesk.web import apply_domain_error, format_money, require_estate, requires, scoped_get
 
-#: problems and lines shown on the preview page (the totals cover everything)
+#: problems shown per page of the preview, and sample lines (the totals cover everything)
 SHOWN_PROBLEMS = 200
 SAMPLE_LINES = 60
+PROBLEM_LABELS = {
+    "flagged_reading": _l("Flagged readings not reviewed: line held"),
+    "missing_reading": _l("Missing readings"),
+    "no_area": _l("No area recorded"),
+    "no_tariff": _l("No tariff in force"),
+    "shared_unapproved": _l("Shared meter reading not approved"),
+    "negative_loss": _l("Shared meter below its sub-meters"),
+    "tiers": _l("Tiers do not cover the consumption"),
+    "setup": _l("Fee item not fully set up"),
+}
 
 
 def _run_form(estate, formdata=None) -> RunForm:
@@ -57,10 +68,15 @@ def preview():
         except DomainError as e:
             apply_domain_error(form, e)
     post_form = PostForm(formdata=None, period=form.period.data, building=form.building.data)
+    problems = result.sorted_problems() if result else []
+    pages = max(1, -(-len(problems) // SHOWN_PROBLEMS))
+    page = min(max(request.args.get("problems_page", 1, type=int) or 1, 1), pages)
+    start = (page - 1) * SHOWN_PROBLEMS
     return render_template(
         "billing/preview.html", form=form, preview=result, post_form=post_form,
         buildings={b.id: b for b in estate.buildings},
-        problems=result.problems[:SHOWN_PROBLEMS] if result else [],
+        problems=problems[start:start + SHOWN_PROBLEMS], problems_page=page,
+        problems_pages=pages, problems_start=start, problem_labels=PROBLEM_LABELS,
         sample=result.sample(SAMPLE_LINES) if result else [],
         names={i.id: i.name for i in result.items} if result else {},
     ), (200 if result is not None or not request.args else 422)
@@ -80,6 +96,10 @@ def post():
     if form.building.data and building is None:
         flash(_("The building is not in this estate."), "danger")
         return redirect(url_for("billing.preview"))
+    if not form.confirm.data:
+        flash(_("Nothing was posted: read what will post and what is held, then tick the "
+                "confirmation and post again."), "warning")
+        return redirect(back)
     try:
         bill_run = billing.post_bill_run(current_user, estate, form.period.data, building)
     except billing.NothingToPost as e:
@@ -90,6 +110,11 @@ def post():
         return redirect(back)
     flash(_("Posted %(n)s bill lines for %(period)s, %(total)s in all.", n=bill_run.lines,
             period=bill_run.period, total=format_money(bill_run.total)), "success")
+    left = bill_run.preview.total
+    if left.held:
+        flash(_("%(n)s lines (%(total)s) are held, not posted, until their flagged readings are "
+                "reviewed; post %(period)s again after the review to bill them.", n=left.held,
+                total=format_money(left.held_amount), period=bill_run.period), "warning")
     return redirect(url_for("billing.run", bill_run_id=bill_run.id))
 
 

@@ -74,6 +74,13 @@ class ApproveForm(FlaskForm):
     submit = SubmitField(_l("Approve"))
 
 
+class ReviewForm(FlaskForm):
+    """Mark a flagged reading as checked and right; ``back`` names the page to return to."""
+
+    back = HiddenField(validators=[Regexp(r"^(flagged|meter)?$")])
+    submit = SubmitField(_l("Reviewed: bill it"))
+
+
 class UploadForm(FlaskForm):
     file = FileField(_l("File (.csv or .xlsx)"),
                      validators=[FileRequired(_l("Choose a file to import."))])

@@ -15,6 +15,7 @@ from frontdesk.blueprints.meters.forms import (
     GridForm,
     MeterForm,
     ReadingForm,
+    ReviewForm,
     SharedMeterForm,
     UploadForm,
 )
@@ -90,7 +91,9 @@ def flagged():
     page = meters.flagged_readings(estate.id, request.args.get("page", 1, type=int))
     labels = {m.id: meters.meter_label(m) for m in {r.meter for r in page.items}}
     averages = {r.id: meters.recent_average(r.meter_id, r.period) for r in page.items}
-    return render_template("meters/flagged.html", page=page, labels=labels, averages=averages)
+    names = meters.user_names({r.reviewed_by_id for r in page.items})
+    return render_template("meters/flagged.html", page=page, labels=labels, averages=averages,
+                           names=names, review=ReviewForm(back="flagged"))
 
 
 # the grid --------------------------------------------------------------------------------------
@@ -167,10 +170,12 @@ def _meter_page(meter: Meter, form: ReadingForm, status: int = 200):
     shared = meters.shared_rows(meter) if meter.shared else None
     readings = [row.reading for row in shared] if shared is not None else meter.readings[::-1]
     names = meters.user_names({r.entered_by_id for r in readings}
-                              | {r.approved_by_id for r in readings})
+                              | {r.approved_by_id for r in readings}
+                              | {r.reviewed_by_id for r in readings})
     return render_template("meters/meter.html", meter=meter, label=meters.meter_label(meter),
                            readings=readings, shared=shared, names=names, form=form,
-                           approve=ApproveForm(back="meter")), status
+                           approve=ApproveForm(back="meter"),
+                           review=ReviewForm(back="meter")), status
 
 
 @bp.get("/<int:meter_id>")
@@ -295,6 +300,27 @@ def approve(reading_id: int):
     if form.back.data == "shared" and current_user.can("meters.read"):
         return redirect(url_for("meters.shared"))
     return redirect(url_for("meters.approvals"))
+
+
+@bp.post("/readings/<int:reading_id>/review")
+@requires("meters.approve")
+def review(reading_id: int):
+    """Record that a flagged reading was checked and is right, so that the next post bills it."""
+    reading = scoped_get(MeterReading, reading_id)
+    form = ReviewForm()
+    if form.validate_on_submit():
+        try:
+            meters.review_reading(current_user, reading)
+        except DomainError as e:
+            flash(e.message, "danger")
+        else:
+            flash(_("Reading of %(n)s for %(period)s reviewed: the next bill run of the period "
+                    "bills it.", n=reading.meter.number, period=reading.period), "success")
+    else:
+        flash(_("The form has expired. Please reload the page and submit it again."), "danger")
+    if form.back.data == "meter" and current_user.can("meters.read"):
+        return redirect(url_for("meters.meter", meter_id=reading.meter_id))
+    return redirect(url_for("meters.flagged"))
 
 
 # import ----------------------------------------------------------------------------------------

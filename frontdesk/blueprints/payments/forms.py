@@ -102,6 +102,16 @@ class DecideRefundForm(FlaskForm):
     reject = SubmitField(_l("Reject"))
 
 
+class PayRefundForm(FlaskForm):
+    """Hand an approved refund's money over: how, and to whom."""
+
+    method = SelectField(_l("Paid back by"), choices=METHOD_CHOICES)
+    payee = StringField(_l("Paid to (signs the voucher)"),
+                        validators=[InputRequired(_l("Please enter who receives the money.")),
+                                    Length(max=64)])
+    submit = SubmitField(_l("Record as paid out"))
+
+
 class WaiveForm(FlaskForm):
     reason = TextAreaField(_l("Reason for the waiver"),
                            validators=[InputRequired(REASON_REQUIRED), Length(max=200)])

@@ -14,6 +14,7 @@ from frontdesk.blueprints.payments.forms import (
     SOURCE_CHOICES,
     DecideRefundForm,
     PaymentForm,
+    PayRefundForm,
     PrintForm,
     RefundForm,
     VoidForm,
@@ -21,6 +22,7 @@ from frontdesk.blueprints.payments.forms import (
 )
 from frontdesk.models import BillLine, Deposit, Receipt, Refund, Unit
 from frontdesk.pdf.receipt import receipt_pdf
+from frontdesk.pdf.refund_voucher import refund_voucher as refund_voucher_pdf
 from frontdesk.services import DomainError, payments, receipts
 from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
 
@@ -145,12 +147,13 @@ def refunds():
     """List the estate's refunds, those waiting for approval first."""
     estate = require_estate()
     state = request.args.get("state") or None
-    if state not in (None, "pending", "approved", "rejected"):
+    if state not in (None, *REFUND_STATE_LABELS):
         state = None
     page = request.args.get("page", 1, type=int)
     pagination = payments.list_refunds(estate.id, state, page)
     return render_template("payments/refunds.html", state=state, form=DecideRefundForm(),
-                           refunds=pagination,
+                           refunds=pagination, states=REFUND_STATE_LABELS,
+                           names=payments.refund_people(pagination.items),
                            codes=payments.unit_codes(r.unit_id for r in pagination.items))
 
 
@@ -171,6 +174,47 @@ def decide_refund(refund_id: int):
             else:
                 flash(_("Refund rejected."), "success")
     return redirect(url_for("payments.refunds"))
+
+
+@bp.route("/refunds/<int:refund_id>/pay", methods=["GET", "POST"])
+@requires("payments.take")
+def pay_refund(refund_id: int):
+    """Record that an approved refund's money was handed over; it then counts on the day's
+    cashier report."""
+    refund = scoped_get(Refund, refund_id)
+    unit = scoped_get(Unit, refund.unit_id)
+    form = PayRefundForm()
+    if form.validate_on_submit():
+        try:
+            payments.pay_refund(current_user, refund, method=form.method.data,
+                                payee=form.payee.data)
+        except DomainError as e:
+            apply_domain_error(form, e)
+        else:
+            flash(_("Refund of %(amount)s yuan paid out to %(payee)s.",
+                    amount=f"{refund.amount:,.2f}", payee=refund.payee), "success")
+            return redirect(url_for("payments.refunds", state="paid"))
+    elif not form.is_submitted():
+        form.method.data = refund.method
+        form.payee.data = payments.usual_payer(unit) or ""
+    status = 422 if form.is_submitted() else 200
+    return render_template("payments/refund_pay.html", form=form, refund=refund, unit=unit,
+                           names=payments.refund_people([refund])), status
+
+
+@bp.get("/refunds/<int:refund_id>/voucher.pdf")
+@requires("receipts.print")
+def refund_voucher(refund_id: int):
+    """Print the refund voucher (退款单) to be signed when the money is handed over."""
+    refund = scoped_get(Refund, refund_id)
+    try:
+        data = payments.refund_voucher_data(refund, printed_by=current_user.full_name)
+    except DomainError as e:
+        flash(e.message, "danger")
+        return redirect(url_for("payments.refunds"))
+    pdf = refund_voucher_pdf(data, font_path=current_app.config["PDF_FONT_PATH"])
+    return send_file(BytesIO(pdf), mimetype="application/pdf",
+                     download_name=f"refund-{data['number']}.pdf")
 
 
 @bp.route("/lines/<int:bill_line_id>/waive", methods=["GET", "POST"])
@@ -195,7 +239,8 @@ def waive(bill_line_id: int):
 
 LINE_KIND_LABELS = {"charge": _l("Bill"), "adjustment": _l("Adjustment"),
                     "late_fee": _l("Late fee"), "credit": _l("Credit note")}
-REFUND_STATE_LABELS = {"pending": _l("Waiting for approval"), "approved": _l("Approved"),
+REFUND_STATE_LABELS = {"pending": _l("Waiting for approval"),
+                       "approved": _l("Approved, to be paid out"), "paid": _l("Paid out"),
                        "rejected": _l("Rejected")}
 PURPOSE_LABELS = {"bills": _l("Bills"), "prepaid": _l("Prepaid balance"),
                   "deposit": _l("Deposit")}
