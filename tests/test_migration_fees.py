@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
 from frontdesk import create_app
+from tests.revisions import revision_before
 
-BEFORE = "b35b48360e11"
 REVISION = "fees_0001"
 ROWS = [
     "INSERT INTO estate (id, name, address, phone, timezone, receipt_prefix, created_at) "
@@ -39,7 +39,8 @@ def test_upgrade_marks_approved_refunds_paid_and_downgrade_restores_them(tmp_pat
     engine = sa.create_engine(url)
     try:
         with app.app_context():
-            upgrade(revision=BEFORE)
+            before = revision_before(app, REVISION)
+            upgrade(revision=before)
             with engine.begin() as conn:
                 for row in ROWS:
                     conn.execute(sa.text(row))
@@ -55,7 +56,7 @@ def test_upgrade_marks_approved_refunds_paid_and_downgrade_restores_them(tmp_pat
             assert paid.paid_method == "cash" and paid.paid_by_id is None and paid.payee == ""
             assert pending.state == "pending" and pending.paid_at is None
             assert tuple(reading) == (1, None, None)  # flagged, to be reviewed
-            downgrade(revision=BEFORE)
+            downgrade(revision=before)
             with engine.connect() as conn:
                 states = conn.execute(sa.text("SELECT state FROM refund ORDER BY id")).scalars()
                 assert list(states) == ["approved", "pending"]

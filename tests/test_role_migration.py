@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic.script import ScriptDirectory
-from flask_migrate import Config, downgrade, upgrade
+from flask_migrate import downgrade, upgrade
 
 from frontdesk import create_app
+from tests.revisions import revision_before
 
 REVISION = "access_0001"
-
-
-def _scripts(app) -> ScriptDirectory:
-    directory = app.extensions["migrate"].directory
-    config = Config(directory + "/alembic.ini")
-    config.set_main_option("script_location", directory)
-    return ScriptDirectory.from_config(config)
 
 
 def _rows(conn, sql: str) -> set[tuple]:
@@ -28,7 +21,7 @@ def test_global_roles_move_onto_every_membership_and_back(tmp_path):
     with app.app_context():
         from frontdesk.extensions import db
 
-        before = _scripts(app).get_revision(REVISION).down_revision
+        before = revision_before(app, REVISION)
         upgrade(revision=before)
         with db.engine.begin() as conn:
             conn.execute(sa.text(

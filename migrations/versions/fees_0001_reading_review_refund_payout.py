@@ -13,7 +13,7 @@ import frontdesk.models.base
 
 # revision identifiers, used by Alembic.
 revision = 'fees_0001'
-down_revision = 'b35b48360e11'
+down_revision = 'access_0001'
 branch_labels = None
 depends_on = None
 
