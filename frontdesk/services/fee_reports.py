@@ -41,6 +41,7 @@ from frontdesk.models.base import Money
 from frontdesk.models.fees import PAYMENT_METHODS
 from frontdesk.pdf.money import amount_in_words
 from frontdesk.services import DomainError
+from frontdesk.services.chain import printed_heads
 from frontdesk.services.periods import estate_today, parse_period
 
 ZERO = Decimal("0.00")
@@ -219,6 +220,8 @@ def daily_report(
         "total": sum((c["total"] for c in cashier_list), ZERO),
         "voided": voided,
         "voided_total": sum((v["amount"] for v in voided), ZERO),
+        #: each hash chain's last link up to the end of the range, anchored on paper
+        "chain_heads": printed_heads(estate.id, before=utc_end),
     }
 
 
