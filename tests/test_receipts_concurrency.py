@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from frontdesk.models import Allocation, BillLine, FeeItem, Payment, Receipt
-from frontdesk.services.payments import estate_today
 from frontdesk.services.chain import verify
+from frontdesk.services.payments import estate_today
 from tests import factories
 from tests.conftest import login
 

@@ -195,11 +195,11 @@ def last_link(name: str, estate_id: int, before: datetime | None = None) -> Chai
     return db.session.scalar(stmt.order_by(ChainEntry.seq.desc()).limit(1))
 
 
-def append(name: str, record: Any, event: str) -> ChainEntry:
+def append(name: str, record: Any, event: str, *, at: datetime | None = None) -> ChainEntry:
     """Chain an event of a record in the caller's transaction; a new record is added too.
 
-    Sets the record's copies of the link's hashes (the event's ``hash_column``/``prev_column``)
-    before it is flushed.
+    ``at`` is when it happened (default now). Sets the record's copies of the link's hashes
+    (the event's ``hash_column``/``prev_column``) before it is flushed.
     """
     spec = chain_named(name)
     ev = spec.event(event)
@@ -210,7 +210,7 @@ def append(name: str, record: Any, event: str) -> ChainEntry:
     last = last_link(name, estate_id)
     seq = last.seq + 1 if last is not None else 1
     prev_hash = last.hash if last is not None else GENESIS_HASH
-    at, label = utcnow(), spec.label(record)
+    at, label = (at or utcnow()).astimezone(UTC), spec.label(record)
     digest = link_hash(chain=name, estate_id=estate_id, seq=seq, event=event, label=label, at=at,
                        version=spec.version, fields=ev.fields(record), prev_hash=prev_hash)
     if ev.hash_column:
@@ -330,28 +330,36 @@ def _fields_of(spec: Chain, ev: Event, version: int) -> Fields | None:
     return ev.fields if version == spec.version else ev.legacy.get(version)
 
 
-def _own_problem(spec: Chain, entry: ChainEntry, record: Any) -> str:
-    """Say why a link does not hold over its record's current columns, or ""."""
+def _recomputed(entry: ChainEntry, fields: Fields, record: Any, label: str) -> str:
+    return link_hash(chain=entry.chain, estate_id=entry.estate_id, seq=entry.seq,
+                     event=entry.event, label=label, at=entry.at, version=entry.version,
+                     fields=fields(record), prev_hash=entry.prev_hash)
+
+
+def _own_problem(spec: Chain, entry: ChainEntry, record: Any) -> tuple[str, str]:
+    """Say why a link does not hold over its record's current columns ("" if it holds), and
+    name the record: by the link's label, unless the label is what was changed."""
     if entry.chain != spec.name:
-        return "its link is not a link of this chain"
+        return "its link is not a link of this chain", entry.label
     if record is None:
-        return "its row was deleted"
+        return "its row was deleted", entry.label
     ev = spec.event(entry.event)
     fields = _fields_of(spec, ev, entry.version) if ev is not None else None
     if fields is None:
-        return f"its link has an unknown event {entry.event!r} or version {entry.version}"
-    expected = link_hash(chain=entry.chain, estate_id=entry.estate_id, seq=entry.seq,
-                         event=entry.event, label=entry.label, at=entry.at,
-                         version=entry.version, fields=fields(record),
-                         prev_hash=entry.prev_hash)
-    if expected != entry.hash:
-        return f"{ev.what} no longer matches the hash it was chained with (a column it covers " \
-               "or its link was changed)"
+        return (f"its link has an unknown event {entry.event!r} or version {entry.version}",
+                entry.label)
+    if _recomputed(entry, fields, record, entry.label) != entry.hash:
+        label = spec.label(record)
+        if label != entry.label and _recomputed(entry, fields, record, label) == entry.hash:
+            return f"its link's label was changed to {entry.label}", label
+        now = f" (it now reads {label})" if label != entry.label else ""
+        return (f"{ev.what} no longer matches the hash it was chained with (a column it "
+                f"covers or its link was changed){now}", entry.label)
     if ev.hash_column and getattr(record, ev.hash_column) != entry.hash:
-        return f"its {ev.hash_column} is not the hash its {ev.name} was chained with"
+        return f"its {ev.hash_column} is not the hash its {ev.name} was chained with", entry.label
     if ev.prev_column and getattr(record, ev.prev_column) != entry.prev_hash:
-        return f"its {ev.prev_column} is not the hash its {ev.name} was chained to"
-    return ""
+        return f"its {ev.prev_column} is not the hash its {ev.name} was chained to", entry.label
+    return "", entry.label
 
 
 def _unchained(spec: Chain, estate_id: int) -> list[Problem]:
@@ -415,9 +423,9 @@ def _walk(spec: Chain, estate_id: int, batch: int, report: Report) -> None:
     for entry, record in result:
         count += 1
         records += entry.event == spec.events[0].name
-        message = _own_problem(spec, entry, record)
+        message, label = _own_problem(spec, entry, record)
         if message:
-            own.append(Problem(spec.name, estate_id, entry.label,
+            own.append(Problem(spec.name, estate_id, label,
                                entry.record_id if record is not None else None, message))
             if len(own) >= MAX_PROBLEMS:
                 result.close()

@@ -320,10 +320,10 @@ def _last_loan(estate_id: int) -> KeyLoan | None:
                              .order_by(KeyLoan.seq.desc()).limit(1))
 
 
-def _chain_or_refuse(loan: KeyLoan) -> None:
+def _chain_or_refuse(loan: KeyLoan, now: datetime) -> None:
     """Add and chain a loan; a second open loan of the key (or a seq taken) is a DomainError."""
     try:
-        chain.append(CHAIN.name, loan, "lend")
+        chain.append(CHAIN.name, loan, "lend", at=now)
     except sa.exc.IntegrityError as e:
         db.session.rollback()
         if "uq_key_loan_open" in str(e.orig) or "key_loan.key_id" in str(e.orig):
@@ -396,7 +396,7 @@ def lend_key(actor: User, key: Key, *, borrower_name: str, borrower_phone: str,
     loan.content = loan_content(loan)
     before = audit.snapshot(key, ["status"])
     key.status = "on_loan"
-    _chain_or_refuse(loan)
+    _chain_or_refuse(loan, now)
     after = dict(loan.content, hash=loan.hash, number=loan_number(loan))
     audit.record(actor, "lend", loan, after=after)
     audit.record(actor, "update", key, before=before, after=audit.snapshot(key, ["status"]))
@@ -411,11 +411,12 @@ def _locked_loan(loan_id: int) -> KeyLoan:
                              .execution_options(populate_existing=True))
 
 
-def _close(actor: User, loan: KeyLoan, returned_at: datetime, condition: str) -> None:
+def _close(actor: User, loan: KeyLoan, returned_at: datetime, condition: str,
+           now: datetime) -> None:
     loan.returned_at = returned_at
     loan.returned_to_id = actor.id
     loan.return_condition = condition
-    chain.append(CHAIN.name, loan, "return")
+    chain.append(CHAIN.name, loan, "return", at=now)
 
 
 @transactional
@@ -446,7 +447,7 @@ def return_key(actor: User, loan: KeyLoan, *, returned_at: datetime, condition: 
                  required=condition == "损坏")
     text = f"{condition}：{note}" if note else condition
     before = audit.snapshot(loan, ["returned_at", "returned_to_id", "return_condition"])
-    _close(actor, loan, when, text)
+    _close(actor, loan, when, text, now)
     audit.record(actor, "return", loan, before=before,
                  after={**audit.snapshot(loan, ["returned_at", "returned_to_id",
                                                 "return_condition"]),
@@ -505,7 +506,7 @@ def report_lost(actor: User, key: Key, *, circumstances: str, now: datetime,
                            loan_id=loan.id if loan else None, reported_at=now,
                            reported_by_id=actor.id, circumstances=text)
     if loan is not None:
-        _close(actor, loan, now, LOST_CONDITION)
+        _close(actor, loan, now, LOST_CONDITION, now)
         audit.record(actor, "return", loan,
                      after={"returned_at": _iso(now), "return_condition": LOST_CONDITION,
                             "returned_to_id": actor.id, "return_hash": loan.return_hash})
