@@ -280,10 +280,14 @@ def _update(conn, table: sa.Table, rows) -> None:
                          .values(values), batch)
 
 
+def _check_all(conn) -> None:
+    for e in conn.execute(sa.select(estate.c.id).order_by(estate.c.id)).all():
+        _check_old(e.id, _receipts(conn, e.id), _loans(conn, e.id))
+
+
 def _rechain(conn) -> None:
     for e in conn.execute(sa.select(estate).order_by(estate.c.id)).all():
         receipts, loans = _receipts(conn, e.id), _loans(conn, e.id)
-        _check_old(e.id, receipts, loans)
         payments, allocations = _payments(conn, e.id)
         _chain(conn, "receipts", e.id, list(_receipt_events(receipts, payments, allocations)),
                {"issue": ("hash", "prev_hash")})
@@ -292,6 +296,7 @@ def _rechain(conn) -> None:
 
 
 def upgrade():
+    _check_all(op.get_bind())  # before any change: a refused upgrade leaves nothing behind
     op.create_table('chain_entry',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('chain', sa.String(length=24), nullable=False),
