@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from frontdesk.extensions import db as _db
 from frontdesk.models import Key, KeyLoan, User
-from frontdesk.services import DomainError, key_loans
+from frontdesk.services import DomainError, chain, key_loans
 from tests import factories
 
 pytestmark = pytest.mark.postgres
@@ -80,7 +80,7 @@ def test_twenty_threads_lending_one_key_give_one_loan_and_nineteen_refusals(app,
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count(KeyLoan.id))) == 1
     assert db.session.get(Key, key_id).status == "on_loan"
-    assert key_loans.verify_key_loans().ok
+    assert chain.verify("key_loans").ok
 
 
 def test_twenty_keys_lent_at_once_are_chained_one_after_another(app, db, world):
@@ -93,5 +93,5 @@ def test_twenty_keys_lent_at_once_are_chained_one_after_another(app, db, world):
     loans = db.session.scalars(sa.select(KeyLoan).order_by(KeyLoan.seq)).all()
     assert [loan.seq for loan in loans] == list(range(1, THREADS + 1))
     assert len({loan.key_id for loan in loans}) == THREADS
-    report = key_loans.verify_key_loans()
-    assert report.ok and report.loans == THREADS
+    report = chain.verify("key_loans")
+    assert report.ok and report.records["key_loans"] == THREADS

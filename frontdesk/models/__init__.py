@@ -3,6 +3,7 @@
 from frontdesk.models.accounts import ROLES, Membership, User, UserRole, user_estates
 from frontdesk.models.audit import AuditEvent
 from frontdesk.models.base import Base
+from frontdesk.models.chain import ChainEntry
 from frontdesk.models.fees import (
     Allocation,
     BillLine,
@@ -37,6 +38,7 @@ __all__ = [
     "BillLine",
     "BillRun",
     "Building",
+    "ChainEntry",
     "Deposit",
     "FeeItem",
     "Key",

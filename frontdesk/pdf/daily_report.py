@@ -194,6 +194,8 @@ def daily_report(data: Mapping[str, Any], *, font_path: str | None = None) -> by
         *refunds_section(data, font_name),
         KeepTogether([Spacer(1, 8 * mm),
                       signature_block(SIGNATURE_LABELS, font_name=font_name)]),
+        para("链头（防篡改校验）：" + "；".join(f"{h['name']} {h['text'] or '无'}"
+                                      for h in data.get("chain_heads", ())), st.small),
     ]
     return render(story, letterhead_for(data, TITLE), font_path=font_path)
 

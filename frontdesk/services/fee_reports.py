@@ -42,6 +42,7 @@ from frontdesk.models.base import Money
 from frontdesk.models.fees import PAYMENT_METHODS
 from frontdesk.pdf.money import amount_in_words
 from frontdesk.services import DomainError
+from frontdesk.services.chain import printed_heads
 from frontdesk.services.payments import refund_number
 from frontdesk.services.periods import estate_today, parse_period
 
@@ -224,6 +225,8 @@ def daily_report(
         "voided": voided,
         "voided_total": sum((v["amount"] for v in voided), ZERO),
         **_refunds_paid(estate, utc_start, utc_end, list(by_method.values())),
+        #: each hash chain's last link up to the end of the range, anchored on paper
+        "chain_heads": printed_heads(estate.id, before=utc_end),
     }
 
 

@@ -13,12 +13,12 @@ becomes the DomainError "This key is already out on loan."
 
 The chain: loans are numbered per estate (``seq`` 1, 2, 3 …, unique with the estate) inside the
 lending transaction, with the estate's row locked (``FOR NO KEY UPDATE`` on PostgreSQL, as
-receipts do) so that loans of one estate are chained one at a time. A loan's ``content`` is the
-canonical JSON of its own columns as lent; its ``hash`` is SHA-256 over that content and the
-previous loan's hash (``"0" * 64`` for the first). The return is hashed when the key comes back:
-``return_hash`` is SHA-256 over the return record (time, condition, staff) and the loan's hash.
-:func:`verify_key_loans` recomputes both from the columns, so an UPDATE of a lent or returned
-loan in the database is found; ``print_count`` is outside the hashes.
+receipts do). Loans are the chain "key_loans" (:mod:`frontdesk.services.chain`): lending chains
+every column of the loan as lent (key, borrower, proxy, purpose, times, staff, approval, and
+``content``, the snapshot of them the audit trail shows); the return is chained when the key
+comes back (time, condition, staff), after the loans and returns before it, so the chain's head
+vouches for it too. ``hash``/``prev_hash`` keep a copy of the lending's link and
+``return_hash`` of the return's; ``print_count`` is outside the chain.
 
 Times: every function takes ``now`` (aware UTC) so that tests can freeze the clock; views get it
 from :func:`clock`, which reads ``app.config["FRONTDESK_NOW"]`` (an aware datetime, for tests and
@@ -28,11 +28,9 @@ the estate's timezone, as typed in the forms (``YYYY-MM-DD HH:MM``).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -55,11 +53,18 @@ from frontdesk.models import (
     User,
 )
 from frontdesk.models.base import utcnow
-from frontdesk.services import DomainError, accounts, audit, billing, fee_items, transactional
+from frontdesk.services import (
+    DomainError,
+    accounts,
+    audit,
+    billing,
+    chain,
+    fee_items,
+    transactional,
+)
 from frontdesk.services.payments import parse_amount
 from frontdesk.services.validation import normalise_phone, phone_error
 
-GENESIS_HASH = "0" * 64
 LOAN_PREFIX = "JY"
 #: the longest a key may be lent for
 MAX_LOAN_DAYS = 30
@@ -122,12 +127,8 @@ def loan_number(loan: KeyLoan) -> str:
 # the hash chain ---------------------------------------------------------------------------------
 
 
-def _canonical(payload: dict) -> str:
-    return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
 def loan_content(loan: KeyLoan) -> dict:
-    """Return the canonical content of a loan as lent (what its hash covers)."""
+    """Return the content of a loan as lent (the snapshot kept in ``content``)."""
     return {
         "estate_id": loan.estate_id,
         "seq": loan.seq,
@@ -149,90 +150,30 @@ def loan_content(loan: KeyLoan) -> dict:
     }
 
 
-def compute_hash(content: dict, prev_hash: str) -> str:
-    """Return the SHA-256 of a loan's content chained to the previous loan's hash."""
-    text = _canonical({"content": content, "prev_hash": prev_hash})
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def lent_fields(loan: KeyLoan) -> dict:
+    """Return the loan as lent: its columns and their stored snapshot (what its link covers)."""
+    return {**loan_content(loan), "content": loan.content}
 
 
-def compute_return_hash(loan: KeyLoan) -> str:
-    """Return the SHA-256 of a loan's return record chained to the loan's hash."""
-    text = _canonical({
-        "loan_hash": loan.hash,
-        "returned_at": _iso(loan.returned_at),
-        "returned_to_id": loan.returned_to_id,
-        "return_condition": loan.return_condition or "",
-    })
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def return_fields(loan: KeyLoan) -> dict:
+    """Return the loan's return record (what its return link covers)."""
+    return {"returned_at": loan.returned_at, "returned_to_id": loan.returned_to_id,
+            "return_condition": loan.return_condition}
 
 
-@dataclass
-class LoanChainReport:
-    """The outcome of walking the key-loan chains."""
-
-    estates: int = 0
-    loans: int = 0
-    #: the first loan found altered (or out of its chain), None when all hold
-    broken: KeyLoan | None = None
-    #: why it is out of the chain
-    problem: str = ""
-    per_estate: dict[int, int] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.broken is None
-
-
-def _problem_of(loan: KeyLoan, expected_seq: int, prev_hash: str) -> str:
-    if loan.seq != expected_seq:
-        return f"sequence {loan.seq} where {expected_seq} was expected"
-    if loan.prev_hash != prev_hash:
-        return "prev_hash is not the hash of the loan before it"
-    content = loan_content(loan)
-    if loan.content != content:
-        return "its columns differ from the content that was hashed"
-    if compute_hash(content, loan.prev_hash) != loan.hash:
-        return "stored hash does not match its content"
-    if loan.returned_at is None:
-        if loan.return_hash is not None or loan.returned_to_id is not None:
-            return "it has a return record but no return time"
-    elif loan.return_hash is None or compute_return_hash(loan) != loan.return_hash:
-        return "stored return hash does not match its return record"
-    return ""
-
-
-def verify_key_loans(estate_id: int | None = None, batch: int = 1000) -> LoanChainReport:
-    """Walk each estate's loans by seq and report the first loan that does not hold.
-
-    A loan does not hold when its columns differ from the content it was hashed with, when its
-    hash or return hash differs from the one recomputed, when its prev_hash is not the previous
-    loan's hash, or when its sequence number skips or repeats one.
-    """
-    report = LoanChainReport()
-    q = sa.select(Estate.id).order_by(Estate.id)
-    if estate_id is not None:
-        q = q.where(Estate.id == estate_id)
-    for eid in db.session.scalars(q).all():
-        prev_hash, last_seq, count = GENESIS_HASH, 0, 0
-        result = db.session.scalars(
-            sa.select(KeyLoan).where(KeyLoan.estate_id == eid).order_by(KeyLoan.seq)
-            .execution_options(yield_per=batch))
-        for loan in result:
-            count += 1
-            problem = _problem_of(loan, last_seq + 1, prev_hash)
-            if problem:
-                result.close()
-                report.broken, report.problem = loan, problem
-                report.loans += count
-                report.estates += 1
-                report.per_estate[eid] = count
-                return report
-            prev_hash, last_seq = loan.hash, loan.seq
-        if count:
-            report.estates += 1
-            report.loans += count
-            report.per_estate[eid] = count
-    return report
+CHAIN = chain.register(chain.Chain(
+    name="key_loans", model=KeyLoan, noun="key loan", plural="key loans",
+    printed_name="钥匙借用", label=loan_number, rank=20,
+    events=(
+        chain.Event("lend", lent_fields, "the loan as lent", "借出",
+                    hash_column="hash", prev_column="prev_hash"),
+        chain.Event("return", return_fields, "its return", "归还", hash_column="return_hash",
+                    happened=lambda: sa.or_(KeyLoan.returned_at.is_not(None),
+                                            KeyLoan.returned_to_id.is_not(None),
+                                            KeyLoan.return_hash.is_not(None),
+                                            KeyLoan.return_condition != "")),
+    ),
+))
 
 
 # checks of the values typed ---------------------------------------------------------------------
@@ -379,10 +320,10 @@ def _last_loan(estate_id: int) -> KeyLoan | None:
                              .order_by(KeyLoan.seq.desc()).limit(1))
 
 
-def _flush_or_refuse() -> None:
-    """Flush; a second open loan of the key (or a seq taken meanwhile) becomes a DomainError."""
+def _chain_or_refuse(loan: KeyLoan, now: datetime) -> None:
+    """Add and chain a loan; a second open loan of the key (or a seq taken) is a DomainError."""
     try:
-        db.session.flush()
+        chain.append(CHAIN.name, loan, "lend", at=now)
     except sa.exc.IntegrityError as e:
         db.session.rollback()
         if "uq_key_loan_open" in str(e.orig) or "key_loan.key_id" in str(e.orig):
@@ -449,14 +390,12 @@ def lend_key(actor: User, key: Key, *, borrower_name: str, borrower_phone: str,
         proxy_name=proxy[0], proxy_phone=proxy[1], proxy_id_tail=proxy[2], purpose=purpose,
         lent_at=now, expected_return_at=expected, lent_by_id=actor.id,
         approved_by_id=approved_by_id, approval_reason=reason,
-        prev_hash=previous.hash if previous else GENESIS_HASH, print_count=0,
+        print_count=0, returned_at=None, returned_to_id=None, return_condition="",
     )
     loan.content = loan_content(loan)
-    loan.hash = compute_hash(loan.content, loan.prev_hash)
     before = audit.snapshot(key, ["status"])
     key.status = "on_loan"
-    db.session.add(loan)
-    _flush_or_refuse()
+    _chain_or_refuse(loan, now)
     after = dict(loan.content, hash=loan.hash, number=loan_number(loan))
     audit.record(actor, "lend", loan, after=after)
     audit.record(actor, "update", key, before=before, after=audit.snapshot(key, ["status"]))
@@ -471,11 +410,12 @@ def _locked_loan(loan_id: int) -> KeyLoan:
                              .execution_options(populate_existing=True))
 
 
-def _close(actor: User, loan: KeyLoan, returned_at: datetime, condition: str) -> None:
+def _close(actor: User, loan: KeyLoan, returned_at: datetime, condition: str,
+           now: datetime) -> None:
     loan.returned_at = returned_at
     loan.returned_to_id = actor.id
     loan.return_condition = condition
-    loan.return_hash = compute_return_hash(loan)
+    chain.append(CHAIN.name, loan, "return", at=now)
 
 
 @transactional
@@ -506,7 +446,7 @@ def return_key(actor: User, loan: KeyLoan, *, returned_at: datetime, condition: 
                  required=condition == "损坏")
     text = f"{condition}：{note}" if note else condition
     before = audit.snapshot(loan, ["returned_at", "returned_to_id", "return_condition"])
-    _close(actor, loan, when, text)
+    _close(actor, loan, when, text, now)
     audit.record(actor, "return", loan, before=before,
                  after={**audit.snapshot(loan, ["returned_at", "returned_to_id",
                                                 "return_condition"]),
@@ -565,7 +505,7 @@ def report_lost(actor: User, key: Key, *, circumstances: str, now: datetime,
                            loan_id=loan.id if loan else None, reported_at=now,
                            reported_by_id=actor.id, circumstances=text)
     if loan is not None:
-        _close(actor, loan, now, LOST_CONDITION)
+        _close(actor, loan, now, LOST_CONDITION, now)
         audit.record(actor, "return", loan,
                      after={"returned_at": _iso(now), "return_condition": LOST_CONDITION,
                             "returned_to_id": actor.id, "return_hash": loan.return_hash})

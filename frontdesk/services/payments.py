@@ -612,6 +612,7 @@ def void_receipt(actor: User, receipt: Receipt, reason: str) -> Receipt:
                                  "it is waiting for approval, so the receipt cannot be voided."))
 
     payment.voided = True
+    receipts.chain_void(receipt)
     audit.record(actor, "void", receipt,
                  before={"voided_at": None, "void_reason": ""},
                  after={"voided_at": now.isoformat(), "voided_by": actor.username,

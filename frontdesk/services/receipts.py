@@ -1,39 +1,33 @@
-"""Receipts (收据): numbering without gaps, the hash chain, its verification and reprints.
+"""Receipts (收据): numbering without gaps, the hash chain, and reprints.
 
 Numbers run per estate and calendar year (in the estate's timezone): ``SJ2026-000001``. A number
 is taken inside the payment's transaction from :class:`ReceiptCounter`, whose row is locked
 (``SELECT … FOR UPDATE``) until the payment commits, so concurrent payments get consecutive
 numbers and a rolled-back payment gives its number back.
 
-Each receipt's hash is SHA-256 over a canonical JSON of its printed content, number, amount,
-time of issue and the previous receipt's hash (the estate's receipt before it by year and
-sequence; ``"0" * 64`` for the first). The chain runs across years, so the estate's row is
-locked too while a number is taken: receipts of one estate are chained one at a time.
-
-Voiding and printing do not touch the hash: ``voided_at``, ``voided_by_id``, ``void_reason`` and
-``print_count`` are kept outside it, so a void (which keeps the number and the receipt) leaves the
-chain intact, and an edit of anything the hash covers is found by :func:`verify_receipts`.
+Receipts are the chain "receipts" (:mod:`frontdesk.services.chain`), per estate across years.
+Issuing a receipt chains what it states: its number, estate, unit, cashier, amount, time and
+printed content (payer, method, lines, 大写), and its payment's columns with the allocations
+(which the daily report and the unit's bills read). Voiding chains the void (who, when, why and
+the payment marked voided). ``Receipt.hash``/``prev_hash`` keep a copy of the issue's link.
+Only ``print_count`` is outside the chain: every print is in the audit trail.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import selectinload
 
 from frontdesk.extensions import db
 from frontdesk.models import Estate, Payment, Receipt, ReceiptCounter, Unit, User
 from frontdesk.models.base import utcnow
 from frontdesk.pdf.money import amount_in_words
-from frontdesk.services import audit, transactional
-
-GENESIS_HASH = "0" * 64
+from frontdesk.services import audit, chain, transactional
 
 
 def receipt_number(prefix: str, year: int, seq: int) -> str:
@@ -41,34 +35,56 @@ def receipt_number(prefix: str, year: int, seq: int) -> str:
     return f"{prefix}{year}-{seq:06d}"
 
 
-def _iso(value: datetime) -> str:
-    """Write a UTC datetime the same way before storing and after loading it."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def _money_text(value: Decimal) -> str:
     return f"{Decimal(value):.2f}"
 
 
-def compute_hash(*, number: str, amount: Decimal, issued_at: datetime, content: dict,
-                 prev_hash: str) -> str:
-    """Return the SHA-256 of a receipt's canonical JSON (what verify recomputes)."""
-    payload = {
-        "number": number,
-        "amount": _money_text(amount),
-        "issued_at": _iso(issued_at),
-        "content": content,
-        "prev_hash": prev_hash,
+def _payment_of(receipt: Receipt) -> Payment | None:
+    return db.session.get(Payment, receipt.payment_id)
+
+
+def issued_fields(receipt: Receipt) -> dict:
+    """Return what the receipt states as issued, with its payment (what its link covers)."""
+    payment = _payment_of(receipt)
+    paid = None
+    if payment is not None:
+        paid = {
+            "estate_id": payment.estate_id, "unit_id": payment.unit_id,
+            "amount": payment.amount, "method": payment.method, "purpose": payment.purpose,
+            "payer": payment.payer, "note": payment.note, "cashier_id": payment.cashier_id,
+            "received_at": payment.received_at,
+            "allocations": sorted([a.bill_line_id, a.amount] for a in payment.allocations),
+        }
+    return {
+        "estate_id": receipt.estate_id, "year": receipt.year, "seq": receipt.seq,
+        "number": receipt.number, "payment_id": receipt.payment_id,
+        "unit_id": receipt.unit_id, "amount": receipt.amount, "issued_at": receipt.issued_at,
+        "cashier_id": receipt.cashier_id, "content": receipt.content, "payment": paid,
     }
-    text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def hash_of(receipt: Receipt) -> str:
-    """Recompute a stored receipt's hash from its columns."""
-    return compute_hash(number=receipt.number, amount=receipt.amount,
-                        issued_at=receipt.issued_at, content=receipt.content,
-                        prev_hash=receipt.prev_hash)
+def void_fields(receipt: Receipt) -> dict:
+    """Return the void of a receipt (what its void link covers)."""
+    payment = _payment_of(receipt)
+    return {"voided_at": receipt.voided_at, "voided_by_id": receipt.voided_by_id,
+            "void_reason": receipt.void_reason,
+            "payment_voided": payment.voided if payment is not None else None}
+
+
+CHAIN = chain.register(chain.Chain(
+    name="receipts", model=Receipt, noun="receipt", plural="receipts", printed_name="收据",
+    label=lambda receipt: receipt.number, rank=10,
+    events=(
+        chain.Event("issue", issued_fields, "the receipt as issued", "开具",
+                    hash_column="hash", prev_column="prev_hash"),
+        chain.Event("void", void_fields, "its void", "作废",
+                    happened=lambda: sa.or_(Receipt.voided_at.is_not(None),
+                                            Receipt.voided_by_id.is_not(None),
+                                            Receipt.void_reason != "",
+                                            Receipt.payment.has(Payment.voided.is_(True)))),
+    ),
+    load=(selectinload(Receipt.payment).selectinload(Payment.allocations),),
+))
 
 
 def local_year(when: datetime, timezone: str) -> int:
@@ -128,82 +144,23 @@ def issue_receipt(actor: User, payment: Payment, content: dict) -> Receipt:
     counter.last_seq += 1
     seq = counter.last_seq
     number = receipt_number(estate.receipt_prefix, year, seq)
-    prev_hash = previous.hash if previous is not None else GENESIS_HASH
     amount = payment.amount
     receipt = Receipt(
         estate_id=estate_id, year=year, seq=seq, number=number, payment_id=payment.id,
         unit_id=payment.unit_id, amount=amount, issued_at=issued_at, cashier_id=actor.id,
-        content=content, prev_hash=prev_hash,
-        hash=compute_hash(number=number, amount=amount, issued_at=issued_at, content=content,
-                          prev_hash=prev_hash),
-        print_count=0,
+        content=content, print_count=0, voided_at=None, voided_by_id=None, void_reason="",
     )
-    db.session.add(receipt)
-    db.session.flush()
+    db.session.refresh(payment, ["allocations"])  # the allocations just written
+    chain.append(CHAIN.name, receipt, "issue")
     audit.record(actor, "issue", receipt,
                  after={"number": number, "amount": _money_text(amount),
                         "payment_id": payment.id, "hash": receipt.hash})
     return receipt
 
 
-@dataclass
-class ChainReport:
-    """The outcome of walking the receipt chains."""
-
-    estates: int = 0
-    receipts: int = 0
-    #: the first receipt found altered (or out of its chain), None when all hold
-    broken: Receipt | None = None
-    #: why it is out of the chain
-    problem: str = ""
-    per_estate: dict[int, int] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.broken is None
-
-
-def verify_receipts(estate_id: int | None = None, batch: int = 1000) -> ChainReport:
-    """Walk each estate's chain in order and report the first receipt that does not hold.
-
-    A receipt does not hold when its stored hash differs from the one recomputed from its
-    content, number, amount and time, when its prev_hash is not the previous receipt's hash,
-    or when its sequence number skips or repeats one.
-    """
-    report = ChainReport()
-    q = sa.select(Estate.id).order_by(Estate.id)
-    if estate_id is not None:
-        q = q.where(Estate.id == estate_id)
-    for eid in db.session.scalars(q).all():
-        prev_hash = GENESIS_HASH
-        last_year, last_seq = None, 0
-        count = 0
-        stmt = (sa.select(Receipt).where(Receipt.estate_id == eid)
-                .order_by(Receipt.year, Receipt.seq).execution_options(yield_per=batch))
-        result = db.session.scalars(stmt)
-        for receipt in result:
-            count += 1
-            expected_seq = last_seq + 1 if receipt.year == last_year else 1
-            problem = ""
-            if receipt.seq != expected_seq:
-                problem = f"sequence {receipt.seq} where {expected_seq} was expected"
-            elif receipt.prev_hash != prev_hash:
-                problem = "prev_hash is not the hash of the receipt before it"
-            elif hash_of(receipt) != receipt.hash:
-                problem = "stored hash does not match its content"
-            if problem:
-                result.close()
-                report.broken, report.problem = receipt, problem
-                report.receipts += count
-                report.estates += 1
-                report.per_estate[eid] = count
-                return report
-            prev_hash, last_year, last_seq = receipt.hash, receipt.year, receipt.seq
-        if count:
-            report.estates += 1
-            report.receipts += count
-            report.per_estate[eid] = count
-    return report
+def chain_void(receipt: Receipt) -> None:
+    """Chain a receipt's void, in the voiding transaction (its payment already marked voided)."""
+    chain.append(CHAIN.name, receipt, "void")
 
 
 @transactional

@@ -20,7 +20,7 @@ from frontdesk.models import (
     KeyLoan,
     KeyLossReport,
 )
-from frontdesk.services import key_loans
+from frontdesk.services import chain, key_loans
 from tests import factories
 
 #: the frozen clock of these tests: 2026-11-20 10:00 in Shanghai
@@ -351,7 +351,7 @@ def test_the_key_comes_back(desk, db, world, key, clock):
     assert loan.returned_at == datetime(2026, 11, 20, 3, 30, tzinfo=UTC)
     assert loan.return_condition == "完好"
     assert loan.returned_to_id == world.users["frontdesk"].id
-    assert loan.return_hash == key_loans.compute_return_hash(loan)
+    assert loan.return_hash == chain.last_link("key_loans", loan.estate_id).hash
     assert db.session.get(Key, key.id).status == "in_cabinet"
     assert db.session.scalar(sa.select(AuditEvent.id).where(
         AuditEvent.object_type == "key_loan", AuditEvent.action == "return"))
@@ -447,7 +447,7 @@ def test_a_lost_key_is_reported_charged_and_cannot_be_lent(desk, db, world, key,
     refused = lend(desk, key)
     assert refused.status_code == 422 and "该钥匙已报失" in text_of(refused)
     assert len(loans(db)) == 1
-    assert key_loans.verify_key_loans().ok
+    assert chain.verify().ok
 
 
 def test_a_key_in_the_cabinet_is_reported_lost_without_a_charge(desk, db, key):
@@ -543,12 +543,12 @@ def test_verify_sees_an_altered_return(desk, db, key, clock):
     [loan] = loans(db)
     desk.post(f"/keys/loans/{loan.id}/return",
               data={"returned_at": "2026-11-20 10:00", "condition": "完好"})
-    assert key_loans.verify_key_loans().ok
+    assert chain.verify().ok
     db.session.execute(sa.text("UPDATE key_loan SET return_condition = '损坏' WHERE id = :id"),
                        {"id": loan.id})
     db.session.commit()
-    report = key_loans.verify_key_loans()
-    assert not report.ok and report.broken.id == loan.id and "return" in report.problem
+    [problem] = chain.verify().problems
+    assert problem.record_id == loan.id and "return" in problem.message
 
 
 def test_verify_sees_a_deleted_loan(desk, db, world, key, clock):
@@ -560,5 +560,5 @@ def test_verify_sees_a_deleted_loan(desk, db, world, key, clock):
     ids = [loan.id for loan in loans(db)]
     db.session.execute(sa.text("DELETE FROM key_loan WHERE id = :id"), {"id": ids[1]})
     db.session.commit()
-    report = key_loans.verify_key_loans()
-    assert not report.ok and report.broken.id == ids[2]
+    [problem] = chain.verify().problems
+    assert problem.label == "JY2026-000002" and "deleted" in problem.message
