@@ -6,6 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from frontdesk.models import Base
+from tests.revisions import scripts
 
 
 def test_upgrade_from_empty_matches_the_models(db):
@@ -18,12 +19,7 @@ def test_upgrade_from_empty_matches_the_models(db):
 
 
 def test_database_is_at_the_newest_revision(db, app):
-    from alembic.script import ScriptDirectory
-    from flask_migrate import Config
-
-    config = Config(app.extensions["migrate"].directory + "/alembic.ini")
-    config.set_main_option("script_location", app.extensions["migrate"].directory)
-    heads = ScriptDirectory.from_config(config).get_heads()
+    heads = scripts(app).get_heads()
     with db.engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_heads()
     assert set(current) == set(heads) and len(heads) == 1
