@@ -28,6 +28,7 @@ from frontdesk.models.keys import (
     KeyLossReport,
 )
 from frontdesk.models.register import Building, Estate, Occupancy, Person, Unit, Vehicle
+from frontdesk.models.throttle import LoginFailureCount
 
 __all__ = [
     "ROLES",
@@ -46,6 +47,7 @@ __all__ = [
     "KeyCustody",
     "KeyLoan",
     "KeyLossReport",
+    "LoginFailureCount",
     "Meter",
     "MeterReading",
     "Payment",

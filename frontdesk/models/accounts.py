@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,13 @@ if TYPE_CHECKING:
 
 #: the roles of DESIGN.md section 1, in the order the admin pages list them
 ROLES = ("frontdesk", "engineering", "finance", "manager", "admin")
+
+
+
+def new_session_token() -> str:
+    """Return a fresh, unguessable session token."""
+    return secrets.token_urlsafe(32)
+
 
 user_estates = sa.Table(
     "user_estate",
@@ -38,6 +46,10 @@ class User(UserMixin, Base):
     locale: Mapped[str | None] = mapped_column(sa.String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: what a login session stores instead of the id (as Flask-Security's fs_uniquifier);
+    #: replacing it ends every session of the user
+    session_token: Mapped[str] = mapped_column(sa.String(64), unique=True, index=True,
+                                               default=new_session_token)
 
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -47,6 +59,10 @@ class User(UserMixin, Base):
     @property
     def is_active(self) -> bool:  # type: ignore[override]
         return self.active
+
+    def get_id(self) -> str:
+        """Give Flask-Login the session token, so that a new token ends old sessions."""
+        return self.session_token
 
     @property
     def role_names(self) -> set[str]:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import secrets
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from frontdesk.extensions import db
+from frontdesk.extensions import db, throttle
 from frontdesk.models import ROLES, Estate, User, UserRole
+from frontdesk.models.accounts import new_session_token
 from frontdesk.models.base import utcnow
 from frontdesk.services import DomainError, audit, transactional
 
@@ -28,11 +31,26 @@ def password_error(password: str):
     return None
 
 
-def authenticate(username: str, password: str) -> User | None:
-    """Return the active user with these credentials, or None."""
-    user = db.session.scalar(sa.select(User).where(User.username == (username or "").strip()))
-    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+@functools.cache
+def _dummy_hash() -> str:
+    """Return a hash made as a real user's is, checked when the username is unknown."""
+    return generate_password_hash(secrets.token_hex(16))
+
+
+def authenticate(username: str, password: str, address: str | None = None) -> User | None:
+    """Return the active user with these credentials, or None.
+
+    The check is counted per account and per client address (:mod:`frontdesk.throttle`) and
+    raises :class:`~frontdesk.throttle.TooManyFailures` once either has failed too often. An
+    unknown username costs one hash check like a known one, so timing does not tell them apart.
+    """
+    username = (username or "").strip()
+    attempt = throttle.begin(username, address)
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    matches = check_password_hash(user.password_hash if user else _dummy_hash(), password or "")
+    if user is None or not user.active or not matches:
         return None
+    throttle.forgive(attempt)
     return user
 
 
@@ -43,6 +61,17 @@ def note_login(user: User, locale: str | None = None) -> None:
     if locale in LOCALES:
         user.locale = locale
     audit.record(user, "login", user, estate_id=None)
+
+
+def end_sessions(user: User) -> None:
+    """Give the user a new session token, which ends every session logged in with the old one."""
+    user.session_token = new_session_token()
+
+
+@transactional
+def log_out_everywhere(user: User) -> None:
+    """End every session of the user, the one logging out and any copy of its cookie."""
+    end_sessions(user)
 
 
 def _account_values(data: dict, estates: list[Estate], user_id: int | None = None) -> dict:
@@ -105,6 +134,8 @@ def update_user(actor: User, user: User, data: dict, estates: list[Estate]) -> U
                              "administrator role."), "roles")
     user.username = values["username"]
     user.full_name = values["full_name"]
+    if user.active and not data.get("active", True):
+        end_sessions(user)
     user.active = bool(data.get("active", True))
     current = {r.role: r for r in user.roles}
     user.roles = [current.get(r) or UserRole(role=r) for r in values["roles"]]
@@ -113,6 +144,7 @@ def update_user(actor: User, user: User, data: dict, estates: list[Estate]) -> U
         if err := password_error(data["password"]):
             raise DomainError(err, "password")
         user.password_hash = generate_password_hash(data["password"])
+        end_sessions(user)
     audit.record(actor, "update", user, estate_id=None, before=before, after=_snapshot(user))
     return user
 
@@ -127,6 +159,7 @@ def change_password(user: User, current: str, new: str) -> None:
     if current == new:
         raise DomainError(_l("The new password must differ from the current one."), "new_password")
     user.password_hash = generate_password_hash(new)
+    end_sessions(user)  # the caller keeps its own session by logging in again
     audit.record(user, "change_password", user, estate_id=None)
 
 
