@@ -27,3 +27,41 @@ def test_database_is_at_the_newest_revision(db, app):
     with db.engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_heads()
     assert set(current) == set(heads) and len(heads) == 1
+
+
+def test_session_tokens_are_backfilled_and_the_users_rows_survive(tmp_path):
+    """Upgrading a database that has users gives each a token; nothing that refers to them goes."""
+    import sqlalchemy as sa
+    from alembic.script import ScriptDirectory
+    from flask_migrate import Config, downgrade, upgrade
+
+    from frontdesk import create_app
+    from frontdesk.extensions import db
+
+    app = create_app({"TESTING": True,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite'}"})
+    with app.app_context():
+        config = Config(app.extensions["migrate"].directory + "/alembic.ini")
+        config.set_main_option("script_location", app.extensions["migrate"].directory)
+        before = ScriptDirectory.from_config(config).get_revision("session_0001").down_revision
+        upgrade(revision=before)
+        with db.engine.begin() as conn:
+            for n in (1, 2):
+                conn.execute(sa.text(
+                    "INSERT INTO \"user\" (id, username, full_name, password_hash, active, "
+                    "created_at) VALUES (:n, :u, '测试', 'x', 1, '2026-11-01 00:00:00')"),
+                    {"n": n, "u": f"user{n}"})
+                conn.execute(sa.text(
+                    "INSERT INTO audit_event (at, user_id, user_name, object_type, action) "
+                    "VALUES ('2026-11-01 00:00:00', :n, 'x', 'user', 'login')"), {"n": n})
+        upgrade(revision="session_0001")
+        with db.engine.connect() as conn:
+            tokens = conn.execute(sa.text('SELECT session_token FROM "user"')).scalars().all()
+            events = conn.execute(sa.text("SELECT count(*) FROM audit_event")).scalar()
+        assert len(set(tokens)) == 2 and all(len(t) >= 40 for t in tokens)
+        assert events == 2
+        downgrade(revision=before)
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text('SELECT count(*) FROM "user"')).scalar() == 2
+            assert conn.execute(sa.text("SELECT count(*) FROM audit_event")).scalar() == 2
+        db.engine.dispose()
