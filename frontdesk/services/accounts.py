@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 import re
-import secrets
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -31,10 +29,13 @@ def password_error(password: str):
     return None
 
 
-@functools.cache
-def _dummy_hash() -> str:
-    """Return a hash made as a real user's is, checked when the username is unknown."""
-    return generate_password_hash(secrets.token_hex(16))
+#: checked instead of a user's hash when the username is unknown, so that a wrong username
+#: takes as long as a wrong password: a hash of a forgotten random password, made with the
+#: method and cost of generate_password_hash's default (a test keeps the two the same)
+DUMMY_HASH = (
+    "scrypt:32768:8:1$Vl1JNSvABJKfepSX$a7813df304ca6a88ce583a5bcce89f68cd97afd68495e5818838bb"
+    "517b7a4de2df4a0435587ccb1ff80d98ca054e9b493fdd34b71fe7f7ea4b30ea62bcb8ee1e"
+)
 
 
 def authenticate(username: str, password: str, address: str | None = None) -> User | None:
@@ -47,7 +48,7 @@ def authenticate(username: str, password: str, address: str | None = None) -> Us
     username = (username or "").strip()
     attempt = throttle.begin(username, address)
     user = db.session.scalar(sa.select(User).where(User.username == username))
-    matches = check_password_hash(user.password_hash if user else _dummy_hash(), password or "")
+    matches = check_password_hash(user.password_hash if user else DUMMY_HASH, password or "")
     if user is None or not user.active or not matches:
         return None
     throttle.forgive(attempt)
