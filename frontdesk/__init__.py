@@ -28,6 +28,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         from frontdesk.catalogs import compiled_directory
 
         app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compiled_directory(app.instance_path))
+    if app.config["PROXY_FIX_X_FOR"]:  # behind a reverse proxy: the client's own address
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_FIX_X_FOR"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         db_path = Path(app.instance_path) / "frontdesk.sqlite"
@@ -72,7 +77,7 @@ def register_extensions(app: Flask) -> None:
     from flask_babel import refresh as flask_babel_refresh
 
     from frontdesk import models
-    from frontdesk.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+    from frontdesk.extensions import babel, bootstrap, csrf, db, login_manager, migrate, throttle
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"),
@@ -83,18 +88,18 @@ def register_extensions(app: Flask) -> None:
     # again for every request, also where one app context serves several (the test client).
     app.before_request(flask_babel_refresh)
     bootstrap.init_app(app)
-    limiter.init_app(app)
+    throttle.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        try:
-            user = db.session.get(models.User, int(user_id))
-        except (TypeError, ValueError):
-            return None
+    def load_user(token: str):
+        # The session holds the user's session token, not the id: logging out, a new
+        # password or deactivation replace the token and so end every session at once.
+        user = db.session.scalar(sa.select(models.User)
+                                 .where(models.User.session_token == str(token)))
         return user if user is not None and user.active else None
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -158,10 +163,18 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_security_headers(app: Flask) -> None:
-    """Send a Content-Security-Policy and the usual hardening headers."""
+    """Send a Content-Security-Policy and the usual hardening headers.
+
+    Every response to a logged-in user (pages, PDFs, exports: most carry personal data) is
+    marked ``Cache-Control: no-store``, so that neither the browser nor a proxy keeps a copy;
+    only the static assets stay cacheable.
+    """
 
     @app.after_request
     def add_headers(response):
+        static = (request.endpoint or "").rpartition(".")[2] == "static"
+        if not static and current_user.is_authenticated:
+            response.headers["Cache-Control"] = "no-store"
         response.headers.setdefault(
             "Content-Security-Policy", app.config["CONTENT_SECURITY_POLICY"]
         )

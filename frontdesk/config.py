@@ -21,11 +21,16 @@ class Defaults:
     LANGUAGES = ["zh_CN", "en"]
     BOOTSTRAP_SERVE_LOCAL = True
     BOOTSTRAP_BOOTSWATCH_THEME = None
-    #: Flask-Limiter store; "redis://127.0.0.1:6379" when several workers share it
-    RATELIMIT_STORAGE_URI = "memory://"
-    RATELIMIT_HEADERS_ENABLED = False
-    #: failed logins allowed per client address within a minute; the next one is refused
+    #: where failed password checks are counted: None for the database (every worker shares
+    #: it), or a store of the `limits` library such as "redis://127.0.0.1:6379"
+    RATELIMIT_STORAGE_URI: str | None = None
+    #: failed password checks allowed per account (logins and the manager's password on the
+    #: key lend form together); the next one is refused until the window ends
     LOGIN_FAILURE_LIMIT = "5 per minute"
+    #: failed password checks allowed per client address, whatever the account
+    LOGIN_ADDRESS_FAILURE_LIMIT = "20 per minute"
+    #: reverse proxies in front that set X-Forwarded-For (1 behind one nginx); 0 trusts none
+    PROXY_FIX_X_FOR = 0
     #: embedded CJK TrueType font for printed pages
     PDF_FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
     #: largest upload accepted (import files)

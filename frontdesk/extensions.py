@@ -6,14 +6,13 @@ from babel import support
 from flask import has_app_context
 from flask_babel import Babel, Domain, get_locale
 from flask_bootstrap import Bootstrap5
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
 from frontdesk.models.base import Base
+from frontdesk.throttle import FailureThrottle
 
 
 class CatalogDomain(Domain):
@@ -57,4 +56,4 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = FrontdeskBabel()
 bootstrap = Bootstrap5()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+throttle = FailureThrottle()

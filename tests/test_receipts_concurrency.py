@@ -142,3 +142,38 @@ def test_concurrent_voids_of_one_receipt_reverse_it_once(app, db, world, units):
     line = db.session.scalar(sa.select(BillLine).where(BillLine.unit_id == units[0].id))
     assert line.settled == Decimal("0.00")
     assert payments.prepaid_balance(units[0].id) == 0
+
+
+def test_two_estates_with_one_prefix_take_payments_side_by_side(app, db, world, units):
+    """Both estates print SJ…-000001 onwards; neither waits for nor collides with the other."""
+    other = world.other_estate
+    assert other.receipt_prefix == world.estate.receipt_prefix == "SJ"
+    item = FeeItem(estate_id=other.id, code="WY", name="物业费", method="area")
+    db.session.add(item)
+    db.session.flush()
+    building = factories.building(other, "1")
+    half = THREADS // 2
+    theirs = [factories.unit(building, "1", 1 + n, f"{n + 1:02d}01") for n in range(half)]
+    for unit in theirs:
+        _bill(unit, item, estate_today(other) - timedelta(days=5))
+    factories.user("frontdesk", [other], username="desk_b")
+    db.session.commit()
+    ours = units[:half]
+    clients = _logged_in_clients(app, half)
+    for _ in range(half):
+        client = app.test_client()
+        assert login(client, "desk_b").status_code == 302
+        clients.append(client)
+    targets = [_post_payment(c, u.id, f"key-{u.id}")
+               for c, u in zip(clients, ours + theirs, strict=True)]
+    results = _run_together(targets)
+    assert all(status == 302 for status, _ in results), results
+    db.session.expire_all()
+    year = estate_today(world.estate).year
+    expected = [f"SJ{year}-{n:06d}" for n in range(1, half + 1)]
+    for estate in (world.estate, other):
+        receipts = db.session.scalars(sa.select(Receipt).where(Receipt.estate_id == estate.id)
+                                      .order_by(Receipt.seq)).all()
+        assert [r.number for r in receipts] == expected, estate.name
+    report = verify("receipts")
+    assert report.ok and report.records["receipts"] == 2 * half

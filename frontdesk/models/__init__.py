@@ -29,6 +29,7 @@ from frontdesk.models.keys import (
     KeyLossReport,
 )
 from frontdesk.models.register import Building, Estate, Occupancy, Person, Unit, Vehicle
+from frontdesk.models.throttle import LoginFailureCount
 
 __all__ = [
     "ROLES",
@@ -49,6 +50,7 @@ __all__ = [
     "KeyLoan",
     "KeyLossReport",
     "Membership",
+    "LoginFailureCount",
     "Meter",
     "MeterReading",
     "Payment",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,11 @@ if TYPE_CHECKING:
 ROLES = ("frontdesk", "engineering", "finance", "manager", "admin")
 
 
+def new_session_token() -> str:
+    """Return a fresh, unguessable session token."""
+    return secrets.token_urlsafe(32)
+
+
 class User(UserMixin, Base):
     __tablename__ = "user"
 
@@ -31,6 +37,10 @@ class User(UserMixin, Base):
     locale: Mapped[str | None] = mapped_column(sa.String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: what a login session stores instead of the id (as Flask-Security's fs_uniquifier);
+    #: replacing it ends every session of the user
+    session_token: Mapped[str] = mapped_column(sa.String(64), unique=True, index=True,
+                                               default=new_session_token)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin",
@@ -44,6 +54,10 @@ class User(UserMixin, Base):
     @property
     def is_active(self) -> bool:  # type: ignore[override]
         return self.active
+
+    def get_id(self) -> str:
+        """Give Flask-Login the session token, so that a new token ends old sessions."""
+        return self.session_token
 
     @property
     def estates(self) -> list[Estate]:

@@ -345,7 +345,8 @@ class Receipt(Base):
     __tablename__ = "receipt"
     __table_args__ = (
         sa.UniqueConstraint("estate_id", "year", "seq"),
-        sa.UniqueConstraint("number"),
+        #: numbers are per estate: two estates may both print SJ2026-000001
+        sa.UniqueConstraint("estate_id", "number"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

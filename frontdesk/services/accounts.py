@@ -8,8 +8,9 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from frontdesk.extensions import db
+from frontdesk.extensions import db, throttle
 from frontdesk.models import ROLES, Estate, Membership, User, UserRole
+from frontdesk.models.accounts import new_session_token
 from frontdesk.models.base import utcnow
 from frontdesk.services import DomainError, audit, transactional
 
@@ -28,11 +29,29 @@ def password_error(password: str):
     return None
 
 
-def authenticate(username: str, password: str) -> User | None:
-    """Return the active user with these credentials, or None."""
-    user = db.session.scalar(sa.select(User).where(User.username == (username or "").strip()))
-    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+#: checked instead of a user's hash when the username is unknown, so that a wrong username
+#: takes as long as a wrong password: a hash of a forgotten random password, made with the
+#: method and cost of generate_password_hash's default (a test keeps the two the same)
+DUMMY_HASH = (
+    "scrypt:32768:8:1$Vl1JNSvABJKfepSX$a7813df304ca6a88ce583a5bcce89f68cd97afd68495e5818838bb"
+    "517b7a4de2df4a0435587ccb1ff80d98ca054e9b493fdd34b71fe7f7ea4b30ea62bcb8ee1e"
+)
+
+
+def authenticate(username: str, password: str, address: str | None = None) -> User | None:
+    """Return the active user with these credentials, or None.
+
+    The check is counted per account and per client address (:mod:`frontdesk.throttle`) and
+    raises :class:`~frontdesk.throttle.TooManyFailures` once either has failed too often. An
+    unknown username costs one hash check like a known one, so timing does not tell them apart.
+    """
+    username = (username or "").strip()
+    attempt = throttle.begin(username, address)
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    matches = check_password_hash(user.password_hash if user else DUMMY_HASH, password or "")
+    if user is None or not user.active or not matches:
         return None
+    throttle.forgive(attempt)
     return user
 
 
@@ -44,6 +63,17 @@ def note_login(user: User, locale: str | None = None) -> None:
         user.locale = locale
     for estate_id in sorted(user.estate_ids):
         audit.record(user, "login", user, estate_id=estate_id)
+
+
+def end_sessions(user: User) -> None:
+    """Give the user a new session token, which ends every session logged in with the old one."""
+    user.session_token = new_session_token()
+
+
+@transactional
+def log_out_everywhere(user: User) -> None:
+    """End every session of the user, the one logging out and any copy of its cookie."""
+    end_sessions(user)
 
 
 def _account_values(data: dict, roles: dict[Estate, list[str]],
@@ -179,12 +209,15 @@ def update_user(actor: User, user: User, data: dict, roles: dict[Estate, list[st
                                  "administrator role."))
     user.username = values["username"]
     user.full_name = values["full_name"]
+    if user.active and not data.get("active", True):
+        end_sessions(user)
     user.active = bool(data.get("active", True))
     _set_roles(user, values["roles"])
     if data.get("password"):
         if err := password_error(data["password"]):
             raise DomainError(err, "password")
         user.password_hash = generate_password_hash(data["password"])
+        end_sessions(user)
     db.session.flush()
     _record_per_estate(actor, "update", user, before, before_roles)
     if data.get("password"):
@@ -203,6 +236,7 @@ def change_password(user: User, current: str, new: str) -> None:
     if current == new:
         raise DomainError(_l("The new password must differ from the current one."), "new_password")
     user.password_hash = generate_password_hash(new)
+    end_sessions(user)  # the caller keeps its own session by logging in again
     for estate_id in sorted(user.estate_ids):
         audit.record(user, "change_password", user, estate_id=estate_id)
 

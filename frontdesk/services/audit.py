@@ -24,7 +24,7 @@ def snapshot(obj: Any, fields: list[str] | None = None) -> dict[str, Any]:
     """Return the object's column values as JSON-safe data for an audit event."""
     if fields is None:
         fields = [c.key for c in sa.inspect(obj).mapper.column_attrs]
-    skip = {"password_hash"}
+    skip = {"password_hash", "session_token"}  # secrets stay out of the log
     return {f: _plain(getattr(obj, f)) for f in fields if f not in skip}
 
 

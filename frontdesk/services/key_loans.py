@@ -286,16 +286,17 @@ def _borrower(key: Key, phone: str, id_tail: str,
 
 
 def approver_for(actor: User, estate_id: int, username: str | None,
-                 password: str | None) -> User | None:
+                 password: str | None, address: str | None = None) -> User | None:
     """Return the manager who approves a loan: the one whose credentials were typed, or the actor.
 
-    Typed credentials are checked like a login (:func:`accounts.authenticate`); the user must
+    Typed credentials are checked like a login (:func:`accounts.authenticate`, which counts
+    failures with the logins of the account and of the client address); the user must
     hold keys.approve in the estate. Without credentials a manager acting themselves approves;
     anyone else gets None.
     """
     username = (username or "").strip()
     if username:
-        user = accounts.authenticate(username, password or "")
+        user = accounts.authenticate(username, password or "", address)
         if user is None:
             raise DomainError(_l("The manager's username or password is wrong."),
                               "manager_password")

@@ -11,7 +11,7 @@ key loans' canonical fields at this revision, so that the migration gives the sa
 whatever the code becomes later.
 
 Revision ID: chain_0001
-Revises: b35b48360e11
+Revises: fees_0001
 Create Date: 2026-11-26 09:00:00
 
 """

@@ -1,7 +1,7 @@
 """reading review (reviewed_by/at) and the refund's paid step (paid_by/at, method, payee)
 
 Revision ID: fees_0001
-Revises: b35b48360e11
+Revises: access_0001
 Create Date: 2026-12-02 06:30:00.000000
 
 """

@@ -539,3 +539,35 @@ def test_bulk_charged_late_fees_agree_with_the_per_unit_ones(desk, world, db, la
     assert month_on[their.id].late_fee == D("1.50")
     (fee_line,) = [ol for ol in month_on.values() if ol.line.kind == "late_fee"]
     assert (fee_line.outstanding, fee_line.late_fee) == (D("0.50"), D("0.00"))
+
+
+# --- a second estate -------------------------------------------------------------------------
+
+
+def test_a_second_estate_with_the_default_prefix_takes_its_first_payment(admin, desk, app, world,
+                                                                         db, bills, today):
+    first = db.session.get(Receipt, receipt_id(pay(desk, world.unit, "100")))
+    assert first.number == f"SJ{today.year}-000001"
+    form = admin.get("/admin/estates/new").text
+    assert re.search(r'name="receipt_prefix"[^>]*value="SJ"', form)  # the prefix it defaults to
+    created = admin.post("/admin/estates/new", data={
+        "name": "新开小区", "address": "", "phone": "", "timezone": "Asia/Shanghai",
+        "receipt_prefix": "SJ"})
+    assert created.status_code == 302
+    from frontdesk.models import Estate
+
+    estate = db.session.scalar(sa.select(Estate).where(Estate.name == "新开小区"))
+    unit = factories.unit(factories.building(estate, "1"), "1", 1, "101")
+    factories.user("frontdesk", [estate], username="desk2")
+    db.session.commit()
+    desk2 = app.test_client()
+    assert desk2.post("/login", data={"username": "desk2",
+                                      "password": factories.PASSWORD}).status_code == 302
+    response = pay(desk2, unit, "300.00", purpose="prepaid")
+    rid = receipt_id(response)
+    receipt = db.session.get(Receipt, rid)
+    assert (receipt.estate_id, receipt.number) == (estate.id, f"SJ{today.year}-000001")
+    assert f"SJ{today.year}-000001" in desk2.get(f"/payments/receipts/{rid}").text
+    second = db.session.get(Receipt, receipt_id(pay(desk, world.unit, "100")))
+    assert second.number == f"SJ{today.year}-000002"  # each estate counts on by itself
+    assert verify("receipts").ok

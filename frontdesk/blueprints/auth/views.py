@@ -14,8 +14,8 @@ from frontdesk.blueprints.auth.forms import (
     LoginForm,
     PasswordForm,
 )
-from frontdesk.extensions import limiter
 from frontdesk.services import DomainError, accounts
+from frontdesk.throttle import TooManyFailures
 from frontdesk.web import apply_domain_error, requires
 
 
@@ -26,28 +26,21 @@ def _safe_next(target: str | None) -> str:
     return url_for("desk.home")
 
 
-def _too_many_failures(_limit):
-    form = LoginForm()
-    flash(_("Too many failed logins. Please try again in a minute."), "danger")
-    return render_template("auth/login.html", form=form), 429
-
-
-def _failure_limit() -> str:
-    return current_app.config["LOGIN_FAILURE_LIMIT"]
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_failure_limit, methods=["POST"], deduct_when=lambda r: r.status_code == 200,
-               on_breach=_too_many_failures)
 def login():
-    """Log a member of staff in; failed attempts are counted per address."""
+    """Log a member of staff in; failed attempts are counted per account and per address."""
     if request.args.get("lang") in current_app.config["LANGUAGES"]:
         session["locale"] = request.args["lang"]
     if current_user.is_authenticated:
         return redirect(url_for("desk.home"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = accounts.authenticate(form.username.data, form.password.data)
+        try:
+            user = accounts.authenticate(form.username.data, form.password.data,
+                                         request.remote_addr)
+        except TooManyFailures:
+            flash(_("Too many failed logins. Please try again in a minute."), "danger")
+            return render_template("auth/login.html", form=form), 429
         if user is None:
             flash(_("Incorrect username or password."), "danger")
         elif not user.estates:  # a role in no estate
@@ -65,10 +58,11 @@ def login():
 @bp.post("/logout")
 @requires("account.self")
 def logout():
-    """Log out and forget the session."""
+    """Log out here and everywhere else: every session of the user, and copies of it, end."""
+    accounts.log_out_everywhere(current_user)
     logout_user()
     session.clear()
-    flash(_("You have logged out."), "info")
+    flash(_("You have logged out, here and on every other computer."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -85,6 +79,7 @@ def account():
         except DomainError as e:
             apply_domain_error(form, e)
         else:
+            login_user(current_user._get_current_object())  # this session keeps on the new token
             flash(_("Password changed."), "success")
             return redirect(url_for("auth.account"))
     elif lang.submit.data and lang.validate_on_submit():

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask import current_app, flash, g, redirect, render_template, send_file, url_for
+from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from frontdesk.blueprints.keys import bp
 from frontdesk.blueprints.keys.loan_forms import LendForm, LostForm, PrintForm, ReturnForm
-from frontdesk.extensions import limiter
 from frontdesk.models import Key, KeyLoan
 from frontdesk.pdf.key_loan import loan_slip
 from frontdesk.services import DomainError, key_loans
+from frontdesk.throttle import TooManyFailures
 from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
 
 BORROWER_LABELS = {"owner": _l("Owner"), "authorised": _l("Authorised"),
@@ -41,20 +41,8 @@ def _now():
     return key_loans.clock(current_app.config)
 
 
-def _failure_limit() -> str:
-    return current_app.config["LOGIN_FAILURE_LIMIT"]
-
-
-def _too_many_failures(_limit) -> None:
-    """Say why the lend form is refused (the app's 429 page shows it)."""
-    flash(_("Too many wrong manager passwords. Please try again in a minute."), "danger")
-
-
 @bp.route("/<int:key_id>/lend", methods=["GET", "POST"])
 @requires("keys.manage")
-@limiter.limit(_failure_limit, methods=["POST"],
-               deduct_when=lambda r: g.get("manager_auth_failed", False),
-               on_breach=_too_many_failures)
 def lend(key_id: int):
     """Lend a key in the cabinet; a borrower not on its lists needs a manager's approval."""
     key = scoped_get(Key, key_id)
@@ -65,7 +53,8 @@ def lend(key_id: int):
         try:
             approver = key_loans.approver_for(current_user, key.estate_id,
                                               form.manager_username.data,
-                                              form.manager_password.data)
+                                              form.manager_password.data,
+                                              address=request.remote_addr)
             loan = key_loans.lend_key(
                 current_user, key, borrower_name=form.borrower_name.data,
                 borrower_phone=form.borrower_phone.data,
@@ -74,8 +63,10 @@ def lend(key_id: int):
                 proxy_name=form.proxy_name.data, proxy_phone=form.proxy_phone.data,
                 proxy_id_tail=form.proxy_id_tail.data,
                 approve_reason=form.approve_reason.data, approver=approver)
+        except TooManyFailures:  # counted with the logins of that account and this address
+            flash(_("Too many wrong manager passwords. Please try again in a minute."), "danger")
+            status = 429
         except DomainError as e:
-            g.manager_auth_failed = e.field == "manager_password"
             apply_domain_error(form, e)
             status = 422
         else:
