@@ -10,19 +10,18 @@ from io import BytesIO
 
 from flask import current_app, flash, g, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from frontdesk.blueprints.keys import bp
 from frontdesk.blueprints.keys.loan_forms import LendForm, LostForm, PrintForm, ReturnForm
 from frontdesk.extensions import limiter
+from frontdesk.labels import BORROWER_KIND_LABELS
 from frontdesk.models import Key, KeyLoan
 from frontdesk.pdf.key_loan import loan_slip
 from frontdesk.services import DomainError, key_loans
 from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
 
-BORROWER_LABELS = {"owner": _l("Owner"), "authorised": _l("Authorised"),
-                   "approved": _l("Approved by a manager")}
+BORROWER_LABELS = BORROWER_KIND_LABELS
 
 
 @bp.app_template_global()

@@ -5,13 +5,11 @@ from io import BytesIO
 
 from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from frontdesk import labels
 from frontdesk.blueprints.payments import bp
 from frontdesk.blueprints.payments.forms import (
-    METHOD_CHOICES,
-    SOURCE_CHOICES,
     DecideRefundForm,
     PaymentForm,
     PrintForm,
@@ -193,19 +191,12 @@ def waive(bill_line_id: int):
                            open_line=payments.line_late_fee(line)), status
 
 
-LINE_KIND_LABELS = {"charge": _l("Bill"), "adjustment": _l("Adjustment"),
-                    "late_fee": _l("Late fee"), "credit": _l("Credit note")}
-REFUND_STATE_LABELS = {"pending": _l("Waiting for approval"), "approved": _l("Approved"),
-                       "rejected": _l("Rejected")}
-PURPOSE_LABELS = {"bills": _l("Bills"), "prepaid": _l("Prepaid balance"),
-                  "deposit": _l("Deposit")}
-
-
 @bp.app_template_global()
 def payment_label(kind: str, value: str | None) -> str:
     """Name a payment method, purpose, bill line kind, refund state or source in the UI."""
-    labels = {
-        "method": dict(METHOD_CHOICES), "purpose": PURPOSE_LABELS, "kind": LINE_KIND_LABELS,
-        "state": REFUND_STATE_LABELS, "source": dict(SOURCE_CHOICES),
+    maps = {
+        "method": labels.PAYMENT_METHOD_LABELS, "purpose": labels.PAYMENT_PURPOSE_LABELS,
+        "kind": labels.LINE_KIND_LABELS, "state": labels.REFUND_STATE_LABELS,
+        "source": labels.REFUND_SOURCE_LABELS,
     }[kind]
-    return str(labels.get(value, value or ""))
+    return str(maps.get(value, value or ""))
