@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 
+from frontdesk.services.validation import mask_id, mask_phone
+
 # --- people and their rights ----------------------------------------------------------------
 
 ROLE_LABELS = {
@@ -264,13 +266,17 @@ PER_DAY_PERCENT_FIELDS = {"late_daily_rate"}
 HASH_FIELDS = {"hash", "prev_hash", "return_hash"}
 #: fields not worth showing to a person (internal tokens, copies of the whole record)
 HIDDEN_FIELDS = {"content", "idempotency_key", "password_hash", "estate_id", "id"}
+#: phone and ID numbers: shown masked in the audit trail, as on the pages that list people
+PHONE_FIELDS = {"phone", "borrower_phone", "depositor_phone", "proxy_phone", "emergency_phone"}
+ID_NUMBER_FIELDS = {"id_number"}
 #: fields holding a user's id, shown as the user's name
 USER_FIELDS = {"approved_by_id", "cashier_id", "created_by_id", "decided_by_id", "ended_by_id",
                "entered_by_id", "lent_by_id", "posted_by_id", "received_by_id",
                "reported_by_id", "requested_by_id", "returned_to_id", "started_by_id",
                "user_id", "voided_by_id"}
-#: fields holding a unit's id, shown as the unit's code
+#: fields holding a unit's id, shown as the unit's code; a key's id, shown as its tag
 UNIT_FIELDS = {"unit_id"}
+KEY_FIELDS = {"key_id"}
 
 YES, NO = _l("Yes"), _l("No")
 EMPTY = "—"
@@ -332,12 +338,17 @@ def value_text(object_type: str, field: str, value: Any, tz: str | ZoneInfo,
         return EMPTY
     if isinstance(value, bool):
         return str(YES if value else NO)
+    if field in PHONE_FIELDS and isinstance(value, str):
+        return mask_phone(value)
+    if field in ID_NUMBER_FIELDS and isinstance(value, str):
+        return mask_id(value)
     if field in HASH_FIELDS and isinstance(value, str):
         return value[:12] + "…" if len(value) > 12 else value
     if field in PERCENT_FIELDS or field in PER_DAY_PERCENT_FIELDS:
         return percent(value, per_day=field in PER_DAY_PERCENT_FIELDS)
     if resolve is not None and isinstance(value, int):
-        kind = "user" if field in USER_FIELDS else "unit" if field in UNIT_FIELDS else None
+        kind = ("user" if field in USER_FIELDS else "unit" if field in UNIT_FIELDS
+                else "key" if field in KEY_FIELDS else None)
         if kind:
             return resolve(kind, value) or f"#{value}"
     if isinstance(value, list):

@@ -20,7 +20,7 @@ from frontdesk.labels import (
     PERMISSION_LABELS,
     ROLE_LABELS,
 )
-from frontdesk.models import Estate, Unit, User
+from frontdesk.models import Estate, Key, Unit, User
 from frontdesk.permissions import roles_for
 from frontdesk.services.validation import mask_id, mask_phone
 
@@ -159,10 +159,10 @@ def _resolve(kind: str, object_id: int) -> str | None:
         if kind == "user":
             user = db.session.get(User, object_id)
             name = (user.full_name or user.username) if user else None
-        elif kind == "unit":
-            unit = db.session.get(Unit, object_id)
-            name = unit.code if unit is not None and unit.estate_id in current_user.estate_ids \
-                else None
+        elif kind in ("unit", "key"):
+            obj = db.session.get(Unit if kind == "unit" else Key, object_id)
+            if obj is not None and obj.estate_id in current_user.estate_ids:
+                name = obj.code if kind == "unit" else obj.tag
         cache[(kind, object_id)] = name
     return cache[(kind, object_id)]
 
