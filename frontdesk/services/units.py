@@ -120,7 +120,7 @@ def unit_history(unit: Unit, occupancy_ids: list[int], person_ids: list[int],
     subjects = _subjects(unit, events)
     user_ids = {e.user_id for e in events if e.user_id}
     names = dict(db.session.execute(
-        sa.select(User.id, User.full_name).where(User.id.in_(user_ids)))) if user_ids else {}
+        sa.select(User.id, User.full_name).where(User.id.in_(user_ids))).all()) if user_ids else {}
     return [HistoryEntry(event=e, subject=subjects.get((e.object_type, e.object_id), ""),
                          user=names.get(e.user_id) or e.user_name) for e in events]
 

@@ -184,11 +184,17 @@ def mark_count_item(count_item_id: int):
 def finish_count(count_id: int):
     """Close a count; keys expected in the cabinet and not marked are recorded missing."""
     count = scoped_get(KeyCount, count_id)
-    if not FinishForm().validate_on_submit():
+    form = FinishForm()
+    if not form.validate_on_submit():
         flash(_("The form has expired. Please reload the page and submit it again."), "danger")
         return redirect(url_for("keys.count", count_id=count.id))
     try:
-        key_counts.finish_count(current_user, count, utcnow())
+        key_counts.finish_count(current_user, count, utcnow(),
+                                confirmed_missing=form.confirm_missing.data)
+    except key_counts.MissingNotConfirmed as e:
+        confirm = FinishForm(formdata=None, confirm_missing=len(e.tags))
+        return render_template("keys/count_finish.html", count=count, tags=e.tags,
+                               form=confirm)
     except DomainError as e:
         flash(str(e.message), "danger")
         return redirect(url_for("keys.count", count_id=count.id))
