@@ -62,6 +62,10 @@ class PaymentForm(FlaskForm):
                                validators=[Optional()])
     payer = StringField(_l("Payer"), validators=[Length(max=64)])
     note = StringField(_l("Note"), validators=[Length(max=200)])
+    #: cash only: what the payer handed over, for the change (找零)
+    tendered = MoneyField(_l("Cash handed over (yuan)"), validators=[Optional()])
+    #: WeChat, Alipay, card or transfer: the transaction number on the payer's app or slip
+    reference = StringField(_l("Transaction number"), validators=[Length(max=64)])
     line_ids = IdListField()
     idempotency_key = HiddenField(validators=[
         InputRequired(_l("The form has expired. Please reload the page and submit it again.")),

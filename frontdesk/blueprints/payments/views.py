@@ -1,6 +1,7 @@
 """Views of payments, receipts, refunds and late-fee waivers."""
 
 import secrets
+from decimal import Decimal
 from io import BytesIO
 
 from flask import current_app, flash, redirect, render_template, request, send_file, url_for
@@ -35,23 +36,32 @@ def take(unit_id: int):
                 current_user, unit, amount=form.amount.data, method=form.method.data,
                 idempotency_key=form.idempotency_key.data, line_ids=form.line_ids.data,
                 payer=form.payer.data, note=form.note.data, purpose=form.purpose.data,
-                deposit_kind=form.deposit_kind.data or None)
+                deposit_kind=form.deposit_kind.data or None, reference=form.reference.data,
+                tendered=form.tendered.data)
         except DomainError as e:
             apply_domain_error(form, e)
         else:
             receipt = payments.receipt_of(payment)
             flash(_("Payment of %(amount)s yuan recorded; receipt %(number)s.",
                     amount=f"{payment.amount:,.2f}", number=receipt.number), "success")
+            owed = receipt.content.get("still_owed")
+            if owed and Decimal(owed) > 0:
+                flash(_("The unit still owes %(owed)s yuan after this payment.",
+                        owed=f"{Decimal(owed):,.2f}"), "warning")
             return redirect(url_for("payments.receipt", receipt_id=receipt.id))
     fees = payments.unit_fees(unit)
     if not form.is_submitted():
+        # every open bill ticked, the amount their total: the clerk unticks what is not paid
         form.idempotency_key.data = secrets.token_hex(16)
         form.payer.data = fees.payer
+        form.line_ids.data = [ol.line.id for ol in fees.lines]
+        form.amount.data = fees.total_due if fees.total_due > 0 else None
     if form.idempotency_key.errors:
         flash(form.idempotency_key.errors[0], "danger")
     status = 422 if form.is_submitted() else 200
     return render_template("payments/take.html", form=form, unit=unit, fees=fees,
-                           ticked=set(form.line_ids.data or [])), status
+                           ticked=set(form.line_ids.data or []),
+                           reference_methods=payments.REFERENCE_METHODS), status
 
 
 @bp.get("/receipts")
