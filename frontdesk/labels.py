@@ -233,6 +233,12 @@ FIELD_LABELS = {
     "voided_by_id": _l("Voided by"), "was_found": _l("Was found"), "year": _l("Year"),
     "estate_id": _l("Estate"), "content": _l("Content"),
 }
+#: where a field means something else on one kind of record
+OBJECT_FIELD_LABELS = {
+    ("payment", "method"): _l("Payment method"), ("payment", "purpose"): _l("Payment for"),
+    ("refund", "method"): _l("Paid back by"), ("key_loan", "purpose"): _l("Purpose"),
+    ("bill_line", "kind"): _l("Kind"), ("meter_reading", "value"): _l("Reading"),
+}
 #: the labels of a field's values, by field; (object type, field) first where they differ
 VALUE_LABELS: dict[Any, Mapping[str, Any]] = {
     ("key", "status"): KEY_STATUS_LABELS,
@@ -274,9 +280,13 @@ USER_FIELDS = {"approved_by_id", "cashier_id", "created_by_id", "decided_by_id",
                "entered_by_id", "lent_by_id", "posted_by_id", "received_by_id",
                "reported_by_id", "requested_by_id", "returned_to_id", "started_by_id",
                "user_id", "voided_by_id"}
-#: fields holding a unit's id, shown as the unit's code; a key's id, shown as its tag
-UNIT_FIELDS = {"unit_id"}
-KEY_FIELDS = {"key_id"}
+#: fields holding the id of another record, and the kind of record, which the page names
+#: (a unit's code, a key's tag, a payment's receipt number, a bill's period and fee item …)
+REFERENCE_FIELDS = {
+    **{f: "user" for f in USER_FIELDS},
+    "unit_id": "unit", "key_id": "key", "payment_id": "payment", "bill_line_id": "bill_line",
+    "corrects_id": "bill_line", "fee_item_id": "fee_item",
+}
 
 YES, NO = _l("Yes"), _l("No")
 EMPTY = "—"
@@ -347,8 +357,7 @@ def value_text(object_type: str, field: str, value: Any, tz: str | ZoneInfo,
     if field in PERCENT_FIELDS or field in PER_DAY_PERCENT_FIELDS:
         return percent(value, per_day=field in PER_DAY_PERCENT_FIELDS)
     if resolve is not None and isinstance(value, int):
-        kind = ("user" if field in USER_FIELDS else "unit" if field in UNIT_FIELDS
-                else "key" if field in KEY_FIELDS else None)
+        kind = REFERENCE_FIELDS.get(field)
         if kind:
             return resolve(kind, value) or f"#{value}"
     if isinstance(value, list):
@@ -369,17 +378,23 @@ def value_text(object_type: str, field: str, value: Any, tz: str | ZoneInfo,
 
 def changes(object_type: str, before: Mapping | None, after: Mapping | None,
             tz: str | ZoneInfo, resolve: Resolver | None = None) -> list[Change]:
-    """Return the labelled fields of an audit event, before → after where both are known."""
+    """Return the labelled fields of an audit event, before → after where both are known.
+
+    Fields of a new record that are empty (blank, none, no) are left out: only what was set.
+    """
     before = before or {}
     after = after or {}
     rows = []
     for field in list(after) + [f for f in before if f not in after]:
         if field in HIDDEN_FIELDS:
             continue
+        if field not in before and after.get(field) in (None, "", [], {}, False):
+            continue
         old = (value_text(object_type, field, before[field], tz, resolve)
                if field in before else None)
         new = (value_text(object_type, field, after[field], tz, resolve)
                if field in after else EMPTY)
-        rows.append(Change(field=field, label=str(FIELD_LABELS.get(field, field)),
+        name = OBJECT_FIELD_LABELS.get((object_type, field)) or FIELD_LABELS.get(field, field)
+        rows.append(Change(field=field, label=str(name),
                            before=old, after=new))
     return rows

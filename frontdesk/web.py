@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, g, request, session
+from flask import abort, flash, g, session
 from flask_babel import pgettext
 from flask_login import current_user
 
@@ -20,7 +20,7 @@ from frontdesk.labels import (
     PERMISSION_LABELS,
     ROLE_LABELS,
 )
-from frontdesk.models import Estate, Key, Unit, User
+from frontdesk.models import Estate
 from frontdesk.permissions import roles_for
 from frontdesk.services.validation import mask_id, mask_phone
 
@@ -112,9 +112,9 @@ def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 def format_money(value: Decimal | None) -> str:
     """Show an amount with thousands separators and two decimals."""
-    if value is None:
+    if value is None or value == "":
         return ""
-    return f"{value:,.2f}"
+    return f"{Decimal(str(value)):,.2f}"
 
 
 def list_sep() -> str:
@@ -151,23 +151,12 @@ def estate_timezone() -> str:
     return estate.timezone if estate else "Asia/Shanghai"
 
 
-def _resolve(kind: str, object_id: int) -> str | None:
-    """Name a user or a unit an audit event refers to by id, once per request."""
-    cache = request.environ.setdefault("frontdesk.audit_names", {})
-    if (kind, object_id) not in cache:
-        name = None
-        if kind == "user":
-            user = db.session.get(User, object_id)
-            name = (user.full_name or user.username) if user else None
-        elif kind in ("unit", "key"):
-            obj = db.session.get(Unit if kind == "unit" else Key, object_id)
-            if obj is not None and obj.estate_id in current_user.estate_ids:
-                name = obj.code if kind == "unit" else obj.tag
-        cache[(kind, object_id)] = name
-    return cache[(kind, object_id)]
+def audit_changes(event, names: dict | None = None) -> list[labels.Change]:
+    """Return an audit event's fields, labelled, before → after, in the estate's local time.
 
-
-def audit_changes(event) -> list[labels.Change]:
-    """Return an audit event's fields, labelled, before → after, in the estate's local time."""
+    ``names`` (:func:`frontdesk.services.audit_names.names_of`) names the records the event
+    refers to by id; without it they show as numbers.
+    """
+    names = names or {}
     return labels.changes(event.object_type, event.before, event.after, estate_timezone(),
-                          _resolve)
+                          lambda kind, object_id: names.get((kind, object_id)))

@@ -49,7 +49,7 @@ from frontdesk.models import (
 from frontdesk.models.fees import PAYMENT_METHODS
 from frontdesk.models.keys import KEY_KINDS, KEY_STATUSES
 from frontdesk.pdf.money import amount_in_words
-from frontdesk.services import DomainError, audit, payments, transactional
+from frontdesk.services import DomainError, audit, audit_names, payments, transactional
 from frontdesk.services.validation import mask_phone, normalise_phone, phone_error
 
 #: the short code of each kind used in generated tags (pinyin initials): 3-2-1502-RHM-01
@@ -728,6 +728,8 @@ class KeyHistory:
     loss_reports: list[KeyLossReport]
     events: list[AuditEvent]
     users: dict[int, str]
+    #: names of what the events are about and refer to (:func:`audit_names.names_of`)
+    names: dict = field(default_factory=dict)
 
     @property
     def current(self) -> CustodyInfo | None:
@@ -761,7 +763,8 @@ def key_history(key: Key, now: datetime, event_limit: int = 500) -> KeyHistory:
                         + [r.reported_by_id for r in losses])
     return KeyHistory(key=key, where=where(key),
                       custodies=[custody_info(c, now) for c in custodies], loans=loans,
-                      loss_reports=losses, events=events, users=users)
+                      loss_reports=losses, events=events, users=users,
+                      names=audit_names.names_of(events))
 
 
 @dataclass

@@ -490,8 +490,8 @@ def _allocate(payment: Payment, line: BillLine, paid: Decimal) -> Allocation:
 
 def _record_payment(actor: User, unit: Unit, *, amount: Decimal, method: str, key: str,
                     line_ids: list[int] | None, payer: str, note: str, purpose: str,
-                    deposit_kind: str | None, reference: str, tendered: Decimal | None,
-                    today: date | None) -> Payment:
+                    deposit_kind: str | None, today: date | None, reference: str = "",
+                    tendered: Decimal | None = None) -> Payment:
     lock_unit(unit.id)
     estate = _estate_of(unit)
     today = today or estate_today(estate)

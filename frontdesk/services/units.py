@@ -24,14 +24,12 @@ from frontdesk.models import (
     KeyLossReport,
     Occupancy,
     Payment,
-    Person,
     Receipt,
     Refund,
     Unit,
-    User,
     Vehicle,
 )
-from frontdesk.services.key_loans import loan_number
+from frontdesk.services.audit_names import names_of
 
 
 @dataclass(frozen=True)
@@ -54,6 +52,8 @@ class UnitCard:
     past: list[Occupancy]
     vehicles: list[Vehicle]
     history: list[HistoryEntry] = field(default_factory=list)
+    #: names of what the history's events refer to (:func:`audit_names.names_of`)
+    names: dict = field(default_factory=dict)
 
 
 def unit_card(unit: Unit, history_limit: int = 50) -> UnitCard:
@@ -76,11 +76,15 @@ def unit_card(unit: Unit, history_limit: int = 50) -> UnitCard:
             .order_by(Vehicle.plate)
         )
     )
+    events = unit_history(unit, [o.id for o in occupancies], person_ids,
+                          [v.id for v in vehicles], history_limit)
+    names = names_of(events)
+    history = [HistoryEntry(event=e, subject=names.get((e.object_type, e.object_id), ""),
+                            user=names.get(("user", e.user_id)) or e.user_name)
+               for e in events]
     return UnitCard(unit=unit, current=current,
                     past=[o for o in occupancies if o.end_date is not None],
-                    vehicles=vehicles,
-                    history=unit_history(unit, [o.id for o in occupancies], person_ids,
-                                         [v.id for v in vehicles], history_limit))
+                    vehicles=vehicles, history=history, names=names)
 
 
 def _related(unit_id: int) -> dict[str, sa.Select]:
@@ -103,7 +107,7 @@ def _related(unit_id: int) -> dict[str, sa.Select]:
 
 
 def unit_history(unit: Unit, occupancy_ids: list[int], person_ids: list[int],
-                 vehicle_ids: list[int], limit: int = 50) -> list[HistoryEntry]:
+                 vehicle_ids: list[int], limit: int = 50) -> list[AuditEvent]:
     """Return the latest audit events of a unit and of everything of it, newest first."""
     touched = [
         sa.and_(AuditEvent.object_type == "unit", AuditEvent.object_id == unit.id),
@@ -114,57 +118,9 @@ def unit_history(unit: Unit, occupancy_ids: list[int], person_ids: list[int],
     for object_type, ids in _related(unit.id).items():
         touched.append(sa.and_(AuditEvent.object_type == object_type,
                                AuditEvent.object_id.in_(ids.scalar_subquery())))
-    events = list(db.session.scalars(
+    return list(db.session.scalars(
         sa.select(AuditEvent).where(AuditEvent.estate_id == unit.estate_id, sa.or_(*touched))
         .order_by(AuditEvent.id.desc()).limit(limit)))
-    subjects = _subjects(unit, events)
-    user_ids = {e.user_id for e in events if e.user_id}
-    names = dict(db.session.execute(
-        sa.select(User.id, User.full_name).where(User.id.in_(user_ids))).all()) if user_ids else {}
-    return [HistoryEntry(event=e, subject=subjects.get((e.object_type, e.object_id), ""),
-                         user=names.get(e.user_id) or e.user_name) for e in events]
-
-
-def _ids(events: list[AuditEvent], object_type: str) -> set[int]:
-    return {e.object_id for e in events if e.object_type == object_type and e.object_id}
-
-
-def _subjects(unit: Unit, events: list[AuditEvent]) -> dict[tuple[str, int], str]:
-    """Name the objects of the events: receipt numbers, key tags, people, plates, bills."""
-    found: dict[tuple[str, int], str] = {("unit", unit.id): unit.code}
-
-    def add(object_type: str, stmt) -> None:
-        ids = _ids(events, object_type)
-        if ids:
-            for object_id, name in db.session.execute(stmt(ids)):
-                found[(object_type, object_id)] = name or ""
-
-    add("person", lambda ids: sa.select(Person.id, Person.name).where(Person.id.in_(ids)))
-    add("occupancy", lambda ids: sa.select(Occupancy.id, Person.name)
-        .join(Person, Person.id == Occupancy.person_id).where(Occupancy.id.in_(ids)))
-    add("vehicle", lambda ids: sa.select(Vehicle.id, Vehicle.plate).where(Vehicle.id.in_(ids)))
-    add("receipt", lambda ids: sa.select(Receipt.id, Receipt.number).where(Receipt.id.in_(ids)))
-    add("payment", lambda ids: sa.select(Receipt.payment_id, Receipt.number)
-        .where(Receipt.payment_id.in_(ids)))
-    add("deposit", lambda ids: sa.select(Deposit.id, Deposit.kind).where(Deposit.id.in_(ids)))
-    add("key", lambda ids: sa.select(Key.id, Key.tag).where(Key.id.in_(ids)))
-    add("key_custody", lambda ids: sa.select(KeyCustody.id, Key.tag)
-        .join(Key, Key.id == KeyCustody.key_id).where(KeyCustody.id.in_(ids)))
-    add("key_authorisation", lambda ids: sa.select(KeyAuthorisation.id, KeyAuthorisation.name)
-        .where(KeyAuthorisation.id.in_(ids)))
-    add("key_loss_report", lambda ids: sa.select(KeyLossReport.id, Key.tag)
-        .join(Key, Key.id == KeyLossReport.key_id).where(KeyLossReport.id.in_(ids)))
-    line_ids = _ids(events, "bill_line")
-    if line_ids:
-        for line in db.session.scalars(sa.select(BillLine).where(BillLine.id.in_(line_ids))):
-            found[("bill_line", line.id)] = f"{line.period} {line.fee_item.name}"
-    loan_ids = _ids(events, "key_loan")
-    if loan_ids:
-        for loan, tag in db.session.execute(
-                sa.select(KeyLoan, Key.tag).join(Key, Key.id == KeyLoan.key_id)
-                .where(KeyLoan.id.in_(loan_ids))):
-            found[("key_loan", loan.id)] = f"{loan_number(loan)} · {tag}"
-    return found
 
 
 def registration_data(card: UnitCard, *, printed_at: str, printed_by: str,
