@@ -285,7 +285,9 @@ USER_FIELDS = {"approved_by_id", "cashier_id", "created_by_id", "decided_by_id",
 REFERENCE_FIELDS = {
     **{f: "user" for f in USER_FIELDS},
     "unit_id": "unit", "key_id": "key", "payment_id": "payment", "bill_line_id": "bill_line",
-    "corrects_id": "bill_line", "fee_item_id": "fee_item",
+    "corrects_id": "bill_line", "fee_item_id": "fee_item", "custody_id": "key_custody",
+    "deposit_id": "deposit", "person_id": "person", "authorisation_id": "key_authorisation",
+    "loan_id": "key_loan", "building_id": "building", "bulk_building_id": "building",
 }
 
 YES, NO = _l("Yes"), _l("No")

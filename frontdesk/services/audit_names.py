@@ -19,6 +19,7 @@ from frontdesk.labels import REFERENCE_FIELDS
 from frontdesk.models import (
     AuditEvent,
     BillLine,
+    Building,
     Deposit,
     FeeItem,
     Key,
@@ -76,6 +77,10 @@ def names_of(events: Iterable[AuditEvent]) -> Names:
     add("user", lambda ids: sa.select(User.id, sa.func.coalesce(
         sa.func.nullif(User.full_name, ""), User.username)).where(User.id.in_(ids)))
     add("unit", lambda ids: sa.select(Unit.id, Unit.code).where(Unit.id.in_(ids)))
+    if wanted.get("building"):
+        for building in db.session.scalars(
+                sa.select(Building).where(Building.id.in_(wanted["building"]))):
+            names[("building", building.id)] = building.label
     add("person", lambda ids: sa.select(Person.id, Person.name).where(Person.id.in_(ids)))
     add("occupancy", lambda ids: sa.select(Occupancy.id, Person.name)
         .join(Person, Person.id == Occupancy.person_id).where(Occupancy.id.in_(ids)))

@@ -42,7 +42,7 @@ class LocalDateTimeField(StringField):
 
 class LendForm(FlaskForm):
     #: an owner or authorised person picked from the key's lists, or OTHER_BORROWER (typed)
-    borrower = SelectField(_l("Borrower"), choices=[], validate_choice=False)
+    borrower = SelectField(_l("Choose from the key's lists"), choices=[], validate_choice=False)
     borrower_name = StringField(_l("Borrower's name"), validators=[Length(max=64)])
     borrower_phone = StringField(_l("Borrower's phone"), validators=[Length(max=20)])
     borrower_id_tail = StringField(
