@@ -145,12 +145,19 @@ KEY_STATUS_LABELS = {
 }
 BORROWER_KIND_LABELS = {"owner": _l("Owner"), "authorised": _l("Authorised"),
                         "approved": _l("Approved by a manager")}
-#: the placeholders of a bulk key registration's tag pattern, named for the form
-TAG_PLACEHOLDER_LABELS = {
-    "code": _l("unit code"), "building": _l("building"), "entrance": _l("entrance"),
-    "floor": _l("floor"), "room": _l("room"), "kind_code": _l("kind code"),
-    "n": _l("key number"),
+#: a cabinet count's report groups, the status a key was expected in, and the item filters
+COUNT_GROUP_LABELS = {
+    "cabinet_found": _l("Expected in the cabinet and found"),
+    "cabinet_missing": _l("Expected in the cabinet but missing"),
+    "cabinet_unchecked": _l("Expected in the cabinet, not checked yet"),
+    "on_loan": _l("Out on loan"),
+    "discrepancy": _l("Found although registered on loan or lost"),
+    "lost": _l("Registered lost"),
 }
+COUNT_EXPECTED_LABELS = {"in_cabinet": _l("In the cabinet"), "on_loan": _l("On loan"),
+                         "lost": _l("Lost")}
+COUNT_STATE_LABELS = {"unmarked": _l("Not marked"), "found": _l("Found"),
+                      "missing": _l("Missing")}
 
 # --- fields of audited records --------------------------------------------------------------
 
@@ -242,7 +249,7 @@ OBJECT_FIELD_LABELS = {
 #: the labels of a field's values, by field; (object type, field) first where they differ
 VALUE_LABELS: dict[Any, Mapping[str, Any]] = {
     ("key", "status"): KEY_STATUS_LABELS,
-    ("key_count_item", "expected_status"): KEY_STATUS_LABELS,
+    ("key_count_item", "expected_status"): COUNT_EXPECTED_LABELS,
     ("payment", "method"): PAYMENT_METHOD_LABELS,
     ("refund", "method"): PAYMENT_METHOD_LABELS,
     ("fee_item", "method"): FEE_METHOD_LABELS,
