@@ -189,7 +189,7 @@ def register_template_helpers(app: Flask) -> None:
     """Expose masking, estate and permission helpers to templates."""
     from flask_babel import get_locale
 
-    from frontdesk import web
+    from frontdesk import labels, web
 
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["mask_phone"] = web.mask_phone_for
@@ -202,6 +202,9 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["occupancy_label"] = web.occupancy_label
     app.jinja_env.globals["audit_object_label"] = web.audit_object_label
     app.jinja_env.globals["audit_action_label"] = web.audit_action_label
+    app.jinja_env.globals["audit_changes"] = web.audit_changes
+    app.jinja_env.filters["percent"] = labels.percent
+    app.jinja_env.globals["permission_label"] = web.permission_label
 
     @app.context_processor
     def _working_estate() -> dict:

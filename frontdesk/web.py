@@ -8,45 +8,21 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, g, session
-from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
 from flask_login import current_user
 
+from frontdesk import labels
 from frontdesk.extensions import db
+from frontdesk.labels import (
+    AUDIT_ACTIONS,
+    AUDIT_OBJECTS,
+    OCCUPANCY_LABELS,
+    PERMISSION_LABELS,
+    ROLE_LABELS,
+)
 from frontdesk.models import Estate
 from frontdesk.permissions import roles_for
 from frontdesk.services.validation import mask_id, mask_phone
-
-ROLE_LABELS = {
-    "frontdesk": _l("Front desk"),
-    "engineering": _l("Engineering"),
-    "finance": _l("Finance"),
-    "manager": _l("Service manager"),
-    "admin": _l("System administrator"),
-}
-AUDIT_OBJECTS = {
-    "estate": _l("Estate"), "building": _l("Building"), "unit": _l("Unit"),
-    "person": _l("Person"), "occupancy": _l("Occupancy"), "vehicle": _l("Vehicle"),
-    "user": _l("User"), "fee_item": _l("Fee item"), "tariff": _l("Tariff"), "meter": _l("Meter"),
-    "meter_reading": _l("Meter reading"), "bill_run": _l("Bill run"), "bill_line": _l("Bill line"),
-    "payment": _l("Payment"), "refund": _l("Refund"), "receipt": _l("Receipt"),
-    "deposit": _l("Deposit"), "key": _l("Key"), "key_custody": _l("Key custody"),
-    "key_authorisation": _l("Key authorisation"), "key_loan": _l("Key loan"),
-    "key_loss_report": _l("Lost key report"), "key_count": _l("Key count"),
-}
-AUDIT_ACTIONS = {
-    "create": _l("Created"), "update": _l("Changed"), "delete": _l("Deleted"),
-    "import": _l("Imported"), "login": _l("Logged in"), "change_password": _l("Changed password"),
-    "demo_data": _l("Demo data loaded"), "adjust": _l("Adjusted"), "approve": _l("Approved"),
-    "credit": _l("Credit note"), "end": _l("Ended"), "grid_entry": _l("Readings entered"),
-    "issue": _l("Issued"), "post": _l("Posted"), "print": _l("Printed"),
-    "request": _l("Requested"), "void": _l("Voided"), "waive_late_fee": _l("Late fee waived"),
-    "start": _l("Started"), "mark": _l("Marked"), "scan": _l("Scanned"), "finish": _l("Finished"),
-    "lend": _l("Lent"), "return": _l("Returned"), "lost": _l("Reported lost"),
-    "deposit": _l("Deposited"), "authorise": _l("Authorised"), "revoke": _l("Revoked"),
-    "take_back": _l("Taken back"),
-}
-OCCUPANCY_LABELS = {"owner": _l("Owner"), "tenant": _l("Tenant"), "member": _l("Household member")}
 
 
 def requires(permission: str):
@@ -149,9 +125,9 @@ def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 def format_money(value: Decimal | None) -> str:
     """Show an amount with thousands separators and two decimals."""
-    if value is None:
+    if value is None or value == "":
         return ""
-    return f"{value:,.2f}"
+    return f"{Decimal(str(value)):,.2f}"
 
 
 def list_sep() -> str:
@@ -175,3 +151,25 @@ def audit_object_label(object_type: str) -> str:
 def audit_action_label(action: str) -> str:
     """Name an audited action in the user's language."""
     return str(AUDIT_ACTIONS.get(action, action))
+
+
+def permission_label(permission: str) -> str:
+    """Name a permission in the user's language."""
+    return str(PERMISSION_LABELS.get(permission, permission))
+
+
+def estate_timezone() -> str:
+    """Return the current estate's timezone (Asia/Shanghai without one)."""
+    estate = current_estate()
+    return estate.timezone if estate else "Asia/Shanghai"
+
+
+def audit_changes(event, names: dict | None = None) -> list[labels.Change]:
+    """Return an audit event's fields, labelled, before → after, in the estate's local time.
+
+    ``names`` (:func:`frontdesk.services.audit_names.names_of`) names the records the event
+    refers to by id; without it they show as numbers.
+    """
+    names = names or {}
+    return labels.changes(event.object_type, event.before, event.after, estate_timezone(),
+                          lambda kind, object_id: names.get((kind, object_id)))

@@ -242,6 +242,8 @@ class Payment(Base):
     purpose: Mapped[str] = mapped_column(sa.String(12), default="bills")
     payer: Mapped[str] = mapped_column(sa.String(64), default="")
     note: Mapped[str] = mapped_column(sa.String(200), default="")
+    #: the transaction number of a WeChat, Alipay, card or transfer payment ("" for cash)
+    reference: Mapped[str] = mapped_column(sa.String(64), default="", server_default="")
     cashier_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     #: a token from the payment form: the same form posted twice records one payment

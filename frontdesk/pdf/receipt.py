@@ -211,6 +211,13 @@ def receipt_pdf(data: Mapping[str, Any], *, font_path: str | None = None) -> byt
     notes = []
     if late > 0:
         notes.append(f"其中滞纳金 {late:,.2f} 元。")
+    if data.get("reference"):
+        notes.append(f"交易单号：{data['reference']}")
+    if data.get("tendered"):
+        notes.append(f"实收现金 {money_text(data['tendered'])} 元，"
+                     f"找零 {money_text(data.get('change'))} 元。")
+    if data.get("still_owed") not in (None, ""):
+        notes.append(f"本次缴费后本户尚欠 {money_text(data['still_owed'])} 元。")
     if data.get("note"):
         notes.append(f"备注：{data['note']}")
     if data.get("voided"):

@@ -12,26 +12,18 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from frontdesk import labels
 from frontdesk.extensions import db
 from frontdesk.models import BillLine, Building, Estate, FeeItem, Tariff, Unit, User
 from frontdesk.models.fees import AREA_BASES, FEE_METHODS, METER_KINDS, TARIFF_SCOPES, TIER_MODES
 from frontdesk.services import DomainError, audit, tariffs, transactional
 from frontdesk.services.feecalc import Tier
 
-METHOD_LABELS = {
-    "area": _l("By area"),
-    "metered": _l("By consumption"),
-    "apportioned": _l("Shared (apportioned)"),
-    "fixed": _l("Fixed amount"),
-}
-AREA_BASIS_LABELS = {"gross": _l("Gross area"), "inner": _l("Inner area")}
-METER_KIND_LABELS = {"water": _l("Water"), "electricity": _l("Electricity"), "gas": _l("Gas")}
-TIER_MODE_LABELS = {
-    "none": _l("No tiers"),
-    "period": _l("Tiers per billing period"),
-    "annual": _l("Tiers cumulative over the calendar year"),
-}
-SCOPE_LABELS = {"estate": _l("Whole estate"), "building": _l("Building"), "unit": _l("Unit")}
+METHOD_LABELS = labels.FEE_METHOD_LABELS
+AREA_BASIS_LABELS = labels.AREA_BASIS_LABELS
+METER_KIND_LABELS = labels.FEE_METER_KIND_LABELS
+TIER_MODE_LABELS = labels.TIER_MODE_LABELS
+SCOPE_LABELS = labels.TARIFF_SCOPE_LABELS
 #: what consumption is counted in, by meter kind (symbols, the same in every language)
 QUANTITY_UNITS = {"water": "m³", "electricity": "kWh", "gas": "m³"}
 

@@ -252,14 +252,32 @@ def scan_tags(actor: User, count: KeyCount, text: str, now: datetime) -> ScanRes
     return result
 
 
+class MissingNotConfirmed(DomainError):
+    """Finishing would record unmarked keys missing, and the user has not confirmed that number."""
+
+    def __init__(self, tags: list[str]):
+        super().__init__(_l("%(n)s keys expected in the cabinet are not marked: finishing "
+                            "records them as missing. Please confirm.", n=len(tags)))
+        #: the tags of the keys that would be recorded missing
+        self.tags = tags
+
+
 @transactional
-def finish_count(actor: User, count: KeyCount, now: datetime) -> KeyCount:
-    """Close a count: every key expected in the cabinet and not marked is recorded missing."""
+def finish_count(actor: User, count: KeyCount, now: datetime,
+                 confirmed_missing: int | None = None) -> KeyCount:
+    """Close a count: every key expected in the cabinet and not marked is recorded missing.
+
+    When there are such keys, ``confirmed_missing`` must be their number, as the user was shown
+    it; otherwise :class:`MissingNotConfirmed` names them and nothing changes (a key marked or
+    scanned meanwhile changes the number, and the user is asked again).
+    """
     _lock_count(count)
     unmarked = db.session.execute(
         sa.select(KeyCountItem, Key.tag).join(Key, Key.id == KeyCountItem.key_id).where(
             KeyCountItem.count_id == count.id, KeyCountItem.found.is_(None),
             KeyCountItem.expected_status == "in_cabinet").order_by(Key.tag)).all()
+    if unmarked and confirmed_missing != len(unmarked):
+        raise MissingNotConfirmed([tag for _item, tag in unmarked])
     for item, _tag in unmarked:
         item.found = False
         item.marked_at = now

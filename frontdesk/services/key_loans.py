@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -63,7 +63,7 @@ from frontdesk.services import (
     transactional,
 )
 from frontdesk.services.payments import parse_amount
-from frontdesk.services.validation import normalise_phone, phone_error
+from frontdesk.services.validation import mask_phone, normalise_phone, phone_error
 
 LOAN_PREFIX = "JY"
 #: the longest a key may be lent for
@@ -333,21 +333,67 @@ def _chain_or_refuse(loan: KeyLoan, now: datetime) -> None:
                              "Please submit the form again.")) from None
 
 
+@dataclass(frozen=True)
+class BorrowerChoice:
+    """Someone who may borrow a key without approval, as the lend form offers them."""
+
+    #: "owner:<person id>" or "authorised:<authorisation id>"
+    value: str
+    #: "owner" or "authorised"
+    kind: str
+    name: str
+    phone: str
+    id_tail: str
+    valid_until: datetime | None = None
+
+
+def borrower_choices(key: Key, now: datetime) -> list[BorrowerChoice]:
+    """Return the key's current owners and valid authorised people, with phone and ID tail.
+
+    People without a phone or the last four ID characters on record cannot be checked and are
+    left out: they borrow as anyone else does, typed, with a manager's approval.
+    """
+    now = now.astimezone(UTC)
+    choices = []
+    for person in _owners(key.unit_id, now) if key.unit_id else []:
+        tail = (person.id_tail or "").upper()
+        if person.phone and ID_TAIL_RE.fullmatch(tail):
+            choices.append(BorrowerChoice(f"owner:{person.id}", "owner", person.name,
+                                          person.phone, tail))
+    for a in _authorisations(key.id):
+        tail = (a.id_tail or "").upper()
+        if (a.revoked_at is None and a.valid_until >= now and a.phone
+                and ID_TAIL_RE.fullmatch(tail)):
+            choices.append(BorrowerChoice(f"authorised:{a.id}", "authorised", a.name, a.phone,
+                                          tail, a.valid_until))
+    return choices
+
+
 @transactional
-def lend_key(actor: User, key: Key, *, borrower_name: str, borrower_phone: str,
-             borrower_id_tail: str, purpose: str, expected_return_at: datetime, now: datetime,
-             proxy_name: str = "", proxy_phone: str = "", proxy_id_tail: str = "",
-             approve_reason: str | None = None, approver: User | None = None) -> KeyLoan:
+def lend_key(actor: User, key: Key, *, borrower_name: str = "", borrower_phone: str = "",
+             borrower_id_tail: str = "", purpose: str, expected_return_at: datetime,
+             now: datetime, proxy_name: str = "", proxy_phone: str = "",
+             proxy_id_tail: str = "", approve_reason: str | None = None,
+             approver: User | None = None, borrower: str | None = None) -> KeyLoan:
     """Lend a key in the cabinet to its owner, an authorised person, or with a manager's approval.
 
-    The key must be in the cabinet. Purpose is required; the expected return lies in the future
-    and at most 30 days ahead; ID tails are four digits or X. A borrower who is neither the
-    owner nor validly authorised needs ``approver`` (a user holding keys.approve, see
-    :func:`approver_for`) and ``approve_reason``.
+    ``borrower`` picks an owner or authorised person from :func:`borrower_choices` (its
+    ``value``): their name, phone and ID tail are taken from the record, nothing is retyped.
+    Without it the borrower is the one typed. The key must be in the cabinet. Purpose is
+    required; the expected return lies in the future and at most 30 days ahead; ID tails are
+    four digits or X. A borrower who is neither the owner nor validly authorised needs
+    ``approver`` (a user holding keys.approve, see :func:`approver_for`) and ``approve_reason``.
     """
     now = now.astimezone(UTC)
     key = _locked_key(key.id)
     _check_in_cabinet(key)
+    if borrower:
+        chosen = {c.value: c for c in borrower_choices(key, now)}.get(borrower)
+        if chosen is None:
+            raise DomainError(_l("The person chosen may not borrow this key (any more). Please "
+                                 "choose again."), "borrower")
+        borrower_name, borrower_phone, borrower_id_tail = (chosen.name, chosen.phone,
+                                                           chosen.id_tail)
     name = _text(borrower_name, "borrower_name", _l("Please enter the borrower's name."), 64)
     phone = _phone(borrower_phone, "borrower_phone")
     id_tail = _id_tail(borrower_id_tail, "borrower_id_tail")
@@ -574,9 +620,10 @@ def slip_data(loan: KeyLoan, *, print_no: int, printed_by: str,
                 "unit_code": where_of(key) if key.unit_id else "",
                 "area": "" if key.unit_id else key.area,
                 "cabinet": key.cabinet, "slot": key.slot},
-        "borrower": {"name": loan.borrower_name, "phone": loan.borrower_phone,
+        # phones masked as on the custody voucher: the slip leaves the desk with the borrower
+        "borrower": {"name": loan.borrower_name, "phone": mask_phone(loan.borrower_phone),
                      "id_tail": loan.borrower_id_tail, "kind": loan.borrower_kind},
-        "proxy": {"name": loan.proxy_name, "phone": loan.proxy_phone,
+        "proxy": {"name": loan.proxy_name, "phone": mask_phone(loan.proxy_phone),
                   "id_tail": loan.proxy_id_tail} if loan.proxy_name else None,
         "purpose": loan.purpose,
         "lent_at": local(loan.lent_at),
@@ -681,6 +728,8 @@ class LendContext:
     owners: list[str]
     authorised: list[KeyAuthorisation]
     open_loan: KeyLoan | None
+    #: whom the form offers to pick as the borrower
+    choices: list[BorrowerChoice] = field(default_factory=list)
 
 
 def lend_context(key: Key, now: datetime) -> LendContext:
@@ -692,7 +741,7 @@ def lend_context(key: Key, now: datetime) -> LendContext:
     open_loan = db.session.scalar(sa.select(KeyLoan).where(
         KeyLoan.key_id == key.id, KeyLoan.returned_at.is_(None)))
     return LendContext(key=key, where=where_of(key), owners=owners, authorised=valid,
-                       open_loan=open_loan)
+                       open_loan=open_loan, choices=borrower_choices(key, now))
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from frontdesk.extensions import db
+from frontdesk.labels import KEY_STATUS_LABELS  # noqa: F401 - named here for the key pages
 from frontdesk.models import (
     AuditEvent,
     Building,
@@ -48,21 +49,18 @@ from frontdesk.models import (
 from frontdesk.models.fees import PAYMENT_METHODS
 from frontdesk.models.keys import KEY_KINDS, KEY_STATUSES
 from frontdesk.pdf.money import amount_in_words
-from frontdesk.services import DomainError, audit, payments, transactional
+from frontdesk.services import DomainError, audit, audit_names, payments, transactional
 from frontdesk.services.validation import mask_phone, normalise_phone, phone_error
 
-KEY_STATUS_LABELS = {
-    "in_cabinet": _l("In cabinet"),
-    "on_loan": _l("On loan"),
-    "returned": _l("Returned to owner"),
-    "lost": _l("Lost"),
-}
 #: the short code of each kind used in generated tags (pinyin initials): 3-2-1502-RHM-01
 KIND_CODES = {"入户门": "RHM", "信箱": "XX", "储藏室": "CCS", "车库": "CK", "设备间": "SBJ",
               "配电房": "PDF", "水泵房": "SBF", "楼顶": "LD", "其他": "QT"}
 DEPOSIT_KIND = "钥匙押金"
 DEFAULT_PATTERN = "{code}-{kind_code}-{n}"
 PLACEHOLDERS = ("code", "building", "entrance", "floor", "room", "kind_code", "n")
+#: the same placeholders in Chinese, as the bulk form shows them: {房屋编号}-{类型代码}-{序号}
+PLACEHOLDER_ALIASES = {"房屋编号": "code", "楼栋": "building", "单元": "entrance", "楼层": "floor",
+                       "房号": "room", "类型代码": "kind_code", "序号": "n"}
 MAX_COPIES = 99
 MAX_PER_UNIT = 10
 MAX_BULK_KEYS = 5000
@@ -282,14 +280,16 @@ def _check_pattern(pattern: str) -> str:
     if "{" in pattern or "}" in pattern:
         names = _PLACEHOLDER_RE.findall(pattern)
         leftover = _PLACEHOLDER_RE.sub("", pattern)
-        if "{" in leftover or "}" in leftover or any(n not in PLACEHOLDERS for n in names):
+        if "{" in leftover or "}" in leftover or any(
+                n not in PLACEHOLDERS and n not in PLACEHOLDER_ALIASES for n in names):
             raise DomainError(_l("The pattern may only use {code}, {building}, {entrance}, "
                                  "{floor}, {room}, {kind_code} and {n}."), "pattern")
     return pattern
 
 
 def _fill(pattern: str, values: dict[str, str]) -> str:
-    return _PLACEHOLDER_RE.sub(lambda m: values[m.group(1)], pattern)
+    return _PLACEHOLDER_RE.sub(
+        lambda m: values[PLACEHOLDER_ALIASES.get(m.group(1), m.group(1))], pattern)
 
 
 @dataclass(frozen=True)
@@ -728,6 +728,8 @@ class KeyHistory:
     loss_reports: list[KeyLossReport]
     events: list[AuditEvent]
     users: dict[int, str]
+    #: names of what the events are about and refer to (:func:`audit_names.names_of`)
+    names: dict = field(default_factory=dict)
 
     @property
     def current(self) -> CustodyInfo | None:
@@ -761,7 +763,8 @@ def key_history(key: Key, now: datetime, event_limit: int = 500) -> KeyHistory:
                         + [r.reported_by_id for r in losses])
     return KeyHistory(key=key, where=where(key),
                       custodies=[custody_info(c, now) for c in custodies], loans=loans,
-                      loss_reports=losses, events=events, users=users)
+                      loss_reports=losses, events=events, users=users,
+                      names=audit_names.names_of(events))
 
 
 @dataclass

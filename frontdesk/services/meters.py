@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from frontdesk import labels
 from frontdesk.extensions import db
 from frontdesk.models import (
     BillLine,
@@ -154,20 +155,12 @@ def year_to_date(unit_id: int, kind: str, period: str) -> Decimal:
 # Keeping meters and entering readings: one service call is one transaction (see services/__init__).
 # ------------------------------------------------------------------------------------------------
 
-METER_KIND_LABELS = {
-    "water": _l("Water meter"),
-    "electricity": _l("Electricity meter"),
-    "gas": _l("Gas meter"),
-}
+METER_KIND_LABELS = labels.METER_KIND_LABELS
 #: the unit consumption is measured in, per kind of meter (a symbol, the same in every language)
 METER_UNITS = {"water": "m³", "electricity": "kWh", "gas": "m³"}
-READING_KIND_LABELS = {
-    "normal": _l("Normal"),
-    "rollover": _l("Rollover"),
-    "replacement": _l("Meter replacement"),
-}
+READING_KIND_LABELS = labels.READING_KIND_LABELS
 APPORTION_BASES = ("area", "equal")
-APPORTION_LABELS = {"area": _l("By gross area"), "equal": _l("Equally per unit")}
+APPORTION_LABELS = labels.APPORTION_LABELS
 #: a dial's maximum must stay below this
 MAX_DIAL = Decimal("10000000")
 MAX_MULTIPLIER = Decimal("10000")

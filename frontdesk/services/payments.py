@@ -71,6 +71,10 @@ OPEN_KINDS = ("charge", "adjustment", "late_fee")
 LATE_KINDS = ("charge", "adjustment")
 
 _AMOUNT_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+#: a transaction number as the payment slip or app shows it
+_REFERENCE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-_/]{0,63}$")
+#: methods whose payments carry a transaction number (cash has none)
+REFERENCE_METHODS = ("wechat", "alipay", "card", "transfer")
 
 
 # --- amounts ---------------------------------------------------------------------------------
@@ -342,6 +346,11 @@ class UnitFees:
     def total_due(self) -> Decimal:
         return self.outstanding + self.late_fees
 
+    def total_of(self, line_ids) -> Decimal:
+        """Return what the lines of these ids come to today, late fees included."""
+        ids = set(line_ids or ())
+        return sum((ol.total for ol in self.lines if ol.line.id in ids), ZERO)
+
 
 def usual_payer(unit: Unit) -> str | None:
     """Return who usually pays for a unit: its primary contact, else an owner."""
@@ -387,16 +396,41 @@ def _check_text(value: str | None, limit: int, field_name: str) -> str:
     return text
 
 
+def _reference(value: str | None, method: str) -> str:
+    """Return the transaction number of a non-cash payment ("" for cash), checked."""
+    text = re.sub(r"\s", "", value or "")
+    if method not in REFERENCE_METHODS or not text:
+        return ""
+    if not _REFERENCE.match(text):
+        raise DomainError(_l("A transaction number has at most 64 letters, digits and dashes."),
+                          "reference")
+    return text
+
+
+def _tendered(value, amount: Decimal, method: str) -> Decimal | None:
+    """Return the cash handed over for a cash payment (at least the amount), or None."""
+    if method != "cash" or value is None or value == "":
+        return None
+    tendered = check_amount(value, "tendered")
+    if tendered < amount:
+        raise DomainError(_l("The cash handed over (%(t)s yuan) is less than the amount "
+                             "received.", t=fmt(tendered)), "tendered")
+    return tendered
+
+
 def take_payment(actor: User, unit: Unit, *, amount, method: str, idempotency_key: str,
                  line_ids: list[int] | None = None, payer: str = "", note: str = "",
                  purpose: str = "bills", deposit_kind: str | None = None,
-                 today: date | None = None) -> Payment:
+                 reference: str = "", tendered=None, today: date | None = None) -> Payment:
     """Record a payment with its allocation and receipt in one transaction.
 
     The same idempotency key gives back the payment already recorded with it. ``purpose``
     "bills" pays the ticked lines (``line_ids``) or the oldest open lines first, each line's
     late fee before it, and puts what is left in the prepaid balance; "prepaid" puts it all
-    there; "deposit" holds it as a deposit of ``deposit_kind``.
+    there; "deposit" holds it as a deposit of ``deposit_kind``. ``reference`` is the
+    transaction number of a WeChat, Alipay, card or transfer payment; ``tendered`` the cash
+    handed over for a cash payment, whose change the receipt shows. The receipt also states
+    what the unit still owes after the payment.
 
     Commits itself rather than through ``@transactional``: a duplicate key found at the insert
     rolls back and gives the payment that the other post committed.
@@ -411,6 +445,8 @@ def take_payment(actor: User, unit: Unit, *, amount, method: str, idempotency_ke
         raise DomainError(_l("The form has expired. Please reload the page and submit it again."))
     payer = _check_text(payer, 64, "payer")
     note = _check_text(note, 200, "note")
+    reference = _reference(reference, method)
+    tendered = _tendered(tendered, amount, method)
     if purpose == "deposit":
         deposit_kind = _check_text(deposit_kind, 16, "deposit_kind")
         if not deposit_kind:
@@ -425,7 +461,8 @@ def take_payment(actor: User, unit: Unit, *, amount, method: str, idempotency_ke
     try:
         payment = _record_payment(actor, unit, amount=amount, method=method, key=key,
                                   line_ids=line_ids, payer=payer, note=note, purpose=purpose,
-                                  deposit_kind=deposit_kind, today=today)
+                                  deposit_kind=deposit_kind, reference=reference,
+                                  tendered=tendered, today=today)
         db.session.commit()
     except sa.exc.IntegrityError:
         # the same form was posted again while this one ran: the other post recorded it
@@ -459,12 +496,14 @@ def _allocate(payment: Payment, line: BillLine, paid: Decimal) -> Allocation:
 
 def _record_payment(actor: User, unit: Unit, *, amount: Decimal, method: str, key: str,
                     line_ids: list[int] | None, payer: str, note: str, purpose: str,
-                    deposit_kind: str | None, today: date | None) -> Payment:
+                    deposit_kind: str | None, today: date | None, reference: str = "",
+                    tendered: Decimal | None = None) -> Payment:
     lock_unit(unit.id)
     estate = _estate_of(unit)
     today = today or estate_today(estate)
     payment = Payment(estate_id=unit.estate_id, unit_id=unit.id, amount=amount, method=method,
-                      purpose=purpose, payer=payer, note=note, cashier_id=actor.id,
+                      purpose=purpose, payer=payer, note=note, reference=reference,
+                      cashier_id=actor.id,
                       received_at=utcnow(), idempotency_key=key, voided=False)
     db.session.add(payment)
     db.session.flush()  # a second post of the same form stops here (unique idempotency key)
@@ -523,6 +562,8 @@ def _record_payment(actor: User, unit: Unit, *, amount: Decimal, method: str, ke
         lines.append({"item": deposit_kind, "period": "", "kind": "deposit", "explanation": "",
                       "due": "", "amount": f"{amount:.2f}"})
     db.session.flush()
+    # what the unit still owes once this payment is applied, late fees as of today included
+    still_owed = sum((ol.total for ol in open_lines(unit, today)), ZERO)
 
     content = {
         "estate": estate.name,
@@ -538,6 +579,10 @@ def _record_payment(actor: User, unit: Unit, *, amount: Decimal, method: str, ke
         "total": f"{amount:.2f}",
         "in_words": amount_in_words(amount),
         "note": note,
+        "reference": reference,
+        "tendered": f"{tendered:.2f}" if tendered is not None else "",
+        "change": f"{tendered - amount:.2f}" if tendered is not None else "",
+        "still_owed": f"{still_owed:.2f}",
     }
     after = audit.snapshot(payment)
     after["allocations"] = [{"bill_line_id": ln["line_id"], "amount": ln["amount"]}
@@ -546,6 +591,8 @@ def _record_payment(actor: User, unit: Unit, *, amount: Decimal, method: str, ke
         after["prepaid"] = f"{remaining:.2f}"
     if deposit is not None:
         after["deposit_id"] = deposit.id
+    if tendered is not None:
+        after["tendered"], after["change"] = content["tendered"], content["change"]
     audit.record(actor, "create", payment, after=after)
     receipts.issue_receipt(actor, payment, content)
     return payment

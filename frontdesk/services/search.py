@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from frontdesk.extensions import db
-from frontdesk.models import Occupancy, Person, Unit, Vehicle
+from frontdesk.models import Building, Occupancy, Person, Unit, Vehicle
 
 
 @dataclass
@@ -21,6 +22,67 @@ class Hit:
 
 
 UNIT_CODE_RE = re.compile(r"^[^\s-]+-[^\s-]+-[^\s-]+$")
+_CN_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+              "七": 7, "八": 8, "九": 9}
+_NUMBER = r"[0-9A-Za-z]+|[〇零一二两三四五六七八九十]{1,3}"
+#: an address as people say it: 3号楼2单元1502, 3栋2单元1502室, 3幢二单元1502, 3#2单元1502
+ADDRESS_RE = re.compile(
+    rf"^(?P<b>{_NUMBER})\s*(?:号楼|号|栋|幢|座|楼|#)\s*"
+    rf"(?:(?P<e>{_NUMBER})\s*单元\s*)?"
+    r"(?:(?P<r>[0-9A-Za-z]+)\s*(?:室|号|房)?)?$")
+
+
+def _plain_number(text: str) -> str:
+    """Turn 一 … 九十九 into digits; digits and letters stay as they are."""
+    if not text or (text[0] not in _CN_DIGITS and text[0] != "十"):
+        return text
+    if "十" not in text:
+        return str(_CN_DIGITS[text]) if len(text) == 1 else text
+    tens, _, ones = text.partition("十")
+    if len(tens) > 1 or len(ones) > 1:
+        return text
+    return str((_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0))
+
+
+@dataclass(frozen=True)
+class Address:
+    """A unit address read from 3号楼2单元1502: the parts that were given."""
+
+    building: str
+    entrance: str | None = None
+    room: str | None = None
+
+
+def read_address(text: str) -> Address | None:
+    """Read 3号楼2单元1502 (3栋2单元1502室, 3幢二单元1502, 3#2单元1502 …), or None."""
+    m = ADDRESS_RE.match(text)
+    if m is None:
+        return None
+    return Address(building=_plain_number(m["b"]),
+                   entrance=_plain_number(m["e"]) if m["e"] else None, room=m["r"])
+
+
+def normalise_query(text: str) -> str:
+    """Fold full-width digits, letters and dashes (３－２－１５０２) and a 室 after a unit code."""
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    if text.endswith("室") and UNIT_CODE_RE.match(text[:-1]):
+        text = text[:-1]
+    return text
+
+
+def _by_address(estate_id: int, address: Address, limit: int) -> list[Unit]:
+    """Return the units an address names: one unit, or those of a building or entrance."""
+    q = sa.select(Unit).where(Unit.estate_id == estate_id)
+    if address.entrance and address.room:
+        q = q.where(Unit.code == f"{address.building}-{address.entrance}-{address.room}")
+    elif address.room:
+        # 3栋1502: the room in any entrance of the building
+        q = q.join(Building, Building.id == Unit.building_id).where(
+            Building.number == address.building, Unit.room == address.room)
+    else:
+        prefix = f"{address.building}-" + (f"{address.entrance}-" if address.entrance else "")
+        q = q.where(Unit.code.startswith(prefix, autoescape=True))
+    return list(db.session.scalars(q.order_by(Unit.code).limit(limit)))
 
 
 def _units_of_people(person_filter, estate_id: int) -> list[tuple[Unit, Person]]:
@@ -37,7 +99,7 @@ def _units_of_people(person_filter, estate_id: int) -> list[tuple[Unit, Person]]
 
 def search(estate_id: int, text: str, limit: int = 50) -> list[Hit]:
     """Find units of one estate by code, code prefix, resident name, phone or ID tail, or plate."""
-    text = (text or "").strip()[:64]
+    text = normalise_query(text)[:64]
     if not text:
         return []
     hits: dict[int, Hit] = {}
@@ -46,6 +108,13 @@ def search(estate_id: int, text: str, limit: int = 50) -> list[Hit]:
         hit = hits.setdefault(unit.id, Hit(unit, reason, []))
         if name and name not in hit.names:
             hit.names.append(name)
+
+    address = read_address(text)
+    if address is not None:
+        for unit in _by_address(estate_id, address, limit):
+            add(unit, "code")
+        if hits:
+            return list(hits.values())
 
     if UNIT_CODE_RE.match(text):
         unit = db.session.scalar(

@@ -87,7 +87,7 @@ def test_area_item_keeps_its_late_fee_policy_and_vacancy_discount(finance, db, w
     assert (item.late_grace_days, item.late_daily_rate, item.late_cap_ratio) == (
         30, Decimal("0.0005"), Decimal("1"))
     page = finance.get(f"/fees/items/{item.id}").text
-    assert "建筑面积" in page and "宽限 30 天" in page and "0.3000" in page
+    assert "建筑面积" in page and "宽限 30 天" in page and "30 %" in page
 
 
 def test_editing_a_fee_item_is_audited(finance, db, world):

@@ -135,7 +135,7 @@ def test_second_count_while_one_is_open_is_refused(desk, db, keys):
     assert r.status_code == 422
     assert "盘点正在进行" in r.text
     assert db.session.scalar(sa.select(sa.func.count(KeyCount.id))) == 1
-    desk.post(f"/keys/counts/{first}/finish")
+    finish_confirmed(desk, first)
     assert started(desk) != first
 
 
@@ -221,6 +221,15 @@ def test_cabinet_filter_lists_only_that_cabinets_keys(desk, db, keys):
     assert "cabinet=B" in r.headers["Location"]
 
 
+def finish_confirmed(client, count_id: int):
+    """Finish a count, confirming the unmarked keys that will be recorded missing."""
+    r = client.post(f"/keys/counts/{count_id}/finish")
+    if r.status_code == 200 and 'id="confirm-missing"' in r.text:
+        n = re.search(r'name="confirm_missing" type="hidden" value="(\d+)"', r.text).group(1)
+        r = client.post(f"/keys/counts/{count_id}/finish", data={"confirm_missing": n})
+    return r
+
+
 # --- finishing and the report -------------------------------------------------------------------
 
 
@@ -232,7 +241,7 @@ def test_finished_count_reports_missing_keys_and_accounts_for_loans(desk, db, ke
     before = desk.get(f"/keys/counts/{count_id}/report").text
     assert "K-GY-01" in section(before, "cabinet_unchecked")
 
-    r = desk.post(f"/keys/counts/{count_id}/finish")
+    r = finish_confirmed(desk, count_id)
     assert r.status_code == 302 and r.headers["Location"].endswith(
         f"/keys/counts/{count_id}/report")
     items = items_by_tag(db, count_id)
@@ -280,7 +289,7 @@ def test_loan_returned_after_the_count_started_stays_accounted_for(desk, db, wor
 def test_report_pdf_lists_groups_tags_and_signature_lines(desk, db, keys):
     count_id = started(desk)
     scan(desk, count_id, "K-3-2-1502-01 K-3-2-1502-02 K-LOST-02")
-    desk.post(f"/keys/counts/{count_id}/finish")
+    finish_confirmed(desk, count_id)
     r = desk.get(f"/keys/counts/{count_id}/report.pdf")
     assert r.status_code == 200 and r.mimetype == "application/pdf"
     text = pdf_text(r.data)

@@ -4,7 +4,7 @@ from flask import render_template, request
 from flask_login import current_user
 
 from frontdesk.blueprints.audit import bp
-from frontdesk.services import accounts, audit
+from frontdesk.services import accounts, audit, audit_names
 from frontdesk.web import require_estate, requires
 
 
@@ -25,6 +25,7 @@ def events():
     )
     return render_template(
         "audit/events.html", pagination=pagination, object_types=audit.object_types(),
+        names=audit_names.names_of(pagination.items),
         users=accounts.users_sharing_estates({estate.id}),
         filters={"object_type": object_type or "", "object_id": object_id or "",
                  "user_id": user_id or ""},

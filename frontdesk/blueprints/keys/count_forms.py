@@ -2,8 +2,9 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, IntegerField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
+from wtforms.widgets import HiddenInput
 
 from frontdesk.services.key_counts import MAX_SCAN_CHARS, MAX_SCAN_TAGS
 
@@ -42,4 +43,6 @@ class MarkForm(FlaskForm):
 
 
 class FinishForm(FlaskForm):
+    #: how many unmarked keys the user agreed to record missing (the confirmation step)
+    confirm_missing = IntegerField(widget=HiddenInput(), validators=[Optional()])
     submit = SubmitField(_l("Finish the count"))

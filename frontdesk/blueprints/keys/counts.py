@@ -17,29 +17,21 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from frontdesk.blueprints.keys import bp
 from frontdesk.blueprints.keys.count_forms import FinishForm, MarkForm, ScanForm, StartCountForm
 from frontdesk.extensions import db
+from frontdesk.labels import COUNT_EXPECTED_LABELS, COUNT_GROUP_LABELS, COUNT_STATE_LABELS
 from frontdesk.models import Estate, KeyCount, KeyCountItem
 from frontdesk.models.base import utcnow
 from frontdesk.pdf.key_count import key_count_report
 from frontdesk.services import DomainError, key_counts
 from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
 
-GROUP_LABELS = {
-    "cabinet_found": _l("Expected in the cabinet and found"),
-    "cabinet_missing": _l("Expected in the cabinet but missing"),
-    "cabinet_unchecked": _l("Expected in the cabinet, not checked yet"),
-    "on_loan": _l("Out on loan"),
-    "discrepancy": _l("Found although registered on loan or lost"),
-    "lost": _l("Registered lost"),
-}
-EXPECTED_LABELS = {"in_cabinet": _l("In the cabinet"), "on_loan": _l("On loan"),
-                   "lost": _l("Lost")}
-STATE_FILTERS = {"unmarked": _l("Not marked"), "found": _l("Found"), "missing": _l("Missing")}
+GROUP_LABELS = COUNT_GROUP_LABELS
+EXPECTED_LABELS = COUNT_EXPECTED_LABELS
+STATE_FILTERS = COUNT_STATE_LABELS
 
 
 @bp.app_template_global()
@@ -184,11 +176,17 @@ def mark_count_item(count_item_id: int):
 def finish_count(count_id: int):
     """Close a count; keys expected in the cabinet and not marked are recorded missing."""
     count = scoped_get(KeyCount, count_id)
-    if not FinishForm().validate_on_submit():
+    form = FinishForm()
+    if not form.validate_on_submit():
         flash(_("The form has expired. Please reload the page and submit it again."), "danger")
         return redirect(url_for("keys.count", count_id=count.id))
     try:
-        key_counts.finish_count(current_user, count, utcnow())
+        key_counts.finish_count(current_user, count, utcnow(),
+                                confirmed_missing=form.confirm_missing.data)
+    except key_counts.MissingNotConfirmed as e:
+        confirm = FinishForm(formdata=None, confirm_missing=len(e.tags))
+        return render_template("keys/count_finish.html", count=count, tags=e.tags,
+                               form=confirm)
     except DomainError as e:
         flash(str(e.message), "danger")
         return redirect(url_for("keys.count", count_id=count.id))

@@ -9,15 +9,12 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional
 
+from frontdesk.labels import KEY_STATUS_LABELS, PAYMENT_METHOD_LABELS
 from frontdesk.models.keys import KEY_KINDS
 from frontdesk.services import DomainError
-from frontdesk.services.keys import DEFAULT_PATTERN, KEY_STATUS_LABELS
 from frontdesk.services.payments import parse_amount
 
-METHOD_CHOICES = [
-    ("cash", _l("Cash")), ("wechat", _l("WeChat Pay")), ("alipay", _l("Alipay")),
-    ("card", _l("Bank card")), ("transfer", _l("Bank transfer")),
-]
+METHOD_CHOICES = list(PAYMENT_METHOD_LABELS.items())
 KIND_CHOICES = [(k, k) for k in KEY_KINDS]
 STATUS_CHOICES = list(KEY_STATUS_LABELS.items())
 EXPIRED = _l("The form has expired. Please reload the page and submit it again.")
@@ -126,11 +123,14 @@ class BulkForm(FlaskForm):
         message=_l("Keys per unit is a whole number from 1 to 10."),
         validators=[InputRequired(_l("Keys per unit is a whole number from 1 to 10."))])
     pattern = StringField(
-        _l("Tag pattern or prefix"), default=DEFAULT_PATTERN, validators=[Length(max=64)],
-        description=_l("Placeholders: {code} unit code, {building}, {entrance}, {floor}, {room}, "
-                       "{kind_code} (RHM for a door key …) and {n} (the key's number in its "
-                       "unit, 01, 02 …). Without placeholders the text is a prefix followed by a "
-                       "running number, e.g. KF- gives KF-001, KF-002 …"))
+        _l("Tag pattern or prefix"), default=_l("{code}-{kind_code}-{n}"),
+        validators=[Length(max=64)],
+        description=_l("Placeholders: {code} the unit code (3-2-1502), {building}, {entrance}, "
+                       "{floor}, {room}, {kind_code} (RHM for a door key …) and {n} (the key's "
+                       "number in its unit, 01, 02 …). The default pattern gives the first door "
+                       "key of 3-2-1502 the tag 3-2-1502-RHM-01. Without placeholders the text "
+                       "is a prefix followed by a running number, e.g. KF- gives KF-001, "
+                       "KF-002 …"))
     cabinet = StringField(_l("Cabinet"), validators=[Length(max=16)])
     first_slot = WholeNumberField(
         _l("First slot number"),

@@ -11,6 +11,9 @@ from wtforms.validators import InputRequired, Length
 
 from frontdesk.services.key_loans import CONDITIONS
 
+#: the borrower select's value for someone not on the key's lists, typed in the form
+OTHER_BORROWER = "other"
+
 
 class LocalDateTimeField(StringField):
     """A local time typed as YYYY-MM-DD HH:MM (the estate's timezone); gives a naive datetime."""
@@ -38,14 +41,12 @@ class LocalDateTimeField(StringField):
 
 
 class LendForm(FlaskForm):
-    borrower_name = StringField(_l("Borrower"), validators=[
-        InputRequired(_l("Please enter the borrower's name.")), Length(max=64)])
-    borrower_phone = StringField(_l("Borrower's phone"), validators=[
-        InputRequired(_l("Please enter the phone number.")), Length(max=20)])
+    #: an owner or authorised person picked from the key's lists, or OTHER_BORROWER (typed)
+    borrower = SelectField(_l("Choose from the key's lists"), choices=[], validate_choice=False)
+    borrower_name = StringField(_l("Borrower's name"), validators=[Length(max=64)])
+    borrower_phone = StringField(_l("Borrower's phone"), validators=[Length(max=20)])
     borrower_id_tail = StringField(
-        _l("Last four characters of the borrower's ID number"),
-        validators=[InputRequired(_l("Enter the last four characters of the ID number "
-                                     "(digits or X).")), Length(max=8)])
+        _l("Last four characters of the borrower's ID number"), validators=[Length(max=8)])
     purpose = StringField(_l("Purpose"), validators=[
         InputRequired(_l("Please enter what the key is borrowed for.")), Length(max=200)])
     expected_return_at = LocalDateTimeField(

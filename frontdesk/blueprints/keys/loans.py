@@ -10,19 +10,31 @@ from io import BytesIO
 
 from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from frontdesk.blueprints.keys import bp
-from frontdesk.blueprints.keys.loan_forms import LendForm, LostForm, PrintForm, ReturnForm
+from frontdesk.blueprints.keys.loan_forms import (
+    OTHER_BORROWER,
+    LendForm,
+    LostForm,
+    PrintForm,
+    ReturnForm,
+)
+from frontdesk.labels import BORROWER_KIND_LABELS
 from frontdesk.models import Key, KeyLoan
 from frontdesk.pdf.key_loan import loan_slip
 from frontdesk.services import DomainError, key_loans
 from frontdesk.throttle import TooManyFailures
-from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
+from frontdesk.web import (
+    apply_domain_error,
+    localtime,
+    mask_phone_for,
+    require_estate,
+    requires,
+    scoped_get,
+)
 
-BORROWER_LABELS = {"owner": _l("Owner"), "authorised": _l("Authorised"),
-                   "approved": _l("Approved by a manager")}
+BORROWER_LABELS = BORROWER_KIND_LABELS
 
 
 @bp.app_template_global()
@@ -47,37 +59,68 @@ def lend(key_id: int):
     """Lend a key in the cabinet; a borrower not on its lists needs a manager's approval."""
     key = scoped_get(Key, key_id)
     now = _now()
+    ctx = key_loans.lend_context(key, now)
     form = LendForm()
+    form.borrower.choices = _borrower_options(ctx.choices)
+    if not form.is_submitted() and not ctx.choices:
+        form.borrower.data = OTHER_BORROWER
     status = 200
     if form.validate_on_submit():
         try:
-            approver = key_loans.approver_for(current_user, key.estate_id,
-                                              form.manager_username.data,
-                                              form.manager_password.data,
-                                              address=request.remote_addr)
-            loan = key_loans.lend_key(
-                current_user, key, borrower_name=form.borrower_name.data,
-                borrower_phone=form.borrower_phone.data,
-                borrower_id_tail=form.borrower_id_tail.data, purpose=form.purpose.data,
-                expected_return_at=form.expected_return_at.data, now=now,
-                proxy_name=form.proxy_name.data, proxy_phone=form.proxy_phone.data,
-                proxy_id_tail=form.proxy_id_tail.data,
-                approve_reason=form.approve_reason.data, approver=approver)
+            loan = _lend(form, key, ctx, now)
         except TooManyFailures:  # counted with the logins of that account and this address
             flash(_("Too many wrong manager passwords. Please try again in a minute."), "danger")
-            status = 429
-        except DomainError as e:
-            apply_domain_error(form, e)
-            status = 422
-        else:
+            loan, status = None, 429
+        if loan is not None:
             flash(_("Key %(tag)s lent to %(name)s (loan %(number)s).", tag=key.tag,
                     name=loan.borrower_name, number=key_loans.loan_number(loan)), "success")
             return redirect(url_for("keys.loan", loan_id=loan.id))
+        status = status if status != 200 else 422
     elif form.is_submitted():
         status = 422
     form.manager_password.data = ""
-    return render_template("keys/loan_lend.html", form=form,
-                           ctx=key_loans.lend_context(key, now)), status
+    return render_template("keys/loan_lend.html", form=form, ctx=ctx,
+                           other=OTHER_BORROWER), status
+
+
+def _lend(form: LendForm, key: Key, ctx: key_loans.LendContext, now) -> KeyLoan | None:
+    """Lend the key to the person picked or typed; None with the form's errors set."""
+    picked = form.borrower.data if form.borrower.data != OTHER_BORROWER else ""
+    if ctx.choices and not form.borrower.data and not form.borrower_name.data:
+        form.borrower.errors = [_("Choose the borrower, or someone else and type their name.")]
+        return None
+    try:
+        approver = key_loans.approver_for(current_user, key.estate_id,
+                                          form.manager_username.data,
+                                          form.manager_password.data,
+                                          address=request.remote_addr)
+        return key_loans.lend_key(
+            current_user, key, borrower=picked or None, borrower_name=form.borrower_name.data,
+            borrower_phone=form.borrower_phone.data,
+            borrower_id_tail=form.borrower_id_tail.data, purpose=form.purpose.data,
+            expected_return_at=form.expected_return_at.data, now=now,
+            proxy_name=form.proxy_name.data, proxy_phone=form.proxy_phone.data,
+            proxy_id_tail=form.proxy_id_tail.data,
+            approve_reason=form.approve_reason.data, approver=approver)
+    except DomainError as e:
+        apply_domain_error(form, e)
+        return None
+
+
+def _borrower_options(choices: list[key_loans.BorrowerChoice]) -> list[tuple[str, str]]:
+    """Offer the key's owners and authorised people, then someone else (typed, approved)."""
+    options = [("", _("Choose the borrower"))] if choices else []
+    for c in choices:
+        detail = dict(name=c.name, phone=mask_phone_for(c.phone), tail=c.id_tail)
+        if c.kind == "owner":
+            options.append((c.value, _("%(name)s · owner · %(phone)s · ID ending %(tail)s",
+                                       **detail)))
+        else:
+            options.append((c.value, _("%(name)s · authorised until %(until)s · %(phone)s · "
+                                       "ID ending %(tail)s", until=localtime(c.valid_until),
+                                       **detail)))
+    options.append((OTHER_BORROWER, _("Someone else (type the name below; a manager approves)")))
+    return options
 
 
 def _loan_page(loan: KeyLoan, return_form: ReturnForm | None = None, status: int = 200):

@@ -5,19 +5,13 @@ from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from frontdesk.labels import PAYMENT_METHOD_LABELS, PAYMENT_PURPOSE_LABELS, REFUND_SOURCE_LABELS
 from frontdesk.services import DomainError
 from frontdesk.services.payments import DEPOSIT_KINDS, parse_amount
 
-METHOD_CHOICES = [
-    ("cash", _l("Cash")), ("wechat", _l("WeChat Pay")), ("alipay", _l("Alipay")),
-    ("card", _l("Bank card")), ("transfer", _l("Bank transfer")),
-]
-PURPOSE_CHOICES = [
-    ("bills", _l("Bills")),
-    ("prepaid", _l("Prepaid balance")),
-    ("deposit", _l("Deposit")),
-]
-SOURCE_CHOICES = [("prepaid", _l("Prepaid balance")), ("deposit", _l("Deposit"))]
+METHOD_CHOICES = list(PAYMENT_METHOD_LABELS.items())
+PURPOSE_CHOICES = list(PAYMENT_PURPOSE_LABELS.items())
+SOURCE_CHOICES = list(REFUND_SOURCE_LABELS.items())
 REASON_REQUIRED = _l("Please give the reason.")
 
 
@@ -68,6 +62,10 @@ class PaymentForm(FlaskForm):
                                validators=[Optional()])
     payer = StringField(_l("Payer"), validators=[Length(max=64)])
     note = StringField(_l("Note"), validators=[Length(max=200)])
+    #: cash only: what the payer handed over, for the change (找零)
+    tendered = MoneyField(_l("Cash handed over (yuan)"), validators=[Optional()])
+    #: WeChat, Alipay, card or transfer: the transaction number on the payer's app or slip
+    reference = StringField(_l("Transaction number"), validators=[Length(max=64)])
     line_ids = IdListField()
     idempotency_key = HiddenField(validators=[
         InputRequired(_l("The form has expired. Please reload the page and submit it again.")),

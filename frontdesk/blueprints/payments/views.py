@@ -1,17 +1,16 @@
 """Views of payments, receipts, refunds and late-fee waivers."""
 
 import secrets
+from decimal import Decimal
 from io import BytesIO
 
 from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from frontdesk import labels
 from frontdesk.blueprints.payments import bp
 from frontdesk.blueprints.payments.forms import (
-    METHOD_CHOICES,
-    SOURCE_CHOICES,
     DecideRefundForm,
     PaymentForm,
     PayRefundForm,
@@ -39,23 +38,32 @@ def take(unit_id: int):
                 current_user, unit, amount=form.amount.data, method=form.method.data,
                 idempotency_key=form.idempotency_key.data, line_ids=form.line_ids.data,
                 payer=form.payer.data, note=form.note.data, purpose=form.purpose.data,
-                deposit_kind=form.deposit_kind.data or None)
+                deposit_kind=form.deposit_kind.data or None, reference=form.reference.data,
+                tendered=form.tendered.data)
         except DomainError as e:
             apply_domain_error(form, e)
         else:
             receipt = payments.receipt_of(payment)
             flash(_("Payment of %(amount)s yuan recorded; receipt %(number)s.",
                     amount=f"{payment.amount:,.2f}", number=receipt.number), "success")
+            owed = receipt.content.get("still_owed")
+            if owed and Decimal(owed) > 0:
+                flash(_("The unit still owes %(owed)s yuan after this payment.",
+                        owed=f"{Decimal(owed):,.2f}"), "warning")
             return redirect(url_for("payments.receipt", receipt_id=receipt.id))
     fees = payments.unit_fees(unit)
     if not form.is_submitted():
+        # every open bill ticked, the amount their total: the clerk unticks what is not paid
         form.idempotency_key.data = secrets.token_hex(16)
         form.payer.data = fees.payer
+        form.line_ids.data = [ol.line.id for ol in fees.lines]
+        form.amount.data = fees.total_due if fees.total_due > 0 else None
     if form.idempotency_key.errors:
         flash(form.idempotency_key.errors[0], "danger")
     status = 422 if form.is_submitted() else 200
     return render_template("payments/take.html", form=form, unit=unit, fees=fees,
-                           ticked=set(form.line_ids.data or [])), status
+                           ticked=set(form.line_ids.data or []),
+                           reference_methods=payments.REFERENCE_METHODS), status
 
 
 @bp.get("/receipts")
@@ -147,12 +155,12 @@ def refunds():
     """List the estate's refunds, those waiting for approval first."""
     estate = require_estate()
     state = request.args.get("state") or None
-    if state not in (None, *REFUND_STATE_LABELS):
+    if state not in (None, *labels.REFUND_STATE_LABELS):
         state = None
     page = request.args.get("page", 1, type=int)
     pagination = payments.list_refunds(estate.id, state, page)
     return render_template("payments/refunds.html", state=state, form=DecideRefundForm(),
-                           refunds=pagination, states=REFUND_STATE_LABELS,
+                           refunds=pagination, states=labels.REFUND_STATE_LABELS,
                            names=payments.refund_people(pagination.items),
                            codes=payments.unit_codes(r.unit_id for r in pagination.items))
 
@@ -237,20 +245,12 @@ def waive(bill_line_id: int):
                            open_line=payments.line_late_fee(line)), status
 
 
-LINE_KIND_LABELS = {"charge": _l("Bill"), "adjustment": _l("Adjustment"),
-                    "late_fee": _l("Late fee"), "credit": _l("Credit note")}
-REFUND_STATE_LABELS = {"pending": _l("Waiting for approval"),
-                       "approved": _l("Approved, to be paid out"), "paid": _l("Paid out"),
-                       "rejected": _l("Rejected")}
-PURPOSE_LABELS = {"bills": _l("Bills"), "prepaid": _l("Prepaid balance"),
-                  "deposit": _l("Deposit")}
-
-
 @bp.app_template_global()
 def payment_label(kind: str, value: str | None) -> str:
     """Name a payment method, purpose, bill line kind, refund state or source in the UI."""
-    labels = {
-        "method": dict(METHOD_CHOICES), "purpose": PURPOSE_LABELS, "kind": LINE_KIND_LABELS,
-        "state": REFUND_STATE_LABELS, "source": dict(SOURCE_CHOICES),
+    maps = {
+        "method": labels.PAYMENT_METHOD_LABELS, "purpose": labels.PAYMENT_PURPOSE_LABELS,
+        "kind": labels.LINE_KIND_LABELS, "state": labels.REFUND_STATE_LABELS,
+        "source": labels.REFUND_SOURCE_LABELS,
     }[kind]
-    return str(labels.get(value, value or ""))
+    return str(maps.get(value, value or ""))

@@ -22,18 +22,13 @@ from flask_login import current_user
 
 from frontdesk.blueprints.reports import bp
 from frontdesk.blueprints.reports.forms import ArrearsForm, DailyReportForm, DashboardForm
+from frontdesk.labels import PAYMENT_METHOD_LABELS
 from frontdesk.pdf.arrears import arrears as arrears_pdf_document
 from frontdesk.pdf.daily_report import daily_report as daily_report_pdf_document
 from frontdesk.services import DomainError, fee_reports, periods
 from frontdesk.web import apply_domain_error, require_estate, requires
 
-METHOD_LABELS = {
-    "cash": _l("Cash"),
-    "wechat": _l("WeChat Pay"),
-    "alipay": _l("Alipay"),
-    "card": _l("Bank card"),
-    "transfer": _l("Bank transfer"),
-}
+METHOD_LABELS = PAYMENT_METHOD_LABELS
 BUCKET_LABELS = {
     "0-30": _l("0–30 days"),
     "31-90": _l("31–90 days"),
