@@ -32,8 +32,8 @@ def is_logged_in(client) -> bool:
 
 def edit_user(admin, user: User, **changes):
     data = {"username": user.username, "full_name": user.full_name,
-            "roles": sorted(user.role_names), "estates": sorted(user.estate_ids),
             "active": "y", "password": ""}
+    data.update({f"roles_{m.estate_id}": sorted(m.role_names) for m in user.memberships})
     data.update(changes)
     data = {k: v for k, v in data.items() if v is not None}
     response = admin.post(f"/admin/users/{user.id}/edit", data=data)
