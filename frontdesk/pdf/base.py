@@ -72,7 +72,7 @@ PAGE_LABEL = "第 {page} 页 共 {pages} 页"
 #: what follows the running head on the pages after a part's first
 CONTINUED = "（续）"
 #: the band under the letterhead where later pages repeat the running head
-RUNNING_HEAD_HEIGHT = 9 * mm
+RUNNING_HEAD_HEIGHT = 10 * mm
 ELLIPSIS = "…"
 CELL_PADDING = 4
 
@@ -275,23 +275,27 @@ def fit_lines(
     width: float,
     max_lines: int = 1,
     min_size: float = 6,
+    wrap_size: float | None = None,
 ) -> tuple[float, tuple[str, ...]]:
-    """Fit text into at most max_lines lines of width: shrink it, then wrap it, and only when
-    it still does not fit at min_size cut the last line with an ellipsis.
+    """Fit text into at most max_lines lines of width: shrink it on one line, then wrap it
+    (from wrap_size down), and only when it still does not fit at min_size cut the last line
+    with an ellipsis.
 
     Return the font size and the lines.
     """
     text = " ".join(text.split())
     if not text:
         return size, ()
-    # first on one line, shrinking no further than where two lines would read better
+    # on one line, shrinking no further than where wrapped lines would read better
     floor = max(min_size, size * 0.7) if max_lines > 1 else min_size
-    while pdfmetrics.stringWidth(text, font_name, size) > width:
-        if size - 0.5 < floor:
+    one = size
+    while pdfmetrics.stringWidth(text, font_name, one) > width:
+        if one - 0.5 < floor:
             break
-        size -= 0.5
+        one -= 0.5
     else:
-        return size, (text,)
+        return one, (text,)
+    size = min(size, wrap_size or size)
     while True:
         lines = _wrap(text, font_name, size, width)
         if len(lines) <= max_lines:
@@ -319,6 +323,7 @@ def draw_text(
     *,
     max_lines: int = 1,
     min_size: float = 6,
+    wrap_size: float | None = None,
     valign: str = "middle",
 ) -> float:
     """Draw text fitted into width (see fit_lines) and return the height of its lines.
@@ -327,7 +332,7 @@ def draw_text(
     hang from it (valign "top").
     """
     size, lines = fit_lines(printable(text, font_name), font_name, size, width, max_lines,
-                            min(min_size, size))
+                            min(min_size, size), wrap_size)
     leading = size * 1.2
     top = y if valign == "top" else y + (len(lines) - 1) * leading / 2
     draw = {"left": canvas.drawString, "center": canvas.drawCentredString,
@@ -488,7 +493,7 @@ class PagedDocTemplate(BaseDocTemplate):
                   self.font_name, 9.5, self.width, max_lines=2, min_size=7, valign="top")
         canvas.setStrokeColor(colors.HexColor("#888888"))
         canvas.setLineWidth(0.4)
-        y = top - RUNNING_HEAD_HEIGHT + 2
+        y = top - RUNNING_HEAD_HEIGHT + 4
         canvas.line(self.leftMargin, y, self.leftMargin + self.width, y)
 
     def page_label(self, page: int, pages: int) -> str:
@@ -544,7 +549,7 @@ class LetterheadDocTemplate(PagedDocTemplate):
 
         canvas.setFillColor(colors.black)
         draw_text(canvas, "center", center, PAGE_HEIGHT - 13.5 * mm, lh.estate_name, font, 15,
-                  width, max_lines=2, min_size=7)
+                  width, max_lines=2, min_size=7, wrap_size=10.5)
         contact = "    ".join(
             part
             for part in (
@@ -556,7 +561,7 @@ class LetterheadDocTemplate(PagedDocTemplate):
         if contact:
             canvas.setFillColor(colors.HexColor("#333333"))
             draw_text(canvas, "center", center, PAGE_HEIGHT - 19.7 * mm, contact, font, 8.5,
-                      width, max_lines=2, min_size=5.5)
+                      width, max_lines=2, min_size=5.5, wrap_size=7)
             canvas.setFillColor(colors.black)
 
         canvas.setLineWidth(1.2)
@@ -598,7 +603,10 @@ def render(
 
 
 def _grid_style(font_name: str, extra: Sequence[tuple] = ()) -> TableStyle:
-    """Return the bordered grid style shared by form tables."""
+    """Return the bordered grid style shared by form tables.
+
+    Few commands over all cells, as each visits every cell (top and bottom padding stay 3).
+    """
     return TableStyle(
         [
             ("FONT", (0, 0), (-1, -1), font_name, 9, 11.5),
@@ -607,8 +615,6 @@ def _grid_style(font_name: str, extra: Sequence[tuple] = ()) -> TableStyle:
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
             ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
             ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
-            ("TOPPADDING", (0, 0), (-1, -1), 3.5),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 3.5),
             *extra,
         ]
     )

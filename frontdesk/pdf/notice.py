@@ -16,7 +16,7 @@ from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, HRFlowable, Spacer, Table
+from reportlab.platypus import Flowable, HRFlowable, KeepTogether, Spacer, Table
 
 from frontdesk.pdf.base import (
     CONTENT_WIDTH,
@@ -163,13 +163,16 @@ def _unit_page(unit: Mapping[str, Any], parts: _Parts) -> list[Flowable]:
         para(deadline, st.body),
         parts.instructions,
         Spacer(1, 8 * mm),
-        HRFlowable(width="100%", thickness=0.6, dash=(4, 3), color=colors.HexColor("#777777"),
-                   spaceBefore=0, spaceAfter=1 * mm),
-        parts.stub_note,
-        Spacer(1, 2 * mm),
-        para(f"回执　房号：{code}　业主：{owner}　账期：{parts.period}　应缴金额：{_yuan(due)}",
-             st.body),
-        parts.stub_blanks,
+        # the stub is cut off along the dashed line: never part of it on another page
+        KeepTogether([
+            HRFlowable(width="100%", thickness=0.6, dash=(4, 3), color=colors.HexColor("#777777"),
+                       spaceBefore=0, spaceAfter=1 * mm),
+            parts.stub_note,
+            Spacer(1, 2 * mm),
+            para(f"回执　房号：{code}　业主：{owner}　账期：{parts.period}　"
+                 f"应缴金额：{_yuan(due)}", st.body),
+            parts.stub_blanks,
+        ]),
     ]
 
 

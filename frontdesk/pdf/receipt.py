@@ -88,8 +88,8 @@ class ReceiptDocTemplate(PagedDocTemplate):
         )
 
     def _draw(self, canvas: Canvas, align: str, x: float, y: float, text: str,
-              size: float, room: float = CONTENT_WIDTH, max_lines: int = 1) -> None:
-        draw_text(canvas, align, x, y, text, self.font_name, size, room, max_lines=max_lines)
+              size: float, room: float = CONTENT_WIDTH, **fit: float) -> None:
+        draw_text(canvas, align, x, y, text, self.font_name, size, room, **fit)
 
     def draw_page(self, canvas: Canvas) -> None:
         """Draw the letterhead, title, number and footer."""
@@ -99,7 +99,7 @@ class ReceiptDocTemplate(PagedDocTemplate):
         top = PAGE_HEIGHT
         side = CONTENT_WIDTH * 0.4
         self._draw(canvas, "center", center, top - 9.5 * mm, _text(estate.get("name")), 13,
-                   max_lines=2)
+                   max_lines=2, wrap_size=9)
         contact = "    ".join(p for p in (
             f"地址：{estate['address']}" if estate.get("address") else "",
             f"电话：{estate['phone']}" if estate.get("phone") else "") if p)
