@@ -232,7 +232,9 @@ def cell(value: object, width: float, style: ParagraphStyle,
         or pdfmetrics.stringWidth(text, style.fontName, style.fontSize) <= room
     ):
         return text
-    return Paragraph(markup(text), style)
+    paragraph = Paragraph(markup(text), style)
+    paragraph.plain_text = text  # to cut it into pieces (see _pieces)
+    return paragraph
 
 
 def section(
@@ -603,14 +605,14 @@ def render(
 
 
 def _grid_style(font_name: str, extra: Sequence[tuple] = ()) -> TableStyle:
-    """Return the bordered grid style shared by form tables.
+    """Return the style shared by form tables: the box, font and padding; the grid lines come
+    in extra.
 
     Few commands over all cells, as each visits every cell (top and bottom padding stay 3).
     """
     return TableStyle(
         [
             ("FONT", (0, 0), (-1, -1), font_name, 9, 11.5),
-            ("GRID", (0, 0), (-1, -1), 0.5, GRID_COLOR),
             ("BOX", (0, 0), (-1, -1), 0.9, GRID_COLOR),
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
             ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
@@ -618,6 +620,83 @@ def _grid_style(font_name: str, extra: Sequence[tuple] = ()) -> TableStyle:
             *extra,
         ]
     )
+
+
+#: a table cell's text taller than this is cut into pieces, one row each, so that every row
+#: fits on any page (an A5 receipt's page holds about 250 points of table)
+TALL_CELL = 160
+
+
+def _fits(text: str, style: ParagraphStyle, room: float) -> bool:
+    return Paragraph(markup(text), style).wrap(room, 1e9)[1] <= TALL_CELL
+
+
+def _pieces(cell: object, width: float) -> list[object]:
+    """Cut a Paragraph taller than TALL_CELL into pieces that are not; other cells stay whole."""
+    if not isinstance(cell, Paragraph):
+        return [cell]
+    style = cell.style
+    room = width - 2 * CELL_PADDING
+    text = getattr(cell, "plain_text", None)
+    # no glyph is wider than 1 em: most cells are surely short without laying them out
+    if text is None or (len(text) * style.fontSize / room + 1) * style.leading <= TALL_CELL:
+        return [cell]
+    if _fits(text, style, room):
+        return [cell]
+    pieces: list[object] = []
+    while text:
+        if _fits(text, style, room):
+            pieces.append(Paragraph(markup(text), style))
+            break
+        # the longest beginning that fits, found by halving
+        lo, hi = 1, len(text) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if _fits(text[:mid], style, room):
+                lo = mid
+            else:
+                hi = mid - 1
+        pieces.append(Paragraph(markup(text[:lo]), style))
+        text = text[lo:].lstrip()
+    return pieces
+
+
+def _rows_in_pieces(
+    data: Sequence[Sequence[object]], col_widths: Sequence[float]
+) -> tuple[list[list[object]], list[int]]:
+    """Give each piece of a tall cell a row of its own; return the rows and those that continue
+    the row above (drawn without a line between)."""
+    rows: list[list[object]] = []
+    joined: list[int] = []
+    for row in data:
+        cells = [_pieces(c, w) for c, w in zip(row, col_widths, strict=False)]
+        depth = max((len(c) for c in cells), default=1)
+        if depth == 1:
+            rows.append(list(row))
+            continue
+        for k in range(depth):
+            if k:
+                joined.append(len(rows))
+            rows.append([c[k] if k < len(c) else "" for c in cells])
+    return rows, joined
+
+
+def _lines(joined: Sequence[int], nrows: int) -> list[tuple]:
+    """Draw the grid without the lines (and padding) between a row and those continuing it."""
+    if not joined:
+        return [("GRID", (0, 0), (-1, -1), 0.5, GRID_COLOR)]
+    lines: list[tuple] = [("LINEAFTER", (0, 0), (-2, -1), 0.5, GRID_COLOR)]
+    for r in joined:
+        lines += [("BOTTOMPADDING", (0, r - 1), (-1, r - 1), 0), ("TOPPADDING", (0, r), (-1, r), 0)]
+    cut = set(range(nrows - 1)) - {r - 1 for r in joined}
+    start = None
+    for r in range(nrows):
+        if r in cut and start is None:
+            start = r
+        if r not in cut and start is not None:
+            lines.append(("LINEBELOW", (0, start), (-1, r - 1), 0.5, GRID_COLOR))
+            start = None
+    return lines
 
 
 def grid_table(
@@ -628,15 +707,11 @@ def grid_table(
     extra: Sequence[tuple] = (),
     repeat_rows: int = 0,
 ) -> Table:
-    """Lay out a bordered grid whose rows split across pages when one is taller than a page."""
-    table = Table(
-        [list(row) for row in data],
-        colWidths=list(col_widths),
-        repeatRows=repeat_rows,
-        hAlign="LEFT",
-        splitInRow=1,
-    )
-    table.setStyle(_grid_style(font_name, extra))
+    """Lay out a bordered grid whose rows all fit on a page: text too tall for one goes on in
+    the rows below it, which page breaks may fall between."""
+    rows, joined = _rows_in_pieces(data, col_widths)
+    table = Table(rows, colWidths=list(col_widths), repeatRows=repeat_rows, hAlign="LEFT")
+    table.setStyle(_grid_style(font_name, [*_lines(joined, len(rows)), *extra]))
     return table
 
 
