@@ -79,4 +79,5 @@ def arrears(data: Mapping[str, Any], *, font_path: str | None = None) -> bytes:
                          font_name=font_name, min_space=35 * mm)
     story.append(KeepTogether([Spacer(1, 8 * mm),
                                signature_block(SIGNATURE_LABELS, font_name=font_name)]))
-    return render(story, letterhead_for(data, TITLE), font_path=font_path)
+    head = f"{TITLE}　截至日期：{data['as_of'].isoformat()}"
+    return render(story, letterhead_for(data, TITLE, head), font_path=font_path)

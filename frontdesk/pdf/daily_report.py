@@ -7,18 +7,15 @@ from decimal import Decimal
 from typing import Any
 
 from reportlab.lib.units import mm
-from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer, Table, TableStyle
+from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer, Table
 
 from frontdesk.pdf.base import (
     CONTENT_WIDTH,
-    GRID_COLOR,
-    HEADER_FILL,
-    LABEL_FILL,
     Letterhead,
+    data_table,
     kv_table,
     make_styles,
     para,
-    printable,
     register_fonts,
     render,
     section,
@@ -59,46 +56,17 @@ def figure_table(
 ) -> Table:
     """Lay out a bordered table of figures, amounts right-aligned and the last rows as totals.
 
-    Cells are plain strings (fast for long lists); only the columns in wrap_cols wrap long text.
+    Any cell too long for its column wraps, so wrap_cols is no longer needed.
     """
-    st = make_styles(font_name)
-    wrap = set(wrap_cols)
-    data: list[list[Any]] = [[para(h, st.cell_header) for h in headers]]
-    data += [
-        [para(v, st.cell) if i in wrap else printable("" if v is None else str(v), font_name)
-         for i, v in enumerate(row)]
-        for row in rows
-    ]
-    extra: list[tuple] = [("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL)]
-    extra += [("ALIGN", (i, 1), (i, -1), "RIGHT") for i in right_cols]
-    extra += [("ALIGN", (i, 1), (i, -1), "CENTER") for i in center_cols]
-    if not rows:
-        data.append([empty_text] + [""] * (len(headers) - 1))
-        extra += [("SPAN", (0, 1), (-1, 1)), ("ALIGN", (0, 1), (-1, 1), "CENTER")]
-    elif total_rows:
-        extra.append(("BACKGROUND", (0, -total_rows), (-1, -1), LABEL_FILL))
-    table = Table(data, colWidths=list(col_widths), repeatRows=1, hAlign="LEFT")
-    table.setStyle(TableStyle([
-        ("FONTNAME", (0, 0), (-1, -1), font_name),
-        ("FONTSIZE", (0, 0), (-1, -1), 9),
-        ("LEADING", (0, 0), (-1, -1), 11.5),
-        ("GRID", (0, 0), (-1, -1), 0.5, GRID_COLOR),
-        ("BOX", (0, 0), (-1, -1), 0.9, GRID_COLOR),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 4),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-        ("TOPPADDING", (0, 0), (-1, -1), 3),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-        *extra,
-    ]))
-    return table
+    return data_table(headers, rows, col_widths, font_name=font_name, center_cols=center_cols,
+                      right_cols=right_cols, total_rows=total_rows, empty_text=empty_text)
 
 
 def _summary_cell(count: int, total: Decimal) -> str:
     return f"{money(total)}\n{count} 笔" if count else "—"
 
 
-def letterhead_for(data: Mapping[str, Any], title: str) -> Letterhead:
+def letterhead_for(data: Mapping[str, Any], title: str, running_head: str = "") -> Letterhead:
     """Build the letterhead of a report from its estate and print stamp."""
     estate: Mapping[str, Any] = data.get("estate") or {}
     return Letterhead(
@@ -108,6 +76,7 @@ def letterhead_for(data: Mapping[str, Any], title: str) -> Letterhead:
         phone=str(estate.get("phone") or ""),
         printed_at=str(data.get("printed_at") or ""),
         printed_by=str(data.get("printed_by") or "") or None,
+        running_head=running_head,
     )
 
 
@@ -197,7 +166,8 @@ def daily_report(data: Mapping[str, Any], *, font_path: str | None = None) -> by
         para("链头（防篡改校验）：" + "；".join(f"{h['name']} {h['text'] or '无'}"
                                       for h in data.get("chain_heads", ())), st.small),
     ]
-    return render(story, letterhead_for(data, TITLE), font_path=font_path)
+    period = f"{'日期' if data['mode'] == 'day' else '班次'}：{data['range_text']}"
+    return render(story, letterhead_for(data, TITLE, f"{TITLE}　{period}"), font_path=font_path)
 
 
 REFUND_HEADERS = ["退款单号", "付款时间", "房号", "类别", "方式", "金额", "付款人"]

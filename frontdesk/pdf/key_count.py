@@ -101,6 +101,7 @@ def key_count_report(data: Mapping[str, Any], *, font_path: str | None = None) -
         document_no=f"PD-{data['count_id']:06d}",
         printed_at=str(data.get("printed_at") or ""),
         printed_by=str(data.get("printed_by") or "") or None,
+        running_head=f"盘点编号：PD-{data['count_id']:06d}　开始时间：{data['started_at']}",
     )
     head = kv_table([
         ("开始时间", data["started_at"]),

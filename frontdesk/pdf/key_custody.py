@@ -93,6 +93,9 @@ def custody_pdf(data: Mapping[str, Any], *, font_path: str | None = None) -> byt
         document_no=_text(data.get("document_no")) or None,
         printed_at=_text(data.get("printed_at")),
         printed_by=_text(data.get("printed_by")) or None,
+        running_head="　".join(f"{label}：{value}" for label, value in (
+            ("钥匙编号", _text(data.get("tag"))), _key_rows(data)[1],
+            ("托管人", _text(data.get("depositor")))) if value),
     )
     authorised_rows = [
         [str(i), _text(a.get("name")), _text(a.get("phone")), _text(a.get("id_tail")),

@@ -53,15 +53,18 @@ def loan_slip(data: Mapping[str, Any], *, font_path: str | None = None) -> bytes
     proxy: Mapping[str, Any] | None = data.get("proxy")
     approval: Mapping[str, Any] | None = data.get("approval")
 
+    place = ("房号", _text(key.get("unit_code"))) if key.get("unit_code") else (
+        "区域", _text(key.get("area")))
     letterhead = Letterhead(
         estate_name=_text(estate.get("name")), title=TITLE,
         address=_text(estate.get("address")), phone=_text(estate.get("phone")),
         document_no=_text(data.get("number")) or None,
         printed_at=_text(data.get("printed_at")),
         printed_by=_text(data.get("printed_by")) or None,
+        running_head="　".join(f"{label}：{value}" for label, value in (
+            ("借用单号", _text(data.get("number"))), ("钥匙编号", _text(key.get("tag"))),
+            place, ("借用人", _text(borrower.get("name")))) if value),
     )
-    place = ("房号", _text(key.get("unit_code"))) if key.get("unit_code") else (
-        "区域", _text(key.get("area")))
     cabinet = " ".join(p for p in (_text(key.get("cabinet")), _text(key.get("slot"))) if p)
     key_rows = [
         ("钥匙编号", _text(key.get("tag"))), place,

@@ -76,6 +76,15 @@ def _unit_rows(unit: Mapping[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+def _running_head(unit: Mapping[str, Any], residents: Sequence[Mapping[str, Any]]) -> str:
+    """Say whose form a page after the first belongs to: the unit and its primary contact."""
+    primary = next((r for r in residents if r.get("primary")), residents[0] if residents else {})
+    head = f"房号：{_text(unit.get('code'))}　楼栋：{_text(unit.get('building'))}"
+    if primary.get("name"):
+        head += f"　住户：{_text(primary.get('name'))}"
+    return head
+
+
 def registration_form(data: Mapping[str, Any], *, font_path: str | None = None) -> bytes:
     """Render the resident registration form of one unit and return PDF bytes."""
     font_name = register_fonts(font_path)
@@ -95,6 +104,7 @@ def registration_form(data: Mapping[str, Any], *, font_path: str | None = None) 
         document_no=_text(data.get("document_no")) or None,
         printed_at=_text(data.get("printed_at")),
         printed_by=_text(data.get("printed_by")) or None,
+        running_head=_running_head(unit, residents),
     )
 
     resident_rows = [

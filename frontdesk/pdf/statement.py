@@ -69,6 +69,8 @@ def statement(data: Mapping[str, Any], *, font_path: str | None = None) -> bytes
         phone=str(estate.get("phone") or ""),
         printed_at=str(data.get("printed_at") or ""),
         printed_by=data.get("printed_by") or None,
+        running_head=f"房号：{unit.get('code') or ''}　业主：{unit.get('owner') or ''}　"
+                     f"对账期间：{_day(start)} 至 {_day(end)}",
     )
     area = unit.get("gross_area")
     head = kv_table(
@@ -89,7 +91,7 @@ def statement(data: Mapping[str, Any], *, font_path: str | None = None) -> bytes
     rows.append([_day(end), "期末", "本期合计 / 期末余额", "", _money(data["total_charges"]),
                  _money(data["total_credits"]), _money(data["closing_balance"])])
     ledger = data_table(HEADERS, rows, _widths(WIDTHS_MM), font_name=font_name,
-                        center_cols=(0, 1, 3, 4, 5, 6))
+                        center_cols=(0, 1, 3), right_cols=(4, 5, 6), total_rows=1)
 
     closing = data["closing_balance"]
     totals = kv_table(
