@@ -54,6 +54,8 @@ def refund_voucher(data: Mapping[str, Any], *, font_path: str | None = None) -> 
         document_no=_text(data.get("number")) or None,
         printed_at=_text(data.get("printed_at")),
         printed_by=_text(data.get("printed_by")) or None,
+        running_head=f"退款单 {_text(data.get('number'))}　房号：{_text(data.get('unit_code'))}"
+                     f"　领款人：{_text(data.get('payee'))}（续）",
     )
     paid = bool(data.get("paid"))
     refund_rows = [

@@ -41,3 +41,14 @@ def test_long_names_and_reasons_wrap_instead_of_breaking_the_page():
     text = text_of(refund_voucher(data))
     assert "玖佰玖拾玖万玖仟玖佰玖拾玖元玖角玖分" in text.replace("\n", "")
     assert "审批人" in text
+
+
+def test_a_reason_longer_than_a_page_goes_on_with_the_voucher_named_on_every_page():
+    pages = [p.extract_text().replace("\n", "").replace(" ", "")
+             for p in PdfReader(io.BytesIO(refund_voucher(voucher_data(reason="退款说明" * 1500)))
+                                ).pages]
+    assert len(pages) > 1
+    for n, text in enumerate(pages, start=1):
+        assert "TK000001" in text and "3-2-1502" in text
+        assert f"第{n}页共{len(pages)}页" in text
+    assert "领款人签字" in pages[-1]
