@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import functools
+import re
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, g, session
+import flask
+from flask import abort, flash, g, request, session
 from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
 from flask_login import current_user
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
 
 from frontdesk.extensions import db
 from frontdesk.models import Estate
@@ -47,6 +52,76 @@ AUDIT_ACTIONS = {
     "take_back": _l("Taken back"),
 }
 OCCUPANCY_LABELS = {"owner": _l("Owner"), "tenant": _l("Tenant"), "member": _l("Household member")}
+
+#: the largest value of the database's INTEGER columns: ids, pages and counts stay below it
+DB_INT_MAX = 2**31 - 1
+#: control characters nobody types: refused in form fields (tab and line breaks are allowed
+#: there, for text areas) and in query arguments (where nothing spans lines)
+CONTROL_IN_FORMS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL_IN_ARGS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+# input at the edge -----------------------------------------------------------------------------
+
+
+def whole_number(value) -> int:
+    """Read a whole number from 1 to DB_INT_MAX, or raise ValueError (a ``type=`` for args)."""
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 10) or not (
+            1 <= int(text) <= DB_INT_MAX):
+        raise ValueError(f"not a whole number from 1 to {DB_INT_MAX}: {value!r}")
+    return int(text)
+
+
+class Parameters(ImmutableMultiDict):
+    """Query and form parameters whose ``get(name, type=int)`` keeps to the database's range.
+
+    A value outside 1..DB_INT_MAX reads as absent (the default), as letters already do, so a page
+    number or an id typed out of range never reaches the database.
+    """
+
+    def get(self, key, default=None, type=None):  # noqa: A002 - the MultiDict signature
+        return super().get(key, default, whole_number if type is int else type)
+
+    def getlist(self, key, type=None):  # noqa: A002 - the MultiDict signature
+        return super().getlist(key, whole_number if type is int else type)
+
+
+class Request(flask.Request):
+    """The app's request: parameters read with ``type=int`` are bounded (see Parameters)."""
+
+    parameter_storage_class = Parameters
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in URLs: a number beyond the database's integer range matches nothing (404)."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 - the converter signature
+        kwargs.setdefault("max", DB_INT_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
+class BadInput(BadRequest):
+    """A 400 whose message tells the user what was wrong, in their language."""
+
+    def __init__(self, message):
+        super().__init__(description=str(message))
+        self.message = message
+
+
+def refuse_control_characters() -> None:
+    """Refuse (400) a request whose query, form fields or file names hold control characters.
+
+    Nobody types them; they come from scanners or pasted binary, and a NUL breaks PostgreSQL.
+    Run before every view, so no view, form or service has to check.
+    """
+    args = (text for pair in request.args.items(multi=True) for text in pair)
+    form = (text for pair in request.form.items(multi=True) for text in pair)
+    names = (f.filename or "" for _, f in request.files.items(multi=True))
+    if any(CONTROL_IN_ARGS.search(text) for text in args) or any(
+            CONTROL_IN_FORMS.search(text) for text in (*form, *names)):
+        raise BadInput(_l("The request contains invisible control characters (perhaps from "
+                          "pasted text). Please type the values again."))
 
 
 def requires(permission: str):
