@@ -20,7 +20,7 @@ from werkzeug.routing import IntegerConverter
 from frontdesk.extensions import db
 from frontdesk.models import Estate
 from frontdesk.permissions import roles_for
-from frontdesk.services.validation import mask_id, mask_phone
+from frontdesk.services.validation import DB_INT_MAX, mask_id, mask_phone, record_id
 
 ROLE_LABELS = {
     "frontdesk": _l("Front desk"),
@@ -53,8 +53,6 @@ AUDIT_ACTIONS = {
 }
 OCCUPANCY_LABELS = {"owner": _l("Owner"), "tenant": _l("Tenant"), "member": _l("Household member")}
 
-#: the largest value of the database's INTEGER columns: ids, pages and counts stay below it
-DB_INT_MAX = 2**31 - 1
 #: control characters nobody types: refused in form fields (tab and line breaks are allowed
 #: there, for text areas) and in query arguments (where nothing spans lines)
 CONTROL_IN_FORMS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -66,11 +64,10 @@ CONTROL_IN_ARGS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 def whole_number(value) -> int:
     """Read a whole number from 1 to DB_INT_MAX, or raise ValueError (a ``type=`` for args)."""
-    text = str(value).strip()
-    if not (text.isascii() and text.isdigit() and len(text) <= 10) or not (
-            1 <= int(text) <= DB_INT_MAX):
+    number = record_id(value)
+    if number is None:
         raise ValueError(f"not a whole number from 1 to {DB_INT_MAX}: {value!r}")
-    return int(text)
+    return number
 
 
 class Parameters(ImmutableMultiDict):
@@ -172,6 +169,8 @@ def require_estate() -> Estate:
 
 def scoped_get(model, object_id: int):
     """Load a record of one of the user's estates, or 404 (also for other estates' ids)."""
+    if record_id(object_id) != object_id:  # beyond the database's range: no such record
+        abort(404)
     obj = db.session.get(model, object_id)
     if obj is None:
         abort(404)

@@ -7,6 +7,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from frontdesk.services import DomainError
 from frontdesk.services.payments import DEPOSIT_KINDS, parse_amount
+from frontdesk.services.validation import record_id
 
 METHOD_CHOICES = [
     ("cash", _l("Cash")), ("wechat", _l("WeChat Pay")), ("alipay", _l("Alipay")),
@@ -19,10 +20,6 @@ PURPOSE_CHOICES = [
 ]
 SOURCE_CHOICES = [("prepaid", _l("Prepaid balance")), ("deposit", _l("Deposit"))]
 REASON_REQUIRED = _l("Please give the reason.")
-
-
-def _id_or_none(value):
-    return int(value) if str(value).isdigit() and len(str(value)) <= 12 else None
 
 
 class MoneyField(StringField):
@@ -87,7 +84,7 @@ class PrintForm(FlaskForm):
 
 class RefundForm(FlaskForm):
     source = SelectField(_l("Refund of"), choices=SOURCE_CHOICES)
-    deposit_id = SelectField(_l("Deposit"), coerce=_id_or_none, choices=[],
+    deposit_id = SelectField(_l("Deposit"), coerce=record_id, choices=[],
                              validate_choice=False, validators=[Optional()])
     amount = MoneyField(_l("Amount to refund (yuan)"),
                         validators=[InputRequired(_l("Please enter the amount."))])
