@@ -32,7 +32,7 @@ class PostForm(FlaskForm):
     """Post the previewed run: the same period and scope again."""
 
     period = HiddenField(validators=[InputRequired(), Regexp(PERIOD_PATTERN)])
-    building = HiddenField(validators=[Regexp(r"^\d{0,9}$")])  # blank: the whole estate
+    building = HiddenField(validators=[Regexp(r"^[0-9]{0,9}$")])  # blank: the whole estate
     submit = SubmitField(_l("Post the bills"))
 
 
