@@ -300,8 +300,6 @@ def site(database_url, tmp_path_factory):
             db.engine.dispose()
 
 
-
-
 # what is sent ----------------------------------------------------------------------------------
 
 #: good values for blank fields, so that the one bad value of a post is what is judged
@@ -325,7 +323,7 @@ NASTY = [
     "x" * 5000, "9" * 400, "2026-13", "0000-00-00", "2026-02-30", "9999-12-31", "1.005",
     "1,000,000.00", "\u202e", "😀", "{code}{", "%s%s", "null", "[]", "3-2-1502\x0b",
 ]
-#: control characters refused everywhere (tab and line breaks only in query arguments)
+#: control characters refused everywhere; tab and line breaks are refused in query arguments
 CONTROLS = [chr(c) for c in (*range(0, 9), 11, 12, *range(14, 32), 127, 133, 159)]
 LINE_CONTROLS = ["\t", "\n", "\r"]
 
@@ -337,10 +335,16 @@ bad_values = st.one_of(
     st.decimals(allow_nan=True, allow_infinity=True).map(str),
     typed_text,
 )
-with_control = st.one_of(
-    st.sampled_from([v for v in NASTY if CONTROL_IN_FORMS.search(v)]),
-    st.builds(lambda a, c, b: a + c + b, typed_text, st.sampled_from(CONTROLS), typed_text),
-)
+
+
+def with_control(controls: list[str]):
+    """Text with a control character somewhere."""
+    return st.one_of(
+        st.sampled_from([v for v in NASTY if CONTROL_IN_FORMS.search(v)]),
+        st.builds(lambda a, c, b: a + c + b, typed_text, st.sampled_from(controls), typed_text),
+    )
+
+
 #: what is posted to endpoints whose form no page shows in the built estate
 FALLBACK = {
     "billing.post": {"period": "2026-10", "building": ""},
@@ -353,8 +357,8 @@ FALLBACK = {
     "auth.switch_estate": {"estate_id": "1"},
 }
 #: money, rates, readings and counts typed as text
-NUMERIC = re.compile(r"amount|price|value|multiplier|discount|rate|ratio|^reading-|copies|"
-                     r"per_unit|slot|floor")
+NUMERIC = re.compile(r"amount|price|^value$|multiplier|max_value|discount|rate|ratio|^reading-|"
+                     r"copies|per_unit|first_slot")
 PLAIN_NUMBER = re.compile(r"-?\d{1,9}(\.\d{1,4})?")
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -456,13 +460,13 @@ def choose_options(data, form: Form, payload: dict[str, list[str]]) -> None:
             payload[f.name] = [data.draw(st.sampled_from(f.options), label=f.name)]
 
 
-def spoil(data, names: list[str], most: int) -> dict[str, str]:
+def spoil(data, names: list[str], most: int, controls: list[str]) -> dict[str, str]:
     """Draw bad values for some of the names; in half the cases one holds a control character."""
     chosen = data.draw(st.lists(st.sampled_from(names), min_size=1, max_size=min(most, len(names)),
                                 unique=True), label="fields")
     bad = {name: data.draw(bad_values, label=name) for name in chosen}
     if data.draw(st.booleans(), label="control character"):
-        bad[chosen[0]] = data.draw(with_control, label=chosen[0])
+        bad[chosen[0]] = data.draw(with_control(controls), label=chosen[0])
     return bad
 
 
@@ -473,7 +477,8 @@ def test_bad_query_arguments_give_no_server_error(site, endpoint, data):
     form = site.form(site.rule(endpoint), "GET")
     query = site.payload(form)
     choose_options(data, form, query)
-    bad = spoil(data, sorted(set(query) | set(QUERY_ARGS)), most=len(QUERY_ARGS))
+    bad = spoil(data, sorted(set(query) | set(QUERY_ARGS)), most=len(QUERY_ARGS),
+                controls=CONTROLS + LINE_CONTROLS)
     query.update({name: [value] for name, value in bad.items()})
     outcome = send(site, "GET", urlsplit(form.action).path, query)
     assert outcome.status < 500, (endpoint, shown(query), outcome)
@@ -489,7 +494,8 @@ def test_bad_form_posts_give_no_server_error_and_write_nothing(site, endpoint, d
     payload = site.payload(form)
     choose_options(data, form, payload)
     fields = {f.name: f for f in form.fields}
-    bad = spoil(data, sorted(n for n in payload if n != "csrf_token") or ["id"], most=3)
+    bad = spoil(data, sorted(n for n in payload if n != "csrf_token") or ["id"], most=3,
+                controls=CONTROLS)
     payload.update({name: [value] for name, value in bad.items()})
     refused = any(must_refuse(fields.get(name), value) for name, value in bad.items())
     before = row_counts() if refused else None
