@@ -369,32 +369,36 @@ def controlled(value: str, in_query: bool) -> bool:
 
 
 def must_refuse(f: Field | None, value: str) -> bool:
-    """Tell whether a post with this value in this field must be refused, from the page alone."""
+    """Tell whether a post with this value in this field is refused whatever the other fields say.
+
+    Only what the page states for certain counts: a control character, a required field left
+    blank, text beyond its maximum length, a number or date field that holds no number or date,
+    a required choice that is not offered, a required amount or count that is no number. (An
+    optional field may be ignored, e.g. the payment method of a custody without a deposit.)
+    """
     if controlled(value, in_query=False):
         return True
     if f is None:
         return False
-    blank = not value.strip()
-    if blank:
+    text = value.strip()
+    if not text:
         return f.required
     if f.maxlength is not None and len(value) > f.maxlength:
         return True
-    if f.kind == "select":  # a blank choice makes the field optional: another value may be ignored
-        return "" not in f.options and value not in f.options
     if f.kind == "number":
-        if not re.fullmatch(r"-?\d{1,12}", value.strip()):
+        if not re.fullmatch(r"-?\d{1,12}", text):
             return True
-        n = int(value)
-        return (f.low is not None and n < f.low) or (f.high is not None and n > f.high)
+        return (f.low is not None and int(text) < f.low) or (
+            f.high is not None and int(text) > f.high)
     if f.kind == "date":
         try:
-            day = date.fromisoformat(value.strip()) if DATE.fullmatch(value.strip()) else None
+            day = date.fromisoformat(text) if DATE.fullmatch(text) else None
         except ValueError:
             day = None
         return day is None or not date(1900, 1, 1) <= day <= date(2100, 12, 31)
-    if NUMERIC.search(f.name):
-        return not PLAIN_NUMBER.fullmatch(value.strip())
-    return False
+    if f.kind == "select":
+        return f.required and value not in f.options
+    return f.required and bool(NUMERIC.search(f.name)) and not PLAIN_NUMBER.fullmatch(text)
 
 
 def row_counts() -> dict[str, int]:
