@@ -77,10 +77,10 @@ class Parameters(ImmutableMultiDict):
     number or an id typed out of range never reaches the database.
     """
 
-    def get(self, key, default=None, type=None):  # noqa: A002 - the MultiDict signature
+    def get(self, key, default=None, type=None):
         return super().get(key, default, whole_number if type is int else type)
 
-    def getlist(self, key, type=None):  # noqa: A002 - the MultiDict signature
+    def getlist(self, key, type=None):
         return super().getlist(key, whole_number if type is int else type)
 
 
@@ -93,7 +93,7 @@ class Request(flask.Request):
 class IdConverter(IntegerConverter):
     """``<int:...>`` in URLs: a number beyond the database's integer range matches nothing (404)."""
 
-    def __init__(self, map, *args, **kwargs):  # noqa: A002 - the converter signature
+    def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", DB_INT_MAX)
         super().__init__(map, *args, **kwargs)
 
