@@ -39,6 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_path}"
 
     register_extensions(app)
+    register_input_rules(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security_headers(app)
@@ -69,6 +70,15 @@ def _select_timezone() -> str:
         return "Asia/Shanghai"
     estate = current_estate() if current_user and current_user.is_authenticated else None
     return estate.timezone if estate else "Asia/Shanghai"
+
+
+def register_input_rules(app: Flask) -> None:
+    """Keep malformed input at the edge: bounded ints in args and URLs, no control characters."""
+    from frontdesk import web
+
+    app.request_class = web.Request
+    app.url_map.converters["int"] = web.IdConverter  # before any rule is added
+    app.before_request(web.refuse_control_characters)
 
 
 def register_extensions(app: Flask) -> None:
@@ -151,12 +161,14 @@ def register_blueprints(app: Flask) -> None:
 
 def register_errorhandlers(app: Flask) -> None:
     """Render errors as pages in the user's language."""
+    from frontdesk import web
 
     def render_error(error):
         code = getattr(error, "code", 500) or 500
         if request.path.startswith("/healthz"):
             return jsonify(status="error"), code
-        return render_template("errors.html", code=code), code
+        message = error.message if isinstance(error, web.BadInput) else None
+        return render_template("errors.html", code=code, message=message), code
 
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.errorhandler(code)(render_error)

@@ -32,4 +32,7 @@ def quantize_money(value: int | str | Decimal | Fraction) -> Decimal:
         raise ValueError(f"not a money amount: {value!r}") from exc
     if not amount.is_finite():
         raise ValueError(f"not a finite money amount: {value!r}")
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    try:
+        return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:  # more digits than Decimal holds, e.g. 1e309
+        raise ValueError(f"not a money amount: {value!r}") from exc

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import functools
+import re
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, g, session
+import flask
+from flask import abort, flash, g, request, session
+from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
 from flask_login import current_user
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
 
 from frontdesk import labels
 from frontdesk.extensions import db
@@ -22,7 +28,74 @@ from frontdesk.labels import (
 )
 from frontdesk.models import Estate
 from frontdesk.permissions import roles_for
-from frontdesk.services.validation import mask_id, mask_phone
+from frontdesk.services.validation import DB_INT_MAX, mask_id, mask_phone, record_id
+
+#: control characters nobody types: refused in form fields (tab and line breaks are allowed
+#: there, for text areas) and in query arguments (where nothing spans lines)
+CONTROL_IN_FORMS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL_IN_ARGS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+# input at the edge -----------------------------------------------------------------------------
+
+
+def whole_number(value) -> int:
+    """Read a whole number from 1 to DB_INT_MAX, or raise ValueError (a ``type=`` for args)."""
+    number = record_id(value)
+    if number is None:
+        raise ValueError(f"not a whole number from 1 to {DB_INT_MAX}: {value!r}")
+    return number
+
+
+class Parameters(ImmutableMultiDict):
+    """Query and form parameters whose ``get(name, type=int)`` keeps to the database's range.
+
+    A value outside 1..DB_INT_MAX reads as absent (the default), as letters already do, so a page
+    number or an id typed out of range never reaches the database.
+    """
+
+    def get(self, key, default=None, type=None):
+        return super().get(key, default, whole_number if type is int else type)
+
+    def getlist(self, key, type=None):
+        return super().getlist(key, whole_number if type is int else type)
+
+
+class Request(flask.Request):
+    """The app's request: parameters read with ``type=int`` are bounded (see Parameters)."""
+
+    parameter_storage_class = Parameters
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in URLs: a number beyond the database's integer range matches nothing (404)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", DB_INT_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
+class BadInput(BadRequest):
+    """A 400 whose message tells the user what was wrong, in their language."""
+
+    def __init__(self, message):
+        super().__init__(description=str(message))
+        self.message = message
+
+
+def refuse_control_characters() -> None:
+    """Refuse (400) a request whose query, form fields or file names hold control characters.
+
+    Nobody types them; they come from scanners or pasted binary, and a NUL breaks PostgreSQL.
+    Run before every view, so no view, form or service has to check.
+    """
+    args = (text for pair in request.args.items(multi=True) for text in pair)
+    form = (text for pair in request.form.items(multi=True) for text in pair)
+    names = (f.filename or "" for _, f in request.files.items(multi=True))
+    if any(CONTROL_IN_ARGS.search(text) for text in args) or any(
+            CONTROL_IN_FORMS.search(text) for text in (*form, *names)):
+        raise BadInput(_l("The request contains invisible control characters (perhaps from "
+                          "pasted text). Please type the values again."))
 
 
 def requires(permission: str):
@@ -86,6 +159,8 @@ def scoped_get(model, object_id: int):
     permission = g.get("view_permission")
     if permission is None:
         raise RuntimeError("scoped_get is only for views guarded by web.requires")
+    if record_id(object_id) != object_id:  # beyond the database's range: no such record
+        abort(404)
     obj = db.session.get(model, object_id)
     if obj is None:
         abort(404)

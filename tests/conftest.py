@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 
 from frontdesk import create_app
 from frontdesk.extensions import db as _db
@@ -46,7 +47,7 @@ def database_url(tmp_path_factory) -> str:
     return url
 
 
-def _empty_all_tables() -> None:
+def empty_all_tables() -> None:
     tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
     if _db.engine.dialect.name == "postgresql":
         quoted = ", ".join(f'"{t}"' for t in tables)
@@ -57,9 +58,8 @@ def _empty_all_tables() -> None:
     _db.session.commit()
 
 
-@pytest.fixture
-def app(database_url, tmp_path):
-    """Give the app on the test database, with CSRF off unless a test turns it on."""
+def make_app(database_url: str, instance_path) -> Flask:
+    """Build the app on the test database, with CSRF off unless a test turns it on."""
     app = create_app({
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -67,7 +67,7 @@ def app(database_url, tmp_path):
         "SECRET_KEY": "test",
         "RATELIMIT_STORAGE_URI": None,  # failed logins counted in the test database
     })
-    app.instance_path = str(tmp_path)
+    app.instance_path = str(instance_path)
 
     @app.before_request
     def _fresh_request_state():
@@ -80,11 +80,18 @@ def app(database_url, tmp_path):
         g.pop("current_estate", None)
         _db.session.expire_all()
 
+    return app
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    """Give the app on the test database; every table is emptied after the test."""
+    app = make_app(database_url, tmp_path)
     with app.app_context():
         yield app
         _db.session.rollback()
         _db.session.remove()
-        _empty_all_tables()
+        empty_all_tables()
         _db.engine.dispose()
 
 

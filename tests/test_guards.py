@@ -7,6 +7,7 @@ with another estate's ids, and no page without ids shows them anything of the ot
 from __future__ import annotations
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from frontdesk.extensions import db
 from frontdesk.models import UserRole
@@ -209,7 +210,7 @@ def test_own_estates_records_open(app, world, desk, endpoint):
 def test_every_id_in_a_url_is_covered_by_the_other_estate_check(app, world):
     args = set(OtherEstate(world.other_estate).args())
     in_urls = {a for r in guarded_rules(app) for a in r.arguments
-               if r._converters[a].__class__.__name__ == "IntegerConverter"}
+               if isinstance(r._converters[a], IntegerConverter)}
     assert in_urls - args == set()
 
 

@@ -907,12 +907,12 @@ def parse_amount(value) -> Decimal:
         amount = None
     if amount is None or not amount.is_finite():
         raise DomainError(_l("The amount must be a number, e.g. -12.50."), "amount")
+    if abs(amount) > MAX_ADJUSTMENT:  # before quantize, which cannot hold 1e309
+        raise DomainError(_l("The amount must not exceed 1,000,000 either way."), "amount")
     if amount != amount.quantize(Decimal("0.01")):
         raise DomainError(_l("The amount has at most two decimals."), "amount")
     if amount == 0:
         raise DomainError(_l("The amount must not be zero."), "amount")
-    if abs(amount) > MAX_ADJUSTMENT:
-        raise DomainError(_l("The amount must not exceed 1,000,000 either way."), "amount")
     return quantize_money(amount)
 
 

@@ -18,6 +18,7 @@ from frontdesk.models import BillLine, Building, Estate, FeeItem, Tariff, Unit, 
 from frontdesk.models.fees import AREA_BASES, FEE_METHODS, METER_KINDS, TARIFF_SCOPES, TIER_MODES
 from frontdesk.services import DomainError, audit, tariffs, transactional
 from frontdesk.services.feecalc import Tier
+from frontdesk.services.validation import record_id
 
 METHOD_LABELS = labels.FEE_METHOD_LABELS
 AREA_BASIS_LABELS = labels.AREA_BASIS_LABELS
@@ -316,10 +317,7 @@ def _scope_target(fee_item: FeeItem, data: dict) -> tuple[str, int | None, int |
     if scope == "estate":
         return scope, None, None
     if scope == "building":
-        try:
-            building_id = int(data.get("building_id") or 0)
-        except (TypeError, ValueError):
-            building_id = 0
+        building_id = record_id(data.get("building_id"))
         building = db.session.get(Building, building_id) if building_id else None
         if building is None or building.estate_id != fee_item.estate_id:
             raise DomainError(_l("Please choose a building of this estate."), "building_id")

@@ -17,6 +17,16 @@ PLATE_RE = re.compile(
 ID18_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID18_CHECK = "10X98765432"
 MAX_AREA = Decimal("100000")
+#: the largest value of the database's INTEGER columns: ids, pages and counts stay below it
+DB_INT_MAX = 2**31 - 1
+
+
+def record_id(value) -> int | None:
+    """Read an id sent by a form or typed in a URL: a whole number from 1 to DB_INT_MAX, or None."""
+    text = "" if value is None else str(value).strip()
+    if text.isascii() and text.isdigit() and len(text) <= 10 and 1 <= int(text) <= DB_INT_MAX:
+        return int(text)
+    return None
 
 
 def normalise_phone(value: str) -> str:

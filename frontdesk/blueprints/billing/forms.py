@@ -32,7 +32,7 @@ class PostForm(FlaskForm):
     """Post the previewed run: the same period and scope again."""
 
     period = HiddenField(validators=[InputRequired(), Regexp(PERIOD_PATTERN)])
-    building = HiddenField(validators=[Optional(), Regexp(r"^\d{0,10}$")])
+    building = HiddenField(validators=[Regexp(r"^[0-9]{0,9}$")])  # blank: the whole estate
     #: the poster has read what will post and what is held or left out
     confirm = BooleanField(_l("I have checked the preview: post only the clean lines."))
     submit = SubmitField(_l("Post the bills"))

@@ -13,15 +13,12 @@ from frontdesk.labels import KEY_STATUS_LABELS, PAYMENT_METHOD_LABELS
 from frontdesk.models.keys import KEY_KINDS
 from frontdesk.services import DomainError
 from frontdesk.services.payments import parse_amount
+from frontdesk.services.validation import record_id
 
 METHOD_CHOICES = list(PAYMENT_METHOD_LABELS.items())
 KIND_CHOICES = [(k, k) for k in KEY_KINDS]
 STATUS_CHOICES = list(KEY_STATUS_LABELS.items())
 EXPIRED = _l("The form has expired. Please reload the page and submit it again.")
-
-
-def _id_or_none(value):
-    return int(value) if str(value).isdigit() and len(str(value)) <= 12 else None
 
 
 class WholeNumberField(StringField):
@@ -115,7 +112,7 @@ class KeyForm(FlaskForm):
 
 
 class BulkForm(FlaskForm):
-    building_id = SelectField(_l("Building"), coerce=_id_or_none, choices=[],
+    building_id = SelectField(_l("Building"), coerce=record_id, choices=[],
                               validate_choice=False)
     kind = SelectField(_l("Kind of key"), choices=KIND_CHOICES, validate_choice=False)
     per_unit = WholeNumberField(

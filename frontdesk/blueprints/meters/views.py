@@ -21,7 +21,7 @@ from frontdesk.blueprints.meters.forms import (
 )
 from frontdesk.models import Building, Meter, MeterReading
 from frontdesk.models.fees import METER_KINDS
-from frontdesk.services import DomainError, meters, periods
+from frontdesk.services import DomainError, imports, meters, periods
 from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -356,7 +356,7 @@ def confirm_import():
     estate = require_estate()
     form = ConfirmForm()
     if not form.validate_on_submit():
-        flash(str(meters.GONE), "danger")
+        flash(str(imports.GONE), "danger")
         return redirect(url_for("meters.upload"))
     try:
         rows, filename = meters.confirm_readings_import(

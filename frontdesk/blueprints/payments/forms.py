@@ -8,15 +8,12 @@ from wtforms.validators import InputRequired, Length, Optional
 from frontdesk.labels import PAYMENT_METHOD_LABELS, PAYMENT_PURPOSE_LABELS, REFUND_SOURCE_LABELS
 from frontdesk.services import DomainError
 from frontdesk.services.payments import DEPOSIT_KINDS, parse_amount
+from frontdesk.services.validation import record_id
 
 METHOD_CHOICES = list(PAYMENT_METHOD_LABELS.items())
 PURPOSE_CHOICES = list(PAYMENT_PURPOSE_LABELS.items())
 SOURCE_CHOICES = list(REFUND_SOURCE_LABELS.items())
 REASON_REQUIRED = _l("Please give the reason.")
-
-
-def _id_or_none(value):
-    return int(value) if str(value).isdigit() and len(str(value)) <= 12 else None
 
 
 class MoneyField(StringField):
@@ -85,7 +82,7 @@ class PrintForm(FlaskForm):
 
 class RefundForm(FlaskForm):
     source = SelectField(_l("Refund of"), choices=SOURCE_CHOICES)
-    deposit_id = SelectField(_l("Deposit"), coerce=_id_or_none, choices=[],
+    deposit_id = SelectField(_l("Deposit"), coerce=record_id, choices=[],
                              validate_choice=False, validators=[Optional()])
     amount = MoneyField(_l("Amount to refund (yuan)"),
                         validators=[InputRequired(_l("Please enter the amount."))])
