@@ -179,7 +179,7 @@ def main() -> None:
     from frontdesk import create_app
     from frontdesk.extensions import db
     from frontdesk.models import BillLine, Estate
-    from frontdesk.services import billing
+    from frontdesk.services.fees import billing
 
     with tempfile.TemporaryDirectory() as tmp:
         db_path = f"{tmp}/bench.sqlite"

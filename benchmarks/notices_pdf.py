@@ -125,7 +125,7 @@ def main() -> None:
     from frontdesk.models import Building
     from frontdesk.pdf.base import register_fonts
     from frontdesk.pdf.notice import payment_notice
-    from frontdesk.services import statements
+    from frontdesk.services.fees import statements
 
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite"})

@@ -67,7 +67,8 @@ def register(app: Flask) -> None:
         from flask_babel import force_locale
 
         from frontdesk.models import Building, Estate
-        from frontdesk.services import DomainError, billing
+        from frontdesk.services import DomainError
+        from frontdesk.services.fees import billing
 
         estate = db.session.get(Estate, estate_id)
         if estate is None:

@@ -15,7 +15,9 @@ from flask_migrate import downgrade, upgrade
 from frontdesk import create_app
 from frontdesk.extensions import db
 from frontdesk.models import ChainEntry, Key, Receipt
-from frontdesk.services import chain, key_loans, payments
+from frontdesk.services import chain
+from frontdesk.services.fees import payments
+from frontdesk.services.keys import loans as key_loans
 from tests.conftest import World
 from tests.revisions import revision_before
 

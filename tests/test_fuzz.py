@@ -57,9 +57,13 @@ UNCOUNTED = re.compile(r"attempt|throttl|failure|login", re.I)
 
 def build_estate(world: World) -> None:
     """Give the world's estate fees, readings, a posted run, payments, keys, loans and a count."""
-    from frontdesk.services import billing, key_counts, key_loans, keys, payments, periods
-    from frontdesk.services.demo_fees import load_demo_fees
-    from frontdesk.services.demo_meters import load_demo_meters
+    from frontdesk.services import periods
+    from frontdesk.services.demo.fees import load_demo_fees
+    from frontdesk.services.demo.meters import load_demo_meters
+    from frontdesk.services.fees import billing, payments
+    from frontdesk.services.keys import counts as key_counts
+    from frontdesk.services.keys import loans as key_loans
+    from frontdesk.services.keys import registry as keys
 
     estate = world.estate
     fuzzer = factories.user(list(ALL_ROLES), [estate], username=FUZZER, full_name="全角色")

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from frontdesk.extensions import db as _db
 from frontdesk.models import Key, KeyLoan, User
-from frontdesk.services import DomainError, chain, key_loans
+from frontdesk.services import DomainError, chain
+from frontdesk.services.keys import loans as key_loans
 from tests import factories
 
 pytestmark = pytest.mark.postgres

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from frontdesk.models import Allocation, BillLine, FeeItem, Payment, Receipt
 from frontdesk.services.chain import verify
-from frontdesk.services.payments import estate_today
+from frontdesk.services.fees.payments import estate_today
 from tests import factories
 from tests.conftest import login
 
@@ -120,7 +120,7 @@ def test_the_same_form_posted_by_two_threads_records_one_payment(app, db, world,
 
 
 def test_concurrent_voids_of_one_receipt_reverse_it_once(app, db, world, units):
-    from frontdesk.services import payments
+    from frontdesk.services.fees import payments
 
     desk = _logged_in_clients(app, 1)[0]
     status, location = _post_payment(desk, units[0].id, "to-void")()

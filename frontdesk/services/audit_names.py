@@ -34,7 +34,7 @@ from frontdesk.models import (
     User,
     Vehicle,
 )
-from frontdesk.services.key_loans import loan_number
+from frontdesk.services.keys.loans import loan_number
 
 Names = dict[tuple[str, int], str]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from frontdesk.services.search import normalise_query, read_address
+from frontdesk.services.register.search import normalise_query, read_address
 from tests import factories
 
 

@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from frontdesk.models import AuditEvent, BillLine, FeeItem, Tariff
-from frontdesk.services.demo_fees import load_demo_fees
-from frontdesk.services.tariffs import TariffBook, tiers_of
+from frontdesk.services.demo.fees import load_demo_fees
+from frontdesk.services.fees.tariffs import TariffBook, tiers_of
 from tests import factories
 from tests.conftest import login
 

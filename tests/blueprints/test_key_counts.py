@@ -14,7 +14,8 @@ from pypdf import PdfReader
 
 from frontdesk.models import AuditEvent, Key, KeyCount, KeyCountItem, KeyLoan
 from frontdesk.models.base import utcnow
-from frontdesk.services import DomainError, key_counts
+from frontdesk.services import DomainError
+from frontdesk.services.keys import counts as key_counts
 from tests import factories
 
 # --- test data: keys and loans inserted directly (the keys pages make them in production) -----

@@ -20,7 +20,8 @@ from frontdesk.models import (
     KeyLoan,
     KeyLossReport,
 )
-from frontdesk.services import chain, key_loans
+from frontdesk.services import chain
+from frontdesk.services.keys import loans as key_loans
 from tests import factories
 
 #: the frozen clock of these tests: 2026-11-20 10:00 in Shanghai

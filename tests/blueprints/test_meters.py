@@ -15,8 +15,9 @@ import pytest
 import sqlalchemy as sa
 
 from frontdesk.models import AuditEvent, BillLine, FeeItem, Meter, MeterReading
-from frontdesk.services import DomainError, meters
-from frontdesk.services.demo_meters import load_demo_meters
+from frontdesk.services import DomainError
+from frontdesk.services.demo.meters import load_demo_meters
+from frontdesk.services.fees import meters
 from tests import factories
 
 

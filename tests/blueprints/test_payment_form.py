@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from pypdf import PdfReader
 
 from frontdesk.models import AuditEvent, BillLine, FeeItem, Payment, Receipt
-from frontdesk.services import payments
+from frontdesk.services.fees import payments
 from tests import factories
 
 D = Decimal

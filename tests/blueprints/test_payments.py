@@ -24,8 +24,8 @@ from frontdesk.models import (
     ReceiptCounter,
     Refund,
 )
-from frontdesk.services import payments
 from frontdesk.services.chain import verify
+from frontdesk.services.fees import payments
 from tests import factories
 
 D = Decimal

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from pypdf import PdfReader
 
 from frontdesk.models import AuditEvent, PrepaidEntry, Refund
-from frontdesk.services import payments
+from frontdesk.services.fees import payments
 from tests import factories
 from tests.blueprints.test_payments import bills, pay, receipt_id, today  # noqa: F401
 

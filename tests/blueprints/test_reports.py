@@ -17,7 +17,8 @@ from pypdf import PdfReader
 
 from frontdesk.extensions import db as _db
 from frontdesk.models import Allocation, BillLine, FeeItem, Payment, Receipt
-from frontdesk.services import DomainError, fee_reports
+from frontdesk.services import DomainError
+from frontdesk.services.fees import reports as fee_reports
 from tests import factories
 
 DAY = date(2025, 11, 24)

@@ -23,7 +23,8 @@ from frontdesk.models import (
     Receipt,
 )
 from frontdesk.pdf.notice import payment_notice
-from frontdesk.services import DomainError, payments, statements
+from frontdesk.services import DomainError
+from frontdesk.services.fees import payments, statements
 from tests import factories
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

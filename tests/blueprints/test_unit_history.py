@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from frontdesk.models import AuditEvent, BillLine, FeeItem, Key, KeyLoan, Receipt
-from frontdesk.services import payments
+from frontdesk.services.fees import payments
 
 D = Decimal
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)

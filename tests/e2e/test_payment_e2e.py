@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from frontdesk.models import BillLine, FeeItem
-from frontdesk.services import payments
+from frontdesk.services.fees import payments
 from tests import factories
 
 

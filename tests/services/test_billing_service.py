@@ -21,7 +21,8 @@ from frontdesk.models import (
     PrepaidEntry,
     Tariff,
 )
-from frontdesk.services import DomainError, billing, meters
+from frontdesk.services import DomainError
+from frontdesk.services.fees import billing, meters
 from tests import factories
 
 D = Decimal

@@ -24,7 +24,9 @@ from frontdesk.models import (
     Payment,
     Receipt,
 )
-from frontdesk.services import chain, key_loans, payments, receipts
+from frontdesk.services import chain
+from frontdesk.services.fees import payments, receipts
+from frontdesk.services.keys import loans as key_loans
 from tests import factories
 
 D = Decimal

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from frontdesk.services.feecalc import (
+from frontdesk.services.fees.calc import (
     Tier,
     accrual_days,
     accrual_months,
@@ -161,7 +161,7 @@ def test_negative_consumption_is_refused(bad):
 
 
 def test_meter_consumption_normal_rollover_replacement():
-    from frontdesk.services.meters import ReadingError, consumption
+    from frontdesk.services.fees.meters import ReadingError, consumption
 
     assert consumption(D(1032), D(1268)) == D(236)
     assert consumption(D(1032), D(1268), multiplier=D(40)) == D(9440)

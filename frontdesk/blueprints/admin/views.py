@@ -9,7 +9,8 @@ from frontdesk.blueprints.admin.forms import EstateForm, UserForm, user_form
 from frontdesk.extensions import db
 from frontdesk.models import ROLES, Estate, User
 from frontdesk.permissions import PERMISSIONS
-from frontdesk.services import DomainError, accounts, register
+from frontdesk.services import DomainError, accounts
+from frontdesk.services.register import records as register
 from frontdesk.web import apply_domain_error, require_estate, requires, role_label, scoped_get
 
 

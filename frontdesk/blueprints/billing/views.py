@@ -9,7 +9,8 @@ from frontdesk.blueprints.billing import bp
 from frontdesk.blueprints.billing.forms import AdjustmentForm, CreditForm, PostForm, RunForm
 from frontdesk.extensions import db
 from frontdesk.models import BillLine, BillRun, Building, Estate, FeeItem, Unit, User
-from frontdesk.services import DomainError, billing
+from frontdesk.services import DomainError
+from frontdesk.services.fees import billing
 from frontdesk.web import apply_domain_error, format_money, require_estate, requires, scoped_get
 
 #: problems shown per page of the preview, and sample lines (the totals cover everything)

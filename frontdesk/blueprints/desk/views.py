@@ -11,11 +11,11 @@ from frontdesk.blueprints.desk import bp
 from frontdesk.blueprints.desk.forms import SearchForm
 from frontdesk.models import Unit
 from frontdesk.pdf.registration import registration_form
-from frontdesk.services import key_loans
-from frontdesk.services import search as search_service
-from frontdesk.services.keys import unit_keys
-from frontdesk.services.payments import unit_fees
-from frontdesk.services.units import registration_data, unit_card
+from frontdesk.services.fees.payments import unit_fees
+from frontdesk.services.keys import loans as key_loans
+from frontdesk.services.keys.registry import unit_keys
+from frontdesk.services.register import search as search_service
+from frontdesk.services.register.unit_card import registration_data, unit_card
 from frontdesk.web import (
     current_estate,
     mask_id_for,

@@ -15,7 +15,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from frontdesk.forms import DateField
-from frontdesk.services.fee_items import (
+from frontdesk.services.fees.items import (
     AREA_BASIS_LABELS,
     METER_KIND_LABELS,
     METHOD_LABELS,

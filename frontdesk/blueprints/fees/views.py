@@ -7,7 +7,8 @@ from flask_login import current_user
 from frontdesk.blueprints.fees import bp
 from frontdesk.blueprints.fees.forms import EndTariffForm, FeeItemForm, TariffForm
 from frontdesk.models import FeeItem, Tariff
-from frontdesk.services import DomainError, fee_items, periods
+from frontdesk.services import DomainError, periods
+from frontdesk.services.fees import items as fee_items
 from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
 
 

@@ -11,7 +11,8 @@ from flask_login import current_user
 
 from frontdesk.blueprints.imports import bp
 from frontdesk.blueprints.imports.forms import ConfirmForm, UploadForm
-from frontdesk.services import DomainError, imports
+from frontdesk.services import DomainError
+from frontdesk.services.register import imports
 from frontdesk.web import apply_domain_error, mask_id_for, mask_phone_for, require_estate, requires
 
 

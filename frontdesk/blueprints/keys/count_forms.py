@@ -6,7 +6,7 @@ from wtforms import HiddenField, IntegerField, StringField, SubmitField, TextAre
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
-from frontdesk.services.key_counts import MAX_SCAN_CHARS, MAX_SCAN_TAGS
+from frontdesk.services.keys.counts import MAX_SCAN_CHARS, MAX_SCAN_TAGS
 
 NOTE_TOO_LONG = _l("At most 200 characters.")
 

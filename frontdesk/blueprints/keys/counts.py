@@ -26,7 +26,8 @@ from frontdesk.labels import COUNT_EXPECTED_LABELS, COUNT_GROUP_LABELS, COUNT_ST
 from frontdesk.models import Estate, KeyCount, KeyCountItem
 from frontdesk.models.base import utcnow
 from frontdesk.pdf.key_count import key_count_report
-from frontdesk.services import DomainError, key_counts
+from frontdesk.services import DomainError
+from frontdesk.services.keys import counts as key_counts
 from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
 
 GROUP_LABELS = COUNT_GROUP_LABELS

@@ -12,7 +12,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from frontdesk.labels import KEY_STATUS_LABELS, PAYMENT_METHOD_LABELS
 from frontdesk.models.keys import KEY_KINDS
 from frontdesk.services import DomainError
-from frontdesk.services.payments import parse_amount
+from frontdesk.services.fees.payments import parse_amount
 from frontdesk.services.validation import record_id
 
 METHOD_CHOICES = list(PAYMENT_METHOD_LABELS.items())

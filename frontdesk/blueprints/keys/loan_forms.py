@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from frontdesk.services.key_loans import CONDITIONS
+from frontdesk.services.keys.loans import CONDITIONS
 
 #: the borrower select's value for someone not on the key's lists, typed in the form
 OTHER_BORROWER = "other"

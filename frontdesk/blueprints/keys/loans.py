@@ -23,7 +23,8 @@ from frontdesk.blueprints.keys.loan_forms import (
 from frontdesk.labels import BORROWER_KIND_LABELS
 from frontdesk.models import Key, KeyLoan
 from frontdesk.pdf.key_loan import loan_slip
-from frontdesk.services import DomainError, key_loans
+from frontdesk.services import DomainError
+from frontdesk.services.keys import loans as key_loans
 from frontdesk.throttle import TooManyFailures
 from frontdesk.web import (
     apply_domain_error,

@@ -21,7 +21,9 @@ from frontdesk.blueprints.keys.forms import (
 from frontdesk.models import Building, Key, KeyAuthorisation, KeyCustody, Person
 from frontdesk.models.keys import KEY_KINDS, KEY_STATUSES
 from frontdesk.pdf.key_custody import custody_pdf as render_custody_pdf
-from frontdesk.services import DomainError, key_loans, keys
+from frontdesk.services import DomainError
+from frontdesk.services.keys import loans as key_loans
+from frontdesk.services.keys import registry as keys
 from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
 
 OWNER_PREFIX = "person:"

@@ -7,7 +7,7 @@ from wtforms import HiddenField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Regexp
 
 from frontdesk.models.fees import METER_KINDS, READING_KINDS
-from frontdesk.services.meters import APPORTION_LABELS, METER_KIND_LABELS, READING_KIND_LABELS
+from frontdesk.services.fees.meters import APPORTION_LABELS, METER_KIND_LABELS, READING_KIND_LABELS
 
 KIND_CHOICES = [(k, METER_KIND_LABELS[k]) for k in METER_KINDS]
 

@@ -21,7 +21,9 @@ from frontdesk.blueprints.meters.forms import (
 )
 from frontdesk.models import Building, Meter, MeterReading
 from frontdesk.models.fees import METER_KINDS
-from frontdesk.services import DomainError, imports, meters, periods
+from frontdesk.services import DomainError, periods
+from frontdesk.services.fees import meters
+from frontdesk.services.register import imports
 from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -7,7 +7,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from frontdesk.labels import PAYMENT_METHOD_LABELS, PAYMENT_PURPOSE_LABELS, REFUND_SOURCE_LABELS
 from frontdesk.services import DomainError
-from frontdesk.services.payments import DEPOSIT_KINDS, parse_amount
+from frontdesk.services.fees.payments import DEPOSIT_KINDS, parse_amount
 from frontdesk.services.validation import record_id
 
 METHOD_CHOICES = list(PAYMENT_METHOD_LABELS.items())

@@ -22,7 +22,8 @@ from frontdesk.blueprints.payments.forms import (
 from frontdesk.models import BillLine, Deposit, Receipt, Refund, Unit
 from frontdesk.pdf.receipt import receipt_pdf
 from frontdesk.pdf.refund_voucher import refund_voucher as refund_voucher_pdf
-from frontdesk.services import DomainError, payments, receipts
+from frontdesk.services import DomainError
+from frontdesk.services.fees import payments, receipts
 from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
 
 

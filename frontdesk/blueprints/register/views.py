@@ -16,7 +16,9 @@ from frontdesk.blueprints.register.forms import (
     VehicleForm,
 )
 from frontdesk.models import Building, Occupancy, Person, Unit, Vehicle
-from frontdesk.services import DomainError, directory, register
+from frontdesk.services import DomainError
+from frontdesk.services.register import queries as directory
+from frontdesk.services.register import records as register
 from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
 
 

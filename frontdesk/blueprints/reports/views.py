@@ -25,7 +25,8 @@ from frontdesk.blueprints.reports.forms import ArrearsForm, DailyReportForm, Das
 from frontdesk.labels import PAYMENT_METHOD_LABELS
 from frontdesk.pdf.arrears import arrears as arrears_pdf_document
 from frontdesk.pdf.daily_report import daily_report as daily_report_pdf_document
-from frontdesk.services import DomainError, fee_reports, periods
+from frontdesk.services import DomainError, periods
+from frontdesk.services.fees import reports as fee_reports
 from frontdesk.web import apply_domain_error, require_estate, requires
 
 METHOD_LABELS = PAYMENT_METHOD_LABELS

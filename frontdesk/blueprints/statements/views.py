@@ -11,7 +11,8 @@ from frontdesk.blueprints.statements.forms import NoticeForm, StatementForm
 from frontdesk.models import Building, Unit
 from frontdesk.pdf.notice import payment_notice
 from frontdesk.pdf.statement import statement
-from frontdesk.services import DomainError, periods, statements
+from frontdesk.services import DomainError, periods
+from frontdesk.services.fees import statements
 from frontdesk.web import apply_domain_error, requires, scoped_get
 
 

@@ -40,8 +40,9 @@ from frontdesk.models import (
 )
 from frontdesk.models.base import utcnow
 from frontdesk.money import quantize_money
-from frontdesk.services import DomainError, audit, tariffs, transactional
-from frontdesk.services.feecalc import (
+from frontdesk.services import DomainError, audit, transactional
+from frontdesk.services.fees import tariffs
+from frontdesk.services.fees.calc import (
     accrual_months,
     apportion,
     area_charge,

@@ -16,8 +16,9 @@ from frontdesk import labels
 from frontdesk.extensions import db
 from frontdesk.models import BillLine, Building, Estate, FeeItem, Tariff, Unit, User
 from frontdesk.models.fees import AREA_BASES, FEE_METHODS, METER_KINDS, TARIFF_SCOPES, TIER_MODES
-from frontdesk.services import DomainError, audit, tariffs, transactional
-from frontdesk.services.feecalc import Tier
+from frontdesk.services import DomainError, audit, transactional
+from frontdesk.services.fees import tariffs
+from frontdesk.services.fees.calc import Tier
 from frontdesk.services.validation import record_id
 
 METHOD_LABELS = labels.FEE_METHOD_LABELS

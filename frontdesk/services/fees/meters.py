@@ -32,14 +32,14 @@ from frontdesk.models import (
 from frontdesk.models.base import utcnow
 from frontdesk.models.fees import METER_KINDS, READING_KINDS
 from frontdesk.services import DomainError, audit, transactional
-from frontdesk.services.imports import (
+from frontdesk.services.periods import parse_period
+from frontdesk.services.register.imports import (
     claim_upload,
     clean_filename,
     csv_records,
     stash_upload,
     xlsx_records,
 )
-from frontdesk.services.periods import parse_period
 
 #: consumption above this many times the unit's recent average is flagged for review
 FLAG_FACTOR = Decimal(3)

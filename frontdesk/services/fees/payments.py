@@ -50,8 +50,9 @@ from frontdesk.models.base import utcnow
 from frontdesk.models.fees import PAYMENT_METHODS, PAYMENT_PURPOSES
 from frontdesk.money import quantize_money
 from frontdesk.pdf.money import amount_in_words
-from frontdesk.services import DomainError, audit, receipts, transactional
-from frontdesk.services.feecalc import fmt, late_fee
+from frontdesk.services import DomainError, audit, transactional
+from frontdesk.services.fees import receipts
+from frontdesk.services.fees.calc import fmt, late_fee
 from frontdesk.services.periods import estate_today
 
 ZERO = Decimal("0.00")

@@ -24,7 +24,7 @@ from frontdesk.models import (
     Vehicle,
 )
 from frontdesk.services import audit, transactional
-from frontdesk.services.register import sort_key, unit_code
+from frontdesk.services.register.records import sort_key, unit_code
 from frontdesk.services.validation import ID18_CHECK, ID18_WEIGHTS
 
 DEMO_ESTATE = "示例花园"
@@ -148,10 +148,10 @@ def load_demo_finance(today: date | None = None, payments: int = 250,
     The three months before ``today``'s are billed; a sample of units has paid, oldest first, so
     that the dashboard, arrears and receipts have something to show.
     """
-    from frontdesk.services import billing
-    from frontdesk.services import payments as payment_service
-    from frontdesk.services.demo_fees import load_demo_fees
-    from frontdesk.services.demo_meters import load_demo_meters
+    from frontdesk.services.demo.fees import load_demo_fees
+    from frontdesk.services.demo.meters import load_demo_meters
+    from frontdesk.services.fees import billing
+    from frontdesk.services.fees import payments as payment_service
 
     estate = db.session.scalar(sa.select(Estate).where(Estate.name == DEMO_ESTATE))
     if today is None:
@@ -187,7 +187,8 @@ def load_demo_keys(now: datetime | None = None, seed: int = 2026) -> dict[str, i
     """Give the demo estate a key cabinet: building 1's keys, some in custody, some out on loan."""
     from datetime import UTC
 
-    from frontdesk.services import key_loans, keys
+    from frontdesk.services.keys import loans as key_loans
+    from frontdesk.services.keys import registry as keys
 
     now = now or datetime.now(UTC)
     estate = db.session.scalar(sa.select(Estate).where(Estate.name == DEMO_ESTATE))

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from frontdesk.extensions import db
 from frontdesk.models import Tariff, Unit
-from frontdesk.services.feecalc import Tier
+from frontdesk.services.fees.calc import Tier
 
 
 def _in_force(on: date):

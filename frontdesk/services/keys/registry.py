@@ -1,8 +1,8 @@
 """Keys the service centre holds: the key register, bulk registration, custody (托管) with its
 deposit and authorised borrowers, and what the key page and the unit card show.
 
-Loans, returns, overdue and lost keys live in :mod:`frontdesk.services.key_loans`, cabinet counts
-in :mod:`frontdesk.services.key_counts`; this module reads their rows only for the key's history.
+Loans, returns, overdue and lost keys live in :mod:`frontdesk.services.keys.loans`, cabinet counts
+in :mod:`frontdesk.services.keys.counts`; this module reads their rows only for the key's history.
 
 Money: a custody deposit (钥匙押金) is taken as a payment with a receipt in the SAME transaction as
 the custody (``payments._record_payment``, the non-committing body of ``take_payment``), and
@@ -49,7 +49,8 @@ from frontdesk.models import (
 from frontdesk.models.fees import PAYMENT_METHODS
 from frontdesk.models.keys import KEY_KINDS, KEY_STATUSES
 from frontdesk.pdf.money import amount_in_words
-from frontdesk.services import DomainError, audit, audit_names, payments, transactional
+from frontdesk.services import DomainError, audit, audit_names, transactional
+from frontdesk.services.fees import payments
 from frontdesk.services.validation import mask_phone, normalise_phone, phone_error
 
 #: the short code of each kind used in generated tags (pinyin initials): 3-2-1502-RHM-01

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from frontdesk.extensions import db
 from frontdesk.models import Building, Estate, FeeItem, User
 from frontdesk.services import transactional
-from frontdesk.services.fee_items import stage_fee_item, stage_tariff
+from frontdesk.services.fees.items import stage_fee_item, stage_tariff
 
 #: the day the demo tariffs start
 DEMO_TARIFF_START = date(2025, 1, 1)

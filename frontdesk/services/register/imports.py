@@ -1,7 +1,7 @@
 """Import of buildings, units and people from CSV and .xlsx files, and export of them to .xlsx.
 
 An import is all or nothing. The whole file is read and every row checked against the rules of
-:mod:`frontdesk.services.register`; every problem is collected as (row as numbered in the
+:mod:`frontdesk.services.register.records`; every problem is collected as (row as numbered in the
 spreadsheet, column, reason). A clean file is kept under a random token, bound to the user and
 the estate, until the user confirms; it is then claimed (so a second confirm finds nothing),
 checked again and written in one transaction with one audit event.
@@ -39,7 +39,8 @@ from openpyxl.utils import get_column_letter
 from frontdesk.extensions import db
 from frontdesk.models import Building, Estate, Occupancy, Person, Unit, User
 from frontdesk.models.register import BUILDING_USAGES, ID_TYPES, UNIT_STATUSES
-from frontdesk.services import DomainError, audit, register, transactional
+from frontdesk.services import DomainError, audit, transactional
+from frontdesk.services.register import records as register
 from frontdesk.services.validation import (
     id_number_error,
     normalise_phone,

@@ -13,7 +13,7 @@ from frontdesk.extensions import db
 from frontdesk.models import Building, Estate, FeeItem, Meter, MeterReading, Unit, User
 from frontdesk.models.base import utcnow
 from frontdesk.services import DomainError, audit, transactional
-from frontdesk.services.meters import previous_period
+from frontdesk.services.fees.meters import previous_period
 
 #: the apportioned item shared electricity is billed under, when the estate has it
 SHARED_ITEM_CODE = "GTDF"

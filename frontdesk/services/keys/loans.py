@@ -53,16 +53,10 @@ from frontdesk.models import (
     User,
 )
 from frontdesk.models.base import utcnow
-from frontdesk.services import (
-    DomainError,
-    accounts,
-    audit,
-    billing,
-    chain,
-    fee_items,
-    transactional,
-)
-from frontdesk.services.payments import parse_amount
+from frontdesk.services import DomainError, accounts, audit, chain, transactional
+from frontdesk.services.fees import billing
+from frontdesk.services.fees import items as fee_items
+from frontdesk.services.fees.payments import parse_amount
 from frontdesk.services.validation import mask_phone, normalise_phone, phone_error
 
 LOAN_PREFIX = "JY"

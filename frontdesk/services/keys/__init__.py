@@ -1,0 +1,1 @@
+"""Key custody: the key register, custody and authorised borrowers, loans, cabinet counts."""
