@@ -460,7 +460,7 @@ def take_payment(actor: User, unit: Unit, *, amount, method: str, idempotency_ke
     if existing is not None:
         return _same_unit(existing, unit)
     try:
-        payment = _record_payment(actor, unit, amount=amount, method=method, key=key,
+        payment = record_payment(actor, unit, amount=amount, method=method, key=key,
                                   line_ids=line_ids, payer=payer, note=note, purpose=purpose,
                                   deposit_kind=deposit_kind, reference=reference,
                                   tendered=tendered, today=today)
@@ -495,7 +495,7 @@ def _allocate(payment: Payment, line: BillLine, paid: Decimal) -> Allocation:
     return allocation
 
 
-def _record_payment(actor: User, unit: Unit, *, amount: Decimal, method: str, key: str,
+def record_payment(actor: User, unit: Unit, *, amount: Decimal, method: str, key: str,
                     line_ids: list[int] | None, payer: str, note: str, purpose: str,
                     deposit_kind: str | None, today: date | None, reference: str = "",
                     tendered: Decimal | None = None) -> Payment:

@@ -5,7 +5,7 @@ Loans, returns, overdue and lost keys live in :mod:`frontdesk.services.keys.loan
 in :mod:`frontdesk.services.keys.counts`; this module reads their rows only for the key's history.
 
 Money: a custody deposit (钥匙押金) is taken as a payment with a receipt in the SAME transaction as
-the custody (``payments._record_payment``, the non-committing body of ``take_payment``), and
+the custody (``payments.record_payment``, the non-committing body of ``take_payment``), and
 taking the key back asks for the deposit's refund in the same transaction too (the body of the
 ``@transactional`` ``payments.request_refund``), so either all of it is written or nothing.
 
@@ -508,7 +508,7 @@ def _deposit_key(actor: User, key: Key, *, depositor, copies, deposit_amount, me
     if amount is not None:
         unit = db.session.get(Unit, key.unit_id)
         estate = _estate(key.estate_id)
-        payment = payments._record_payment(
+        payment = payments.record_payment(
             actor, unit, amount=amount, method=method, key=idempotency_key, line_ids=None,
             payer=name, note=f"钥匙托管押金 {key.tag}", purpose="deposit",
             deposit_kind=DEPOSIT_KIND, today=now.astimezone(ZoneInfo(estate.timezone)).date())
