@@ -90,12 +90,10 @@ def building(building_id: int):
 def flagged():
     """List readings flagged for a consumption far above the meter's average."""
     estate = require_estate()
-    page = queries.flagged_readings(estate.id, request.args.get("page", 1, type=int))
-    labels = {m.id: queries.meter_label(m) for m in {r.meter for r in page.items}}
-    averages = {r.id: meters.recent_average(r.meter_id, r.period) for r in page.items}
-    names = queries.user_names({r.reviewed_by_id for r in page.items})
-    return render_template("meters/flagged.html", page=page, labels=labels, averages=averages,
-                           names=names, review=ReviewForm(back="flagged"))
+    data = queries.flagged_page(estate.id, request.args.get("page", 1, type=int))
+    return render_template("meters/flagged.html", page=data.page, labels=data.labels,
+                           averages=data.averages, names=data.names,
+                           review=ReviewForm(back="flagged"))
 
 
 # the grid --------------------------------------------------------------------------------------
@@ -169,13 +167,9 @@ def sheet(building_id: int):
 
 
 def _meter_page(meter: Meter, form: ReadingForm, status: int = 200):
-    shared = queries.shared_rows(meter) if meter.shared else None
-    readings = [row.reading for row in shared] if shared is not None else meter.readings[::-1]
-    names = queries.user_names({r.entered_by_id for r in readings}
-                              | {r.approved_by_id for r in readings}
-                              | {r.reviewed_by_id for r in readings})
-    return render_template("meters/meter.html", meter=meter, label=queries.meter_label(meter),
-                           readings=readings, shared=shared, names=names, form=form,
+    page = queries.meter_page(meter)
+    return render_template("meters/meter.html", meter=meter, label=page.label, rows=page.rows,
+                           shared=page.shared, names=page.names, form=form,
                            approve=ApproveForm(back="meter"),
                            review=ReviewForm(back="meter")), status
 

@@ -247,6 +247,56 @@ def _positive(value: Any, field: str, label: Any, limit: Decimal) -> Decimal:
 # meters ----------------------------------------------------------------------------------------
 
 
+def _place_unit_meter(meter: Meter, estate: Estate, unit_code: str | None) -> None:
+    """Put a new meter on the unit of a code, refusing a second active meter of its kind."""
+    kind = meter.kind
+    code = (unit_code or "").strip()
+    if not code:
+        raise DomainError(_l("Please enter the unit number."), "unit_code")
+    unit = db.session.scalar(sa.select(Unit).where(Unit.estate_id == estate.id,
+                                                   Unit.code == code))
+    if unit is None:
+        raise DomainError(_l("There is no unit %(code)s in this estate.", code=code),
+                          "unit_code")
+    other = db.session.scalar(sa.select(Meter.number).where(
+        Meter.unit_id == unit.id, Meter.kind == kind, Meter.active.is_(True)))
+    if other:
+        raise DomainError(_l("Unit %(code)s already has a meter of this kind (%(n)s).",
+                             code=code, n=other), "unit_code")
+    meter.unit_id = unit.id
+    meter.building_id = unit.building_id
+
+
+def _place_shared_meter(meter: Meter, estate: Estate, building_id: int | None,
+                        apportion_basis: str, fee_item_id: int | None) -> None:
+    """Make a new meter the shared meter of a building (or the estate), refusing a second one."""
+    kind = meter.kind
+    if building_id is not None:
+        building = db.session.get(Building, building_id)
+        if building is None or building.estate_id != estate.id:
+            raise DomainError(_l("Choose a building of this estate."), "building_id")
+    if apportion_basis not in APPORTION_BASES:
+        raise DomainError(_l("Choose how the loss is split: by gross area or equally."),
+                          "apportion_basis")
+    if fee_item_id is not None:
+        item = db.session.get(FeeItem, fee_item_id)
+        if (item is None or item.estate_id != estate.id or item.method != "apportioned"
+                or item.meter_kind not in (None, kind)):
+            raise DomainError(_l("The fee item must be an apportioned item of this estate "
+                                 "for the same kind of meter."), "fee_item_id")
+    other = db.session.scalar(sa.select(Meter.number).where(
+        Meter.estate_id == estate.id, Meter.shared.is_(True), Meter.kind == kind,
+        Meter.active.is_(True),
+        Meter.building_id == building_id if building_id is not None
+        else Meter.building_id.is_(None)))
+    if other:
+        raise DomainError(_l("There is already a shared meter of this kind for this "
+                             "building or estate (%(n)s).", n=other), "building_id")
+    meter.building_id = building_id
+    meter.apportion_basis = apportion_basis
+    meter.fee_item_id = fee_item_id
+
+
 @transactional
 def create_meter(actor: User, estate: Estate, *, kind: str, number: str,
                  unit_code: str | None = None, shared: bool = False,
@@ -271,46 +321,9 @@ def create_meter(actor: User, estate: Estate, *, kind: str, number: str,
                   max_value=_positive(max_value, "max_value", _l("The dial's maximum"),
                                       MAX_DIAL))
     if not shared:
-        code = (unit_code or "").strip()
-        if not code:
-            raise DomainError(_l("Please enter the unit number."), "unit_code")
-        unit = db.session.scalar(sa.select(Unit).where(Unit.estate_id == estate.id,
-                                                       Unit.code == code))
-        if unit is None:
-            raise DomainError(_l("There is no unit %(code)s in this estate.", code=code),
-                              "unit_code")
-        other = db.session.scalar(sa.select(Meter.number).where(
-            Meter.unit_id == unit.id, Meter.kind == kind, Meter.active.is_(True)))
-        if other:
-            raise DomainError(_l("Unit %(code)s already has a meter of this kind (%(n)s).",
-                                 code=code, n=other), "unit_code")
-        meter.unit_id = unit.id
-        meter.building_id = unit.building_id
+        _place_unit_meter(meter, estate, unit_code)
     else:
-        if building_id is not None:
-            building = db.session.get(Building, building_id)
-            if building is None or building.estate_id != estate.id:
-                raise DomainError(_l("Choose a building of this estate."), "building_id")
-        if apportion_basis not in APPORTION_BASES:
-            raise DomainError(_l("Choose how the loss is split: by gross area or equally."),
-                              "apportion_basis")
-        if fee_item_id is not None:
-            item = db.session.get(FeeItem, fee_item_id)
-            if (item is None or item.estate_id != estate.id or item.method != "apportioned"
-                    or item.meter_kind not in (None, kind)):
-                raise DomainError(_l("The fee item must be an apportioned item of this estate "
-                                     "for the same kind of meter."), "fee_item_id")
-        other = db.session.scalar(sa.select(Meter.number).where(
-            Meter.estate_id == estate.id, Meter.shared.is_(True), Meter.kind == kind,
-            Meter.active.is_(True),
-            Meter.building_id == building_id if building_id is not None
-            else Meter.building_id.is_(None)))
-        if other:
-            raise DomainError(_l("There is already a shared meter of this kind for this "
-                                 "building or estate (%(n)s).", n=other), "building_id")
-        meter.building_id = building_id
-        meter.apportion_basis = apportion_basis
-        meter.fee_item_id = fee_item_id
+        _place_shared_meter(meter, estate, building_id, apportion_basis, fee_item_id)
     db.session.add(meter)
     db.session.flush()
     audit.record(actor, "create", meter, after=audit.snapshot(meter))

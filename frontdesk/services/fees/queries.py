@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -14,6 +15,7 @@ from frontdesk.models import Building, FeeItem, Meter, MeterReading, Unit, User
 from frontdesk.services.fees.meters import (
     id_chunks,
     number_text,
+    recent_average,
     shared_loss,
     sub_meter_filter,
     unit_meters,
@@ -126,6 +128,11 @@ class SharedRow:
     def approved(self) -> bool:
         return self.reading.approved_at is not None
 
+    @property
+    def loss_below_zero(self) -> bool:
+        """Tell whether the sub-meters measured more than the shared meter (shown in red)."""
+        return self.loss < 0
+
 
 def shared_rows(meter: Meter, limit: int = 24) -> list[SharedRow]:
     """Return a shared meter's latest periods with the loss of each (provisional until approved)."""
@@ -189,6 +196,56 @@ def flagged_readings(estate_id: int, page: int = 1, per_page: int = 50):
          .order_by(MeterReading.reviewed_at.is_not(None), MeterReading.period.desc(),
                    MeterReading.id.desc()))
     return db.paginate(q, page=page, per_page=per_page, error_out=False)
+
+
+@dataclass
+class FlaggedPage:
+    """A page of flagged readings with what the list shows beside each."""
+
+    page: Any
+    #: meter id → what the meter measures
+    labels: dict[int, str]
+    #: reading id → the meter's recent average, to the reading's decimals, or None
+    averages: dict[int, Decimal | None]
+    #: user id → full name of those who reviewed
+    names: dict[int, str]
+
+
+def flagged_page(estate_id: int, page: int = 1, per_page: int = 50) -> FlaggedPage:
+    """Return a page of flagged readings with their meters' labels and recent averages."""
+    found = flagged_readings(estate_id, page, per_page)
+    averages = {}
+    for r in found.items:
+        average = recent_average(r.meter_id, r.period)
+        averages[r.id] = average.quantize(r.consumption) if average is not None else None
+    return FlaggedPage(found, {m.id: meter_label(m) for m in {r.meter for r in found.items}},
+                       averages, user_names({r.reviewed_by_id for r in found.items}))
+
+
+@dataclass
+class MeterPage:
+    """A meter's page: what it measures, its readings (latest first) and who entered them."""
+
+    label: str
+    #: (reading, its shared row: the sub-meters and the loss, or None for a unit's meter)
+    rows: list[tuple[MeterReading, SharedRow | None]]
+    #: the shared rows of a shared meter, None for a unit's meter
+    shared: list[SharedRow] | None
+    #: user id → full name of those who entered, approved or reviewed
+    names: dict[int, str]
+
+
+def meter_page(meter: Meter) -> MeterPage:
+    """Return a meter's label, its readings latest first (with the loss of a shared meter)."""
+    shared = shared_rows(meter) if meter.shared else None
+    if shared is not None:
+        rows = [(row.reading, row) for row in shared]
+    else:
+        rows = [(reading, None) for reading in meter.readings[::-1]]
+    readings = [reading for reading, _row in rows]
+    names = user_names({r.entered_by_id for r in readings} | {r.approved_by_id for r in readings}
+                       | {r.reviewed_by_id for r in readings})
+    return MeterPage(meter_label(meter), rows, shared, names)
 
 
 def unit_codes(unit_ids) -> dict[int, str]:
