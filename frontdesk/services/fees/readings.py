@@ -106,6 +106,7 @@ class PeriodContext:
 
 
 def period_context(estate_id: int, meter_ids: list[int], period: str) -> PeriodContext:
+    """Load what the database holds around a period for some meters (see PeriodContext)."""
     ctx = PeriodContext(period)
     for ids in id_chunks(sorted(set(meter_ids))):
         for r in db.session.scalars(sa.select(MeterReading).where(
@@ -177,6 +178,38 @@ def _average(db_recent: list[tuple[str, Decimal]], batch: list[ReadingPlan],
     return sum(values, Decimal(0)) / len(values)
 
 
+def _check_order(kind: str, value: Decimal, old_final: Decimal | None,
+                 new_start: Decimal | None, previous: tuple[str, Decimal] | None) -> Decimal | None:
+    """Refuse a reading out of order with the last one; return the previous value to store."""
+    prev_value = previous[1] if previous else None
+    stored_previous = prev_value
+    if kind == "normal":
+        if prev_value is not None and value < prev_value:
+            raise DomainError(_l(
+                "The reading %(value)s is below the last one (%(previous)s in %(period)s). If "
+                "the dial passed its maximum, record a rollover; if the meter was replaced, "
+                "record a replacement (both on the meter's page).",
+                value=number_text(value), previous=number_text(prev_value),
+                period=previous[0]), "value")
+    elif prev_value is None:
+        raise DomainError(_l("A rollover or replacement needs an earlier reading of this "
+                             "meter."), "kind")
+    elif kind == "rollover":
+        if value >= prev_value:
+            raise DomainError(_l("A rollover reading must be below the last one (%(previous)s).",
+                                 previous=number_text(prev_value)), "value")
+    else:
+        if old_final < prev_value:
+            raise DomainError(_l("The old meter's final reading cannot be below its last reading "
+                                 "(%(previous)s).", previous=number_text(prev_value)),
+                              "old_final")
+        if value < new_start:
+            raise DomainError(_l("The reading cannot be below the new meter's start reading "
+                                 "(%(start)s).", start=number_text(new_start)), "value")
+        stored_previous = new_start
+    return stored_previous
+
+
 def _plan_one(entry: ReadingEntry, parsed, ctx: PeriodContext,
               batch: list[ReadingPlan]) -> ReadingPlan:
     meter = entry.meter
@@ -198,31 +231,7 @@ def _plan_one(entry: ReadingEntry, parsed, ctx: PeriodContext,
     if batch and (previous is None or batch[-1].entry.period > previous[0]):
         previous = (batch[-1].entry.period, batch[-1].value)
     prev_value = previous[1] if previous else None
-    stored_previous = prev_value
-    if entry.kind == "normal":
-        if prev_value is not None and value < prev_value:
-            raise DomainError(_l(
-                "The reading %(value)s is below the last one (%(previous)s in %(period)s). If "
-                "the dial passed its maximum, record a rollover; if the meter was replaced, "
-                "record a replacement (both on the meter's page).",
-                value=number_text(value), previous=number_text(prev_value),
-                period=previous[0]), "value")
-    elif prev_value is None:
-        raise DomainError(_l("A rollover or replacement needs an earlier reading of this "
-                             "meter."), "kind")
-    elif entry.kind == "rollover":
-        if value >= prev_value:
-            raise DomainError(_l("A rollover reading must be below the last one (%(previous)s).",
-                                 previous=number_text(prev_value)), "value")
-    else:
-        if old_final < prev_value:
-            raise DomainError(_l("The old meter's final reading cannot be below its last reading "
-                                 "(%(previous)s).", previous=number_text(prev_value)),
-                              "old_final")
-        if value < new_start:
-            raise DomainError(_l("The reading cannot be below the new meter's start reading "
-                                 "(%(start)s).", start=number_text(new_start)), "value")
-        stored_previous = new_start
+    stored_previous = _check_order(entry.kind, value, old_final, new_start, previous)
     try:
         used = consumption(prev_value, value, kind=entry.kind, max_value=meter.max_value,
                            multiplier=meter.multiplier, old_final=old_final, new_start=new_start)
@@ -234,12 +243,12 @@ def _plan_one(entry: ReadingEntry, parsed, ctx: PeriodContext,
                              "large; please check the reading.", used=number_text(used)),
                           "value")
     average = _average(ctx.recent.get(meter.id, []), batch, entry.period)
-    return ReadingPlan(entry, value, stored_previous, used, old_final, is_unusual(used, average),
-                 ctx.existing.get(meter.id))
+    return ReadingPlan(entry, value, stored_previous, used, old_final,
+                       is_unusual(used, average), ctx.existing.get(meter.id))
 
 
 def plan_readings(estate: Estate, entries: list[ReadingEntry],
-          today: date | None) -> tuple[list[ReadingPlan], list[EntryError]]:
+                  today: date | None) -> tuple[list[ReadingPlan], list[EntryError]]:
     """Check readings against the database and each other; nothing is written."""
     current = current_period(estate, today)
     errors: list[EntryError] = []
@@ -269,7 +278,7 @@ def plan_readings(estate: Estate, entries: list[ReadingEntry],
 
 def write_readings(actor: User | None, plans: list[ReadingPlan]) -> tuple[int, list[dict]]:
     """Write checked readings (new ones in one statement); return how many, and what each
-    re-entered one was before."""
+    re-entered one was before. It joins the caller's transaction (the import of a file uses it)."""
     now = utcnow()
     actor_id = actor.id if actor else None
     new_rows, replaced = [], []
