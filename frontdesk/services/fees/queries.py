@@ -102,13 +102,17 @@ def meter_label(meter: Meter) -> str:
     return str(_l("Shared · whole estate"))
 
 
-def user_names(ids) -> dict[int, str]:
-    """Return the full names of users by id."""
+def _by_id(id_column, value_column, ids) -> dict:
     ids = {i for i in ids if i}
     if not ids:
         return {}
-    return {user_id: name for user_id, name in db.session.execute(
-        sa.select(User.id, User.full_name).where(User.id.in_(ids)))}
+    return dict(db.session.execute(sa.select(id_column, value_column)
+                                   .where(id_column.in_(ids))).all())
+
+
+def user_names(ids) -> dict[int, str]:
+    """Return the full names of users by id."""
+    return _by_id(User.id, User.full_name, ids)
 
 
 @dataclass
@@ -249,11 +253,8 @@ def meter_page(meter: Meter) -> MeterPage:
 
 
 def unit_codes(unit_ids) -> dict[int, str]:
-    ids = {i for i in unit_ids if i}
-    if not ids:
-        return {}
-    return {unit_id: code for unit_id, code in db.session.execute(
-        sa.select(Unit.id, Unit.code).where(Unit.id.in_(ids)))}
+    """Return the codes of units by id."""
+    return _by_id(Unit.id, Unit.code, unit_ids)
 
 
 def apportioned_items(estate_id: int) -> list[FeeItem]:
