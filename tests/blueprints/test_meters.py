@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from frontdesk.models import AuditEvent, BillLine, FeeItem, Meter, MeterReading
 from frontdesk.services import DomainError
 from frontdesk.services.demo.meters import load_demo_meters
-from frontdesk.services.fees import meters
+from frontdesk.services.fees import meters, readings
 from tests import factories
 
 
@@ -415,9 +415,9 @@ def test_record_reading_takes_today_so_the_current_month_can_be_frozen(app, db, 
     _units, water = block
     actor = world.users["finance"]
     with app.test_request_context(), pytest.raises(DomainError) as e:
-        meters.record_reading(actor, water[0], "2026-10", "120", today=date(2026, 9, 30))
+        readings.record_reading(actor, water[0], "2026-10", "120", today=date(2026, 9, 30))
     assert e.value.field == "period"
-    reading = meters.record_reading(actor, water[0], "2026-10", "120", today=date(2026, 10, 1))
+    reading = readings.record_reading(actor, water[0], "2026-10", "120", today=date(2026, 10, 1))
     assert reading.consumption == Decimal("20")
 
 
@@ -475,7 +475,7 @@ def test_the_same_grid_saved_by_two_users_at_once_keeps_one_reading_per_meter(ap
             actor = db.session.get(User, ids["user"])
             barrier.wait()
             try:
-                meters.save_grid(actor, building, "water", "2026-10",
+                readings.save_grid(actor, building, "water", "2026-10",
                                  {i: value for i in ids["meters"]})
                 outcomes.append("saved")
             except DomainError as e:

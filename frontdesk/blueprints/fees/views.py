@@ -8,18 +8,18 @@ from frontdesk.blueprints.fees import bp
 from frontdesk.blueprints.fees.forms import EndTariffForm, FeeItemForm, TariffForm
 from frontdesk.models import FeeItem, Tariff
 from frontdesk.services import DomainError, periods
-from frontdesk.services.fees import items as fee_items
+from frontdesk.services.fees import items
 from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
 
 
-@bp.get("/items")
+@bp.get("/items", endpoint="items")
 @requires("fees.view")
-def items():
+def item_list():
     """List the estate's fee items with the estate-wide tariff in force today."""
     estate = require_estate()
     today = periods.estate_today(estate)
-    return render_template("fees/items.html", rows=fee_items.fee_items_with_current(estate, today),
-                           today=today, labels=fee_items.METHOD_LABELS)
+    return render_template("fees/items.html", rows=items.fee_items_with_current(estate, today),
+                           today=today, labels=items.METHOD_LABELS)
 
 
 @bp.route("/items/new", methods=["GET", "POST"])
@@ -30,7 +30,7 @@ def new_item():
     form = FeeItemForm()
     if form.validate_on_submit():
         try:
-            item = fee_items.create_fee_item(current_user, estate, form.data)
+            item = items.create_fee_item(current_user, estate, form.data)
         except DomainError as e:
             apply_domain_error(form, e)
         else:
@@ -48,7 +48,7 @@ def edit_item(fee_item_id: int):
     form = FeeItemForm(obj=item)
     if form.validate_on_submit():
         try:
-            fee_items.update_fee_item(current_user, item, form.data)
+            items.update_fee_item(current_user, item, form.data)
         except DomainError as e:
             apply_domain_error(form, e)
         else:
@@ -62,8 +62,8 @@ def edit_item(fee_item_id: int):
 def _tariff_form(item: FeeItem) -> TariffForm:
     form = TariffForm()
     form.building_id.choices = [("", "—")] + [
-        (str(b.id), b.label) for b in fee_items.buildings_of(item.estate_id)]
-    form.price.label.text = _("Price (%(unit)s)", unit=fee_items.price_unit(item))
+        (str(b.id), b.label) for b in items.buildings_of(item.estate_id)]
+    form.price.label.text = _("Price (%(unit)s)", unit=items.price_unit(item))
     return form
 
 
@@ -72,15 +72,15 @@ def _item_page(item: FeeItem, form: TariffForm, status: int = 200):
     today = periods.estate_today(estate)
     return render_template(
         "fees/item.html", item=item, form=form, today=today,
-        groups=fee_items.tariff_history(item, today),
+        groups=items.tariff_history(item, today),
         tiered=item.method == "metered" and item.tier_mode != "none",
-        method_label=fee_items.METHOD_LABELS[item.method],
-        basis_label=fee_items.AREA_BASIS_LABELS.get(item.area_basis, item.area_basis),
-        meter_label=fee_items.METER_KIND_LABELS.get(item.meter_kind or "", ""),
-        tier_label=fee_items.TIER_MODE_LABELS.get(item.tier_mode, item.tier_mode),
-        scope_labels=fee_items.SCOPE_LABELS,
-        price_unit=fee_items.price_unit(item),
-        quantity_unit=fee_items.QUANTITY_UNITS.get(item.meter_kind or "", ""),
+        method_label=items.METHOD_LABELS[item.method],
+        basis_label=items.AREA_BASIS_LABELS.get(item.area_basis, item.area_basis),
+        meter_label=items.METER_KIND_LABELS.get(item.meter_kind or "", ""),
+        tier_label=items.TIER_MODE_LABELS.get(item.tier_mode, item.tier_mode),
+        scope_labels=items.SCOPE_LABELS,
+        price_unit=items.price_unit(item),
+        quantity_unit=items.QUANTITY_UNITS.get(item.meter_kind or "", ""),
     ), status
 
 
@@ -100,7 +100,7 @@ def add_tariff(fee_item_id: int):
     form = _tariff_form(item)
     if form.validate_on_submit():
         try:
-            tariff = fee_items.add_tariff(current_user, item, form.data)
+            tariff = items.add_tariff(current_user, item, form.data)
         except DomainError as e:
             apply_domain_error(form, e)
         else:
@@ -117,7 +117,7 @@ def end_tariff(tariff_id: int):
     form = EndTariffForm(obj=tariff)
     if form.validate_on_submit():
         try:
-            fee_items.end_tariff(current_user, tariff, form.valid_to.data)
+            items.end_tariff(current_user, tariff, form.valid_to.data)
         except DomainError as e:
             apply_domain_error(form, e)
         else:

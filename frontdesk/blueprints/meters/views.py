@@ -22,7 +22,7 @@ from frontdesk.blueprints.meters.forms import (
 from frontdesk.models import Building, Meter, MeterReading
 from frontdesk.models.fees import METER_KINDS
 from frontdesk.services import DomainError, periods
-from frontdesk.services.fees import meters
+from frontdesk.services.fees import meters, queries, readings
 from frontdesk.services.register import imports
 from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
 
@@ -70,8 +70,8 @@ def _folder() -> Path:
 def index():
     """List the estate's buildings with their meters, and the shared meters."""
     estate = require_estate()
-    return render_template("meters/index.html", buildings=meters.building_meter_counts(estate.id),
-                           shared=meters.shared_meters(estate.id),
+    return render_template("meters/index.html", buildings=queries.building_meter_counts(estate.id),
+                           shared=queries.shared_meters(estate.id),
                            period=meters.current_period(estate))
 
 
@@ -82,7 +82,7 @@ def building(building_id: int):
     building = scoped_get(Building, building_id)
     kind = _kind(None)
     return render_template("meters/building.html", building=building, kind=kind,
-                           rows=meters.meters_of_building(building.id, kind))
+                           rows=queries.meters_of_building(building.id, kind))
 
 
 @bp.get("/flagged")
@@ -90,12 +90,10 @@ def building(building_id: int):
 def flagged():
     """List readings flagged for a consumption far above the meter's average."""
     estate = require_estate()
-    page = meters.flagged_readings(estate.id, request.args.get("page", 1, type=int))
-    labels = {m.id: meters.meter_label(m) for m in {r.meter for r in page.items}}
-    averages = {r.id: meters.recent_average(r.meter_id, r.period) for r in page.items}
-    names = meters.user_names({r.reviewed_by_id for r in page.items})
-    return render_template("meters/flagged.html", page=page, labels=labels, averages=averages,
-                           names=names, review=ReviewForm(back="flagged"))
+    data = queries.flagged_page(estate.id, request.args.get("page", 1, type=int))
+    return render_template("meters/flagged.html", page=data.page, labels=data.labels,
+                           averages=data.averages, names=data.names,
+                           review=ReviewForm(back="flagged"))
 
 
 # the grid --------------------------------------------------------------------------------------
@@ -123,8 +121,8 @@ def grid(building_id: int):
                   "danger")
         else:
             try:
-                saved = meters.save_grid(current_user, building, kind, period_text, typed)
-            except meters.ReadingsRefused as e:
+                saved = readings.save_grid(current_user, building, kind, period_text, typed)
+            except readings.ReadingsRefused as e:
                 errors = e.errors
                 flash(e.message, "danger")
             except DomainError as e:
@@ -142,7 +140,7 @@ def grid(building_id: int):
         period = current
     return render_template("meters/grid.html", building=building, kind=kind, period=period,
                            period_text=period_text, current=current,
-                           rows=meters.grid_rows(building, kind, period), errors=errors,
+                           rows=queries.grid_rows(building, kind, period), errors=errors,
                            typed=typed, form=form, prefix=CELL_PREFIX), status
 
 
@@ -169,13 +167,9 @@ def sheet(building_id: int):
 
 
 def _meter_page(meter: Meter, form: ReadingForm, status: int = 200):
-    shared = meters.shared_rows(meter) if meter.shared else None
-    readings = [row.reading for row in shared] if shared is not None else meter.readings[::-1]
-    names = meters.user_names({r.entered_by_id for r in readings}
-                              | {r.approved_by_id for r in readings}
-                              | {r.reviewed_by_id for r in readings})
-    return render_template("meters/meter.html", meter=meter, label=meters.meter_label(meter),
-                           readings=readings, shared=shared, names=names, form=form,
+    page = queries.meter_page(meter)
+    return render_template("meters/meter.html", meter=meter, label=page.label, rows=page.rows,
+                           shared=page.shared, names=page.names, form=form,
                            approve=ApproveForm(back="meter"),
                            review=ReviewForm(back="meter")), status
 
@@ -197,7 +191,7 @@ def record(meter_id: int):
     form = ReadingForm()
     if form.validate_on_submit():
         try:
-            reading = meters.record_reading(current_user, meter, form.period.data,
+            reading = readings.record_reading(current_user, meter, form.period.data,
                                             form.value.data, form.kind.data,
                                             form.old_final.data, form.new_start.data)
         except DomainError as e:
@@ -243,9 +237,9 @@ def new_shared():
     estate = require_estate()
     form = SharedMeterForm()
     form.building_id.choices = [("", _("Whole estate"))] + [
-        (str(b.id), b.label) for b, _counts in meters.building_meter_counts(estate.id)]
+        (str(b.id), b.label) for b, _counts in queries.building_meter_counts(estate.id)]
     form.fee_item_id.choices = [("", _("None yet"))] + [
-        (str(i.id), f"{i.code} {i.name}") for i in meters.apportioned_items(estate.id)]
+        (str(i.id), f"{i.code} {i.name}") for i in queries.apportioned_items(estate.id)]
     if form.validate_on_submit():
         try:
             meter = meters.create_meter(
@@ -268,7 +262,7 @@ def new_shared():
 def shared():
     """List the shared meters with their consumption, their sub-meters' and the loss."""
     estate = require_estate()
-    return render_template("meters/shared.html", shared=meters.shared_meters(estate.id),
+    return render_template("meters/shared.html", shared=queries.shared_meters(estate.id),
                            approve=ApproveForm(back="shared"))
 
 
@@ -277,7 +271,7 @@ def shared():
 def approvals():
     """List the shared meters' readings that wait for approval."""
     estate = require_estate()
-    return render_template("meters/approvals.html", rows=meters.awaiting_approval(estate.id),
+    return render_template("meters/approvals.html", rows=queries.awaiting_approval(estate.id),
                            approve=ApproveForm(back="approvals"))
 
 
@@ -289,7 +283,7 @@ def approve(reading_id: int):
     form = ApproveForm()
     if form.validate_on_submit():
         try:
-            meters.approve_reading(current_user, reading)
+            readings.approve_reading(current_user, reading)
         except DomainError as e:
             flash(e.message, "danger")
         else:
@@ -312,7 +306,7 @@ def review(reading_id: int):
     form = ReviewForm()
     if form.validate_on_submit():
         try:
-            meters.review_reading(current_user, reading)
+            readings.review_reading(current_user, reading)
         except DomainError as e:
             flash(e.message, "danger")
         else:

@@ -281,12 +281,34 @@ def fee_items(estate_id: int) -> list[FeeItem]:
 
 
 @dataclass(frozen=True)
+class TierBand:
+    """A tier as a page shows it: from the limit of the tier before (None for the first)."""
+
+    lower: Decimal | None
+    upto: Decimal | None
+    price: Decimal
+
+
+def tier_bands(tiers: list[Tier]) -> list[TierBand]:
+    """Return tiers with the lower limit of each, the upper limit of the one before."""
+    bands, lower = [], None
+    for tier in tiers:
+        bands.append(TierBand(lower, tier.upto, tier.price))
+        lower = tier.upto
+    return bands
+
+
+@dataclass(frozen=True)
 class ItemRow:
     """A fee item with its estate-wide tariff in force on a day."""
 
     item: FeeItem
     tariff: Tariff | None
     tiers: list[Tier] = field(default_factory=list)
+
+    @property
+    def bands(self) -> list[TierBand]:
+        return tier_bands(self.tiers)
 
     @property
     def price_unit(self):
@@ -413,6 +435,10 @@ class TariffRow:
     tiers: list[Tier]
     created_by: str
     in_force: bool
+
+    @property
+    def bands(self) -> list[TierBand]:
+        return tier_bands(self.tiers)
 
 
 @dataclass

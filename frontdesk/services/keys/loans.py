@@ -54,8 +54,7 @@ from frontdesk.models import (
 )
 from frontdesk.models.base import utcnow
 from frontdesk.services import DomainError, accounts, audit, chain, transactional
-from frontdesk.services.fees import billing
-from frontdesk.services.fees import items as fee_items
+from frontdesk.services.fees import billing, items
 from frontdesk.services.fees.payments import parse_amount
 from frontdesk.services.validation import mask_phone, normalise_phone, phone_error
 
@@ -510,7 +509,7 @@ def _replacement_item(actor: User, estate: Estate) -> FeeItem:
     if item is not None:
         return item
     # inactive: bill runs leave it out (it has no tariff); it carries one-off charges only
-    return fee_items.stage_fee_item(actor, estate, {
+    return items.stage_fee_item(actor, estate, {
         "code": REPLACEMENT_ITEM_CODE, "name": REPLACEMENT_ITEM_NAME, "method": "fixed",
         "cycle_months": 1, "due_day": 15, "active": False})
 
