@@ -40,7 +40,7 @@ from frontdesk.extensions import db
 from frontdesk.models import Building, Estate, Occupancy, Person, Unit, User
 from frontdesk.models.register import BUILDING_USAGES, ID_TYPES, UNIT_STATUSES
 from frontdesk.services import DomainError, audit, transactional
-from frontdesk.services.register import records as register
+from frontdesk.services.register import records
 from frontdesk.services.validation import (
     id_number_error,
     normalise_phone,
@@ -330,8 +330,8 @@ def read_table(data: bytes, filename: str, kind: str, max_rows: int) -> _Table:
     for column in COLUMNS[kind]:
         known[_header_key(column.header)] = column
         known[column.key] = column
-    records = _records(data, filename, kind)
-    header = next(records, None)
+    lines = _records(data, filename, kind)
+    header = next(lines, None)
     if header is None:
         raise DomainError(_l("The file is empty."), "file")
     table = _Table(kind, {})
@@ -361,7 +361,7 @@ def read_table(data: bytes, filename: str, kind: str, max_rows: int) -> _Table:
                 table.errors.append(RowError(1, column.header,
                                              _l("This column is missing from the header.")))
     header_ok = not table.errors
-    for number, cells in enumerate(records, start=2):
+    for number, cells in enumerate(lines, start=2):
         if not any(cells):
             continue
         if len(table.rows) >= max_rows:
@@ -393,14 +393,14 @@ def _no_dash(row: _Row, key: str, value: str | None) -> bool:
 
 
 def _text(row: _Row, key: str, *, required: bool = False, max_len: int = 64) -> str | None:
-    return row.check(key, register._text, row.get(key), key, row.label(key),
+    return row.check(key, records._text, row.get(key), key, row.label(key),
                      required=required, max_len=max_len)
 
 
 def _int(row: _Row, key: str) -> int | None:
     text = row.get(key)
     if not text:
-        row.check(key, register._text, text, key, row.label(key))
+        row.check(key, records._text, text, key, row.label(key))
         return None
     if not re.fullmatch(r"[+-]?\d+", text):
         row.fail(key, _l("%(label)s must be a whole number, such as 12.", label=row.label(key)))
@@ -455,7 +455,7 @@ def _check_buildings(table: _Table, estate_id: int) -> list[dict]:
     existing = set(db.session.scalars(sa.select(Building.number)
                                       .where(Building.estate_id == estate_id)))
     seen: dict[str, int] = {}
-    records = []
+    checked = []
     for row in table.rows:
         number = _text(row, "number", required=True, max_len=16)
         if _no_dash(row, "number", number):
@@ -474,9 +474,9 @@ def _check_buildings(table: _Table, estate_id: int) -> list[dict]:
                                   label=row.label("floors"), lo=1, hi=200))
         elevator = _yes_no(row, "elevator")
         if row.ok:
-            records.append({"number": number, "name": name, "usage": usage, "floors": floors,
-                            "elevator": elevator, "sort_key": register.sort_key(number)})
-    return records
+            checked.append({"number": number, "name": name, "usage": usage, "floors": floors,
+                            "elevator": elevator, "sort_key": records.sort_key(number)})
+    return checked
 
 
 def _check_units(table: _Table, estate_id: int) -> list[dict]:
@@ -485,7 +485,7 @@ def _check_units(table: _Table, estate_id: int) -> list[dict]:
         .where(Building.estate_id == estate_id))}
     existing = set(db.session.scalars(sa.select(Unit.code).where(Unit.estate_id == estate_id)))
     seen: dict[str, int] = {}
-    records = []
+    checked = []
     for row in table.rows:
         number = _text(row, "building", required=True, max_len=16)
         building = buildings.get(number) if number else None
@@ -507,7 +507,7 @@ def _check_units(table: _Table, estate_id: int) -> list[dict]:
         status = _choice(row, "status", UNIT_STATUSES, "未交房")
         code = None
         if building is not None and parts_ok:
-            code = register.unit_code(building.number, entrance, room)
+            code = records.unit_code(building.number, entrance, room)
             if len(code) > 40:
                 row.fail("room", _l("The unit code %(code)s is longer than 40 characters.",
                                     code=code))
@@ -519,12 +519,12 @@ def _check_units(table: _Table, estate_id: int) -> list[dict]:
             else:
                 seen[code] = row.number
         if row.ok:
-            records.append({
+            checked.append({
                 "building_id": building.id, "entrance": entrance, "floor": floor,
                 "room": room, "code": code, "gross_area": gross, "inner_area": inner,
                 "usage": usage, "status": status, "handover_date": None,
             })
-    return records
+    return checked
 
 
 def _person_fields(row: _Row) -> dict | None:
@@ -543,7 +543,7 @@ def _person_fields(row: _Row) -> dict | None:
     _text(row, "emergency_contact", max_len=64)
     if not row.ok:
         return None
-    return row.check("name", register.person_values, {
+    return row.check("name", records.person_values, {
         "name": row.get("name"), "phone": row.get("phone"), "id_type": id_type,
         "id_number": row.get("id_number"), "emergency_contact": row.get("emergency_contact"),
         "emergency_phone": row.get("emergency_phone"),
