@@ -3,14 +3,10 @@ date; keeping meters, entering readings (one, a building's grid, or a file) and 
 
 from __future__ import annotations
 
-import hashlib
-import io
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,13 +29,6 @@ from frontdesk.models.base import utcnow
 from frontdesk.models.fees import METER_KINDS, READING_KINDS
 from frontdesk.services import DomainError, audit, transactional
 from frontdesk.services.periods import parse_period
-from frontdesk.services.register.imports import (
-    claim_upload,
-    clean_filename,
-    csv_records,
-    stash_upload,
-    xlsx_records,
-)
 
 #: consumption above this many times the unit's recent average is flagged for review
 FLAG_FACTOR = Decimal(3)
@@ -170,13 +159,6 @@ TWO_PLACES = Decimal("0.01")
 #: readings, multipliers and dial maxima have at most two decimals, so that a consumption
 #: (difference × multiplier) has at most four and is stored exactly
 READING_PLACES = 2
-#: the sheet of a workbook read by an import of readings (else the first sheet)
-READINGS_SHEET = "抄表"
-#: the columns of a readings file: key, header; the key is accepted as a header too
-READING_COLUMNS = (("meter", "表号"), ("period", "期间"), ("value", "读数"))
-#: columns of the reading sheet that an import ignores (they help the meter reader)
-SHEET_EXTRA_COLUMNS = ("房号", "上次期间", "上次读数")
-PREVIEW_ROWS = 50
 
 
 def _number_text(value: Decimal) -> str:
@@ -908,234 +890,3 @@ def apportioned_items(estate_id: int) -> list[FeeItem]:
     return list(db.session.scalars(sa.select(FeeItem).where(
         FeeItem.estate_id == estate_id, FeeItem.method == "apportioned",
         FeeItem.active.is_(True)).order_by(FeeItem.code)))
-
-
-# import of readings ----------------------------------------------------------------------------
-
-
-@dataclass
-class RowError:
-    """A problem in a file: row as numbered in the spreadsheet (header = 1), column, reason."""
-
-    row: int
-    column: str
-    reason: Any
-
-
-@dataclass
-class ReadingsPreview:
-    """What a check of a readings file found, shown before anything is written."""
-
-    filename: str
-    #: the first PREVIEW_ROWS rows: row number, meter number, unit, period, value,
-    #: previous value, consumption, flagged
-    rows: list[dict]
-    total: int
-    errors: list[RowError]
-    token: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def bad_rows(self) -> int:
-        return len({e.row for e in self.errors})
-
-
-class ReadingsImportRefused(DomainError):
-    """The file has errors; ``preview`` lists them."""
-
-    def __init__(self, preview: ReadingsPreview):
-        super().__init__(_l("The file has errors; nothing has been imported."))
-        self.preview = preview
-
-
-def _file_records(data: bytes, filename: str):
-    """Return the rows of a .csv or .xlsx file as lists of text."""
-    # the low-level readers of the register import: encodings, delimiters, workbook quirks
-
-    if not data.strip():
-        raise DomainError(_l("The file is empty."), "file")
-    suffix = Path(clean_filename(filename)).suffix.lower()
-    is_zip = data.startswith(b"PK\x03\x04")
-    if suffix == ".xlsx" and is_zip:
-        return xlsx_records(data, READINGS_SHEET)
-    if suffix in (".csv", ".txt") and not is_zip:
-        return csv_records(data)
-    if suffix == ".xlsx":
-        raise DomainError(_l("The file could not be read as an Excel workbook (.xlsx)."), "file")
-    raise DomainError(_l("Only CSV (.csv) and Excel (.xlsx) files can be imported; save the "
-                         "file as one of these (an old .xls file as .xlsx)."), "file")
-
-
-def _header_key(text: str) -> str:
-    text = re.sub(r"[(（][^()（）]*[)）]\s*$", "", (text or "").replace("\ufeff", "").strip())
-    return re.sub(r"\s+", "", text).lower()
-
-
-def _read_readings(data: bytes, filename: str, max_rows: int):
-    """Return (headers by key, [(row number, cells by key)], header errors)."""
-    known = {}
-    for key, header in READING_COLUMNS:
-        known[_header_key(header)] = key
-        known[key] = key
-    records = iter(_file_records(data, filename))
-    header = next(records, None)
-    if header is None:
-        raise DomainError(_l("The file is empty."), "file")
-    headers: dict[str, str] = {}
-    errors: list[RowError] = []
-    positions: list[str | None] = []
-    for text in header:
-        key = known.get(_header_key(text)) if text else None
-        if key is not None and key in headers:
-            errors.append(RowError(1, text, _l("This column appears twice in the header.")))
-            key = None
-        elif key is not None:
-            headers[key] = text
-        positions.append(key)
-    for key, title in READING_COLUMNS:
-        if key not in headers:
-            errors.append(RowError(1, title, _l("This column is missing from the header.")))
-    rows = []
-    for number, cells in enumerate(records, start=2):
-        if not any(cells):
-            continue
-        if len(rows) >= max_rows:
-            raise DomainError(_l("The file has more than %(n)s rows. Split it into files of at "
-                                 "most %(n)s rows.", n=max_rows), "file")
-        row = {positions[i]: text for i, text in enumerate(cells)
-               if i < len(positions) and positions[i] is not None}
-        rows.append((number, row))
-    if not rows and not errors:
-        raise DomainError(_l("The file has a header but no data rows."), "file")
-    return headers, rows, errors
-
-
-def _meter_number(cells: dict) -> str:
-    return unicodedata.normalize("NFKC", cells.get("meter") or "").strip()
-
-
-def _check_readings(estate: Estate, data: bytes, filename: str, max_rows: int,
-                    today: date | None):
-    """Read and check a readings file; return (preview, plans) without writing anything."""
-
-    filename = clean_filename(filename)
-    headers, rows, errors = _read_readings(data, filename, max_rows)
-    preview = ReadingsPreview(filename, [], len(rows), errors)
-    if errors:
-        return preview, []
-    column = {key: headers[key] for key, _ in READING_COLUMNS}
-    numbers = sorted({_meter_number(cells) for _, cells in rows} - {""})
-    meters: dict[str, Meter] = {}
-    for chunk in (numbers[i:i + 500] for i in range(0, len(numbers), 500)):
-        meters.update((m.number, m) for m in db.session.scalars(
-            sa.select(Meter).where(Meter.estate_id == estate.id, Meter.number.in_(chunk))))
-    entries: list[ReadingEntry] = []
-    seen: dict[tuple[int, str], int] = {}
-    for number, cells in rows:
-        ok = True
-        meter_number = _meter_number(cells)
-        meter = meters.get(meter_number)
-        if not meter_number:
-            errors.append(RowError(number, column["meter"], _l("The meter number is required.")))
-            ok = False
-        elif meter is None:
-            errors.append(RowError(number, column["meter"],
-                                   _l("There is no meter %(n)s in this estate.", n=meter_number)))
-            ok = False
-        try:
-            period = parse_period(cells.get("period"), loose=True)
-        except DomainError as e:
-            errors.append(RowError(number, column["period"], e.message))
-            ok = False
-        if not ok:
-            continue
-        if (meter.id, period) in seen:
-            errors.append(RowError(number, column["meter"], _l(
-                "Meter %(n)s has a reading for %(period)s in row %(row)s too.",
-                n=meter_number, period=period, row=seen[(meter.id, period)])))
-            continue
-        seen[(meter.id, period)] = number
-        entries.append(ReadingEntry(meter, period, cells.get("value", ""), key=number))
-    plans, entry_errors = _plan(estate, entries, today)
-    to_column = {"period": column["period"], "kind": column["meter"]}
-    errors.extend(RowError(e.key, to_column.get(e.field, column["value"]), e.message)
-                  for e in entry_errors)
-    errors.sort(key=lambda e: e.row)
-    shown = sorted(plans, key=lambda p: p.entry.key)[:PREVIEW_ROWS]
-    codes = unit_codes(p.entry.meter.unit_id for p in shown)
-    preview.rows = [{
-        "row": p.entry.key, "meter": p.entry.meter.number,
-        "unit": codes.get(p.entry.meter.unit_id, ""), "period": p.entry.period,
-        "value": p.value, "previous": p.previous_value, "consumption": p.consumption,
-        "flagged": p.flagged,
-    } for p in shown]
-    return preview, plans
-
-
-def check_readings_file(estate: Estate, data: bytes, filename: str, *, max_rows: int,
-                        today: date | None = None) -> ReadingsPreview:
-    """Read and check a file of readings without keeping it."""
-    preview, _plans = _check_readings(estate, data, filename, max_rows, today)
-    return preview
-
-
-def prepare_readings_import(actor: User, estate: Estate, data: bytes, filename: str, *,
-                            folder: Path, max_rows: int,
-                            today: date | None = None) -> ReadingsPreview:
-    """Check a file; keep a clean one under a token until the user confirms the import."""
-    preview = check_readings_file(estate, data, filename, max_rows=max_rows, today=today)
-    if preview.ok:
-        preview.token = stash_upload(Path(folder), data, {
-            "user_id": actor.id, "estate_id": estate.id, "filename": preview.filename,
-            "sha256": hashlib.sha256(data).hexdigest(),
-        })
-    return preview
-
-
-def confirm_readings_import(actor: User, estate: Estate, token: str, *, folder: Path,
-                            max_rows: int, today: date | None = None) -> tuple[int, str]:
-    """Import the readings kept under the token, checked again; return (rows, file name).
-
-    Raises ReadingsImportRefused if the file no longer passes (readings changed meanwhile).
-    """
-    meta, data = claim_upload(Path(folder), token, actor.id, estate.id)
-    try:
-        return _import(actor, estate, data, meta["filename"], max_rows, today)
-    except sa.exc.IntegrityError:
-        raise DomainError(_l("The readings changed while the file was being imported; nothing "
-                             "has been imported. Upload the file again.")) from None
-
-
-@transactional
-def _import(actor: User, estate: Estate, data: bytes, filename: str, max_rows: int,
-            today: date | None) -> tuple[int, str]:
-    preview, plans = _check_readings(estate, data, filename, max_rows, today)
-    if preview.errors:
-        raise ReadingsImportRefused(preview)
-    _, replaced = _write(actor, plans)
-    audit.record(actor, "import", object_type="meter_reading", estate_id=estate.id,
-                 after={"rows": len(plans), "file": preview.filename, "replaced": replaced})
-    return len(plans), preview.filename
-
-
-def reading_sheet(building: Building, kind: str, period: str) -> bytes:
-    """Return a workbook for the meter reader: a building's meters, last readings, blank values."""
-    import openpyxl
-
-    workbook = openpyxl.Workbook(write_only=True)
-    ws = workbook.create_sheet(READINGS_SHEET)
-    ws.freeze_panes = "A2"
-    ws.append([title for _, title in READING_COLUMNS[:2]] + list(SHEET_EXTRA_COLUMNS)
-              + [READING_COLUMNS[2][1]])
-    for row in grid_rows(building, kind, period):
-        previous = row.previous
-        ws.append([row.meter.number, period, row.unit_code,
-                   previous[0] if previous else "",
-                   _number_text(previous[1]) if previous else "",
-                   row.current_text])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
