@@ -80,6 +80,11 @@ class Preview:
         """The errors the preview page lists (the first SHOWN_ERRORS)."""
         return self.errors[:SHOWN_ERRORS]
 
+    @property
+    def more_errors(self) -> bool:
+        """Whether the file has more errors than the page lists."""
+        return len(self.errors) > SHOWN_ERRORS
+
 
 class ImportRefused(DomainError):
     """The file has errors; ``preview`` lists them."""

@@ -44,8 +44,8 @@ def upload():
             apply_domain_error(form, e)
         else:
             return render_template("imports/preview.html", preview=preview,
-                                   confirm=ConfirmForm(formdata=None, token=preview.token),
-                                   shown_errors=uploads.SHOWN_ERRORS), 200 if preview.ok else 422
+                                   confirm=ConfirmForm(formdata=None, token=preview.token)), \
+                200 if preview.ok else 422
     status = 422 if form.errors else 200
     return render_template("imports/upload.html", form=form, columns=sheets.COLUMNS,
                            kinds=sheets.KIND_LABELS,
@@ -65,8 +65,7 @@ def confirm():
         result = imports.confirm_import(current_user, estate, form.token.data, folder=_folder(),
                                         max_rows=current_app.config["IMPORT_MAX_ROWS"])
     except uploads.ImportRefused as e:
-        return render_template("imports/preview.html", preview=e.preview, confirm=None,
-                               shown_errors=uploads.SHOWN_ERRORS), 422
+        return render_template("imports/preview.html", preview=e.preview, confirm=None), 422
     except DomainError as e:
         flash(e.message, "danger")
         return redirect(url_for("imports.upload"))
