@@ -80,14 +80,14 @@ def _no_dash(row: Row, key: str, value: str | None) -> bool:
 
 
 def _text(row: Row, key: str, *, required: bool = False, max_len: int = 64) -> str | None:
-    return row.check(key, records._text, row.get(key), key, row.label(key),
+    return row.check(key, records.clean_text, row.get(key), key, row.label(key),
                      required=required, max_len=max_len)
 
 
 def _int(row: Row, key: str) -> int | None:
     text = row.get(key)
     if not text:
-        row.check(key, records._text, text, key, row.label(key))
+        row.check(key, records.clean_text, text, key, row.label(key))
         return None
     if not re.fullmatch(r"[+-]?\d+", text):
         row.fail(key, _l("%(label)s must be a whole number, such as 12.", label=row.label(key)))
