@@ -259,3 +259,8 @@ def users_sharing_estates(estate_ids: set[int]) -> list[User]:
         .order_by(User.username)
     )
     return list(db.session.scalars(q))
+
+
+def user_by_id(user_id: int) -> User | None:
+    """Return the user with this id, or None."""
+    return db.session.get(User, user_id)

@@ -6,11 +6,10 @@ from flask_login import current_user
 
 from frontdesk.blueprints.admin import bp
 from frontdesk.blueprints.admin.forms import EstateForm, UserForm, user_form
-from frontdesk.extensions import db
 from frontdesk.models import ROLES, Estate, User
 from frontdesk.permissions import PERMISSIONS
 from frontdesk.services import DomainError, accounts
-from frontdesk.services.register import records as register
+from frontdesk.services.register import records
 from frontdesk.web import apply_domain_error, require_estate, requires, role_label, scoped_get
 
 
@@ -34,7 +33,7 @@ def _manageable_user(user_id: int) -> User:
     404 for a user of no estate the administrator manages; 403 for one who also works in an
     estate the administrator does not manage.
     """
-    user = db.session.get(User, user_id)
+    user = accounts.user_by_id(user_id)
     estate_ids = {m.estate_id for m in user.memberships} if user is not None else set()
     if not estate_ids & accounts.administered_estate_ids(current_user):
         abort(404)
@@ -121,7 +120,7 @@ def new_estate():
     form = EstateForm()
     if form.validate_on_submit():
         try:
-            estate = register.create_estate(current_user, form.data)
+            estate = records.create_estate(current_user, form.data)
         except DomainError as e:
             apply_domain_error(form, e)
         else:
@@ -139,7 +138,7 @@ def edit_estate(estate_id: int):
     form = EstateForm(obj=estate)
     if form.validate_on_submit():
         try:
-            register.update_estate(current_user, estate, form.data)
+            records.update_estate(current_user, estate, form.data)
         except DomainError as e:
             apply_domain_error(form, e)
         else:

@@ -14,8 +14,8 @@ from frontdesk.pdf.registration import registration_form
 from frontdesk.services.fees.payments import unit_fees
 from frontdesk.services.keys import loans as key_loans
 from frontdesk.services.keys.registry import unit_keys
-from frontdesk.services.register import search as search_service
-from frontdesk.services.register.unit_card import registration_data, unit_card
+from frontdesk.services.register.queries import registration_data, unit_card
+from frontdesk.services.register.search import find_hits
 from frontdesk.web import (
     current_estate,
     mask_id_for,
@@ -52,7 +52,7 @@ def search():
     form = SearchForm(request.args)
     hits = []
     if form.q.data and form.validate():
-        hits = search_service.search(estate.id, form.q.data,
+        hits = find_hits(estate.id, form.q.data,
                                      current_app.config["SEARCH_RESULT_LIMIT"])
         if len(hits) == 1:
             return redirect(url_for("desk.unit", unit_id=hits[0].unit.id))

@@ -6,7 +6,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SelectField, SubmitField
 from wtforms.validators import InputRequired, Regexp
 
-from frontdesk.services.register.imports import KIND_LABELS, KINDS
+from frontdesk.services.register.sheets import KIND_LABELS, KINDS
 
 
 class UploadForm(FlaskForm):

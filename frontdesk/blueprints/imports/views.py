@@ -11,15 +11,13 @@ from flask_login import current_user
 
 from frontdesk.blueprints.imports import bp
 from frontdesk.blueprints.imports.forms import ConfirmForm, UploadForm
-from frontdesk.services import DomainError
-from frontdesk.services.register import imports
+from frontdesk.services import DomainError, uploads
+from frontdesk.services.register import imports, sheets
 from frontdesk.web import apply_domain_error, mask_id_for, mask_phone_for, require_estate, requires
 
 
 def _folder() -> Path:
-    """Return where checked files wait for confirmation (shared storage when there are hosts)."""
-    folder = current_app.config.get("IMPORT_FOLDER")
-    return Path(folder) if folder else Path(current_app.instance_path) / "imports"
+    return uploads.folder(current_app.config.get("IMPORT_FOLDER"), current_app.instance_path)
 
 
 def _done_message(kind: str, rows: int, filename: str) -> str:
@@ -46,11 +44,11 @@ def upload():
             apply_domain_error(form, e)
         else:
             return render_template("imports/preview.html", preview=preview,
-                                   confirm=ConfirmForm(formdata=None, token=preview.token),
-                                   shown_errors=imports.SHOWN_ERRORS), 200 if preview.ok else 422
+                                   confirm=ConfirmForm(formdata=None, token=preview.token)), \
+                200 if preview.ok else 422
     status = 422 if form.errors else 200
-    return render_template("imports/upload.html", form=form, columns=imports.COLUMNS,
-                           kinds=imports.KIND_LABELS,
+    return render_template("imports/upload.html", form=form, columns=sheets.COLUMNS,
+                           kinds=sheets.KIND_LABELS,
                            max_rows=current_app.config["IMPORT_MAX_ROWS"]), status
 
 
@@ -61,14 +59,13 @@ def confirm():
     estate = require_estate()
     form = ConfirmForm()
     if not form.validate_on_submit():
-        flash(str(imports.GONE), "danger")
+        flash(str(uploads.GONE), "danger")
         return redirect(url_for("imports.upload"))
     try:
         result = imports.confirm_import(current_user, estate, form.token.data, folder=_folder(),
                                         max_rows=current_app.config["IMPORT_MAX_ROWS"])
-    except imports.ImportRefused as e:
-        return render_template("imports/preview.html", preview=e.preview, confirm=None,
-                               shown_errors=imports.SHOWN_ERRORS), 422
+    except uploads.ImportRefused as e:
+        return render_template("imports/preview.html", preview=e.preview, confirm=None), 422
     except DomainError as e:
         flash(e.message, "danger")
         return redirect(url_for("imports.upload"))
@@ -83,7 +80,7 @@ def confirm():
 def template():
     """Send a blank workbook with the header row of each kind of import file."""
     require_estate()
-    return send_file(BytesIO(imports.template_workbook()), mimetype=imports.XLSX_MIMETYPE,
+    return send_file(BytesIO(sheets.template_workbook()), mimetype=uploads.XLSX_MIMETYPE,
                      as_attachment=True, download_name=_("import-template.xlsx"))
 
 
@@ -93,7 +90,7 @@ def export_xlsx():
     """Send the current estate's buildings, units and people as a workbook."""
     estate = require_estate()
     # masked as the people list shows them to this reader: the export is that list on paper
-    data = imports.export_workbook(estate.id, show_id=mask_id_for, show_phone=mask_phone_for)
+    data = sheets.export_workbook(estate.id, show_id=mask_id_for, show_phone=mask_phone_for)
     today = datetime.now(ZoneInfo(estate.timezone)).date().isoformat()
-    return send_file(BytesIO(data), mimetype=imports.XLSX_MIMETYPE, as_attachment=True,
+    return send_file(BytesIO(data), mimetype=uploads.XLSX_MIMETYPE, as_attachment=True,
                      download_name=_("register-%(date)s.xlsx", date=today))

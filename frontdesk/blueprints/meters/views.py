@@ -21,12 +21,10 @@ from frontdesk.blueprints.meters.forms import (
 )
 from frontdesk.models import Building, Meter, MeterReading
 from frontdesk.models.fees import METER_KINDS
-from frontdesk.services import DomainError, periods
-from frontdesk.services.fees import meters, queries, readings
-from frontdesk.services.register import imports
+from frontdesk.services import DomainError, periods, uploads
+from frontdesk.services.fees import meters, queries, readings, readings_import
 from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CELL_PREFIX = "reading-"
 
 
@@ -56,10 +54,8 @@ def _kind(default: str | None = "water") -> str | None:
 
 
 def _folder() -> Path:
-    """Return where checked files wait for confirmation (shared storage when there are hosts)."""
-    folder = current_app.config.get("IMPORT_FOLDER")
-    base = Path(folder) if folder else Path(current_app.instance_path) / "imports"
-    return base / "readings"
+    configured = current_app.config.get("IMPORT_FOLDER")
+    return uploads.folder(configured, current_app.instance_path) / "readings"
 
 
 # lists -----------------------------------------------------------------------------------------
@@ -157,8 +153,8 @@ def sheet(building_id: int):
     except DomainError as e:
         flash(e.message, "danger")
         return redirect(url_for("meters.grid", building_id=building.id, kind=kind))
-    data = meters.reading_sheet(building, kind, period)
-    return send_file(BytesIO(data), mimetype=XLSX_MIMETYPE, as_attachment=True,
+    data = readings_import.reading_sheet(building, kind, period)
+    return send_file(BytesIO(data), mimetype=uploads.XLSX_MIMETYPE, as_attachment=True,
                      download_name=_("readings-%(building)s-%(kind)s-%(period)s.xlsx",
                                      building=building.number, kind=kind, period=period))
 
@@ -331,7 +327,7 @@ def upload():
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            preview = meters.prepare_readings_import(
+            preview = readings_import.prepare_import(
                 current_user, estate, upload.read(), upload.filename or "", folder=_folder(),
                 max_rows=current_app.config["IMPORT_MAX_ROWS"])
         except DomainError as e:
@@ -340,7 +336,7 @@ def upload():
             return render_template("meters/preview.html", preview=preview,
                                    confirm=ConfirmForm(token=preview.token)), \
                 200 if preview.ok else 422
-    return render_template("meters/upload.html", form=form, columns=meters.READING_COLUMNS,
+    return render_template("meters/upload.html", form=form, columns=readings_import.READING_COLUMNS,
                            max_rows=current_app.config["IMPORT_MAX_ROWS"]), \
         422 if form.errors else 200
 
@@ -352,13 +348,13 @@ def confirm_import():
     estate = require_estate()
     form = ConfirmForm()
     if not form.validate_on_submit():
-        flash(str(imports.GONE), "danger")
+        flash(str(uploads.GONE), "danger")
         return redirect(url_for("meters.upload"))
     try:
-        rows, filename = meters.confirm_readings_import(
+        rows, filename = readings_import.confirm_import(
             current_user, estate, form.token.data, folder=_folder(),
             max_rows=current_app.config["IMPORT_MAX_ROWS"])
-    except meters.ReadingsImportRefused as e:
+    except uploads.ImportRefused as e:
         return render_template("meters/preview.html", preview=e.preview, confirm=None), 422
     except DomainError as e:
         flash(e.message, "danger")

@@ -17,8 +17,7 @@ from frontdesk.blueprints.register.forms import (
 )
 from frontdesk.models import Building, Occupancy, Person, Unit, Vehicle
 from frontdesk.services import DomainError
-from frontdesk.services.register import queries as directory
-from frontdesk.services.register import records as register
+from frontdesk.services.register import queries, records
 from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
 
 
@@ -27,7 +26,7 @@ from frontdesk.web import apply_domain_error, require_estate, requires, scoped_g
 def buildings():
     """List the estate's buildings with their unit counts and areas."""
     estate = require_estate()
-    return render_template("register/buildings.html", rows=directory.building_summary(estate.id))
+    return render_template("register/buildings.html", rows=queries.building_summary(estate.id))
 
 
 @bp.route("/buildings/new", methods=["GET", "POST"])
@@ -38,7 +37,7 @@ def new_building():
     form = BuildingForm()
     if form.validate_on_submit():
         try:
-            building = register.create_building(current_user, estate, form.data)
+            building = records.create_building(current_user, estate, form.data)
         except DomainError as e:
             apply_domain_error(form, e)
         else:
@@ -54,7 +53,7 @@ def building(building_id: int):
     """List a building's units."""
     building = scoped_get(Building, building_id)
     page = request.args.get("page", 1, type=int)
-    units = directory.units_of_building(building.id, page)
+    units = queries.units_of_building(building.id, page)
     return render_template("register/building.html", building=building, units=units)
 
 
@@ -66,7 +65,7 @@ def edit_building(building_id: int):
     form = BuildingForm(obj=building)
     if form.validate_on_submit():
         try:
-            register.update_building(current_user, building, form.data)
+            records.update_building(current_user, building, form.data)
         except DomainError as e:
             apply_domain_error(form, e)
         else:
@@ -85,7 +84,7 @@ def new_unit(building_id: int):
     form = UnitForm(usage=building.usage)
     if form.validate_on_submit():
         try:
-            unit = register.create_unit(current_user, building, form.data)
+            unit = records.create_unit(current_user, building, form.data)
         except DomainError as e:
             apply_domain_error(form, e)
         else:
@@ -104,7 +103,7 @@ def edit_unit(unit_id: int):
     form = UnitForm(obj=unit)
     if form.validate_on_submit():
         try:
-            register.update_unit(current_user, unit, form.data)
+            records.update_unit(current_user, unit, form.data)
         except DomainError as e:
             apply_domain_error(form, e)
         else:
@@ -122,7 +121,7 @@ def add_occupancy(unit_id: int):
     form = ResidentForm()
     if form.validate_on_submit():
         try:
-            register.register_resident(current_user, unit, form.data, form.data)
+            records.register_resident(current_user, unit, form.data, form.data)
         except DomainError as e:
             apply_domain_error(form, e)
         else:
@@ -139,7 +138,7 @@ def unit_residents(unit_id: int):
     """Show a unit and its residents."""
     unit = scoped_get(Unit, unit_id)
     return render_template("register/unit.html", unit=unit,
-                           occupancies=directory.occupancies_of_unit(unit.id))
+                           occupancies=queries.occupancies_of_unit(unit.id))
 
 
 @bp.route("/occupancies/<int:occupancy_id>/end", methods=["GET", "POST"])
@@ -150,7 +149,7 @@ def end_occupancy(occupancy_id: int):
     form = EndOccupancyForm()
     if form.validate_on_submit():
         try:
-            register.end_occupancy(current_user, occupancy, form.end_date.data)
+            records.end_occupancy(current_user, occupancy, form.end_date.data)
         except DomainError as e:
             apply_domain_error(form, e)
         else:
@@ -169,7 +168,7 @@ def people():
     estate = require_estate()
     q = request.args.get("q", "")[:64]
     page = request.args.get("page", 1, type=int)
-    return render_template("register/people.html", people=directory.people(estate.id, q, page),
+    return render_template("register/people.html", people=queries.people(estate.id, q, page),
                            q=q)
 
 
@@ -181,7 +180,7 @@ def new_person():
     form = PersonForm()
     if form.validate_on_submit():
         try:
-            person = register.create_person(current_user, estate, form.data)
+            person = records.create_person(current_user, estate, form.data)
         except DomainError as e:
             apply_domain_error(form, e)
         else:
@@ -208,7 +207,7 @@ def edit_person(person_id: int):
     form = PersonForm(obj=person)
     if form.validate_on_submit():
         try:
-            register.update_person(current_user, person, form.data)
+            records.update_person(current_user, person, form.data)
         except DomainError as e:
             apply_domain_error(form, e)
         else:
@@ -226,13 +225,13 @@ def link_unit(person_id: int):
     person = scoped_get(Person, person_id)
     form = LinkUnitForm()
     if form.validate_on_submit():
-        unit = directory.unit_by_code(person.estate_id, form.unit_code.data.strip())
+        unit = queries.unit_by_code(person.estate_id, form.unit_code.data.strip())
         try:
             if unit is None:
                 raise DomainError(
                     _("There is no unit %(code)s in this estate.", code=form.unit_code.data),
                     "unit_code")
-            register.add_occupancy(current_user, unit, person, form.data)
+            records.add_occupancy(current_user, unit, person, form.data)
         except DomainError as e:
             apply_domain_error(form, e)
         else:
@@ -251,7 +250,7 @@ def add_vehicle(person_id: int):
     if form.validate_on_submit():
         current = [o.unit for o in person.occupancies if o.end_date is None]
         try:
-            register.add_vehicle(current_user, person.estate_id, form.data, person=person,
+            records.add_vehicle(current_user, person.estate_id, form.data, person=person,
                                  unit=current[0] if current else None)
         except DomainError as e:
             apply_domain_error(form, e)
@@ -269,7 +268,7 @@ def delete_vehicle(vehicle_id: int):
     vehicle = scoped_get(Vehicle, vehicle_id)
     person_id = vehicle.person_id
     if DeleteForm().validate_on_submit():
-        register.remove_vehicle(current_user, vehicle)
+        records.remove_vehicle(current_user, vehicle)
         flash(_("Vehicle deleted."), "success")
     if person_id:
         return redirect(url_for("register.person", person_id=person_id))

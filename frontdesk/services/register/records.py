@@ -31,7 +31,8 @@ USAGE_ERROR = _l("The usage must be one of: 住宅 (residential), 商业 (commer
 MAX_TEXT = {"name": 64, "address": 200, "note": 500, "number": 16, "room": 16, "entrance": 8}
 
 
-def _text(value: Any, field: str, label, *, required: bool = True, max_len: int = 64) -> str:
+def clean_text(value: Any, field: str, label, *, required: bool = True, max_len: int = 64) -> str:
+    """Return the value as stripped text; refuse it when required and blank, or too long."""
     text = ("" if value is None else str(value)).strip()
     if required and not text:
         raise DomainError(_l("%(label)s is required.", label=label), field)
@@ -57,16 +58,17 @@ def unit_code(building_number: str, entrance: str, room: str) -> str:
 @transactional
 def create_estate(actor: User, data: dict) -> Estate:
     """Create an estate and make the acting administrator its administrator."""
-    name = _text(data.get("name"), "name", _l("Estate name"), max_len=100)
+    name = clean_text(data.get("name"), "name", _l("Estate name"), max_len=100)
     if db.session.scalar(sa.select(Estate.id).where(Estate.name == name)):
         raise DomainError(_l("An estate named %(name)s already exists.", name=name), "name")
     estate = Estate(
         name=name,
-        address=_text(data.get("address"), "address", _l("Address"), required=False, max_len=200),
-        phone=_text(data.get("phone"), "phone", _l("Phone"), required=False, max_len=32),
+        address=clean_text(data.get("address"), "address", _l("Address"), required=False,
+                           max_len=200),
+        phone=clean_text(data.get("phone"), "phone", _l("Phone"), required=False, max_len=32),
         timezone=data.get("timezone") or "Asia/Shanghai",
-        receipt_prefix=_text(data.get("receipt_prefix") or "SJ", "receipt_prefix",
-                             _l("Receipt prefix"), max_len=8),
+        receipt_prefix=clean_text(data.get("receipt_prefix") or "SJ", "receipt_prefix",
+                                  _l("Receipt prefix"), max_len=8),
     )
     db.session.add(estate)
     accounts.join_estate(actor, estate, ["admin"])
@@ -79,19 +81,19 @@ def create_estate(actor: User, data: dict) -> Estate:
 def update_estate(actor: User, estate: Estate, data: dict) -> Estate:
     """Change an estate's name, address, phone, timezone or receipt prefix."""
     before = audit.snapshot(estate)
-    name = _text(data.get("name"), "name", _l("Estate name"), max_len=100)
+    name = clean_text(data.get("name"), "name", _l("Estate name"), max_len=100)
     clash = db.session.scalar(
         sa.select(Estate.id).where(Estate.name == name, Estate.id != estate.id)
     )
     if clash:
         raise DomainError(_l("An estate named %(name)s already exists.", name=name), "name")
     estate.name = name
-    estate.address = _text(data.get("address"), "address", _l("Address"), required=False,
-                           max_len=200)
-    estate.phone = _text(data.get("phone"), "phone", _l("Phone"), required=False, max_len=32)
+    estate.address = clean_text(data.get("address"), "address", _l("Address"), required=False,
+                                max_len=200)
+    estate.phone = clean_text(data.get("phone"), "phone", _l("Phone"), required=False, max_len=32)
     estate.timezone = data.get("timezone") or estate.timezone
-    estate.receipt_prefix = _text(data.get("receipt_prefix") or estate.receipt_prefix,
-                                  "receipt_prefix", _l("Receipt prefix"), max_len=8)
+    estate.receipt_prefix = clean_text(data.get("receipt_prefix") or estate.receipt_prefix,
+                                       "receipt_prefix", _l("Receipt prefix"), max_len=8)
     audit.record(actor, "update", estate, estate_id=estate.id, before=before,
                  after=audit.snapshot(estate))
     return estate
@@ -101,7 +103,7 @@ def update_estate(actor: User, estate: Estate, data: dict) -> Estate:
 
 
 def _building_values(estate_id: int, data: dict, building_id: int | None = None) -> dict:
-    number = _text(data.get("number"), "number", _l("Building number"), max_len=16)
+    number = clean_text(data.get("number"), "number", _l("Building number"), max_len=16)
     if "-" in number:
         raise DomainError(_l("The building number must not contain “-”: it separates the parts "
                              "of a unit code."), "number")
@@ -126,7 +128,7 @@ def _building_values(estate_id: int, data: dict, building_id: int | None = None)
         raise DomainError(_l("The number of floors must be between 1 and 200."), "floors")
     return {
         "number": number,
-        "name": _text(data.get("name"), "name", _l("Building name"), required=False),
+        "name": clean_text(data.get("name"), "name", _l("Building name"), required=False),
         "usage": usage,
         "floors": floors,
         "elevator": bool(data.get("elevator")),
@@ -163,8 +165,8 @@ def update_building(actor: User, building: Building, data: dict) -> Building:
 
 def unit_values(estate_id: int, building: Building, data: dict, unit_id: int | None = None) -> dict:
     """Validate a unit's fields and return the values to store; raise DomainError otherwise."""
-    entrance = _text(data.get("entrance"), "entrance", _l("Entrance"), max_len=8)
-    room = _text(data.get("room"), "room", _l("Unit no."), max_len=16)
+    entrance = clean_text(data.get("entrance"), "entrance", _l("Entrance"), max_len=8)
+    room = clean_text(data.get("room"), "room", _l("Unit no."), max_len=16)
     for field, value in (("entrance", entrance), ("room", room)):
         if "-" in value:
             raise DomainError(_l("Entrance and unit number must not contain “-”: it separates "
@@ -247,7 +249,7 @@ def update_unit(actor: User, unit: Unit, data: dict) -> Unit:
 
 def person_values(data: dict) -> dict:
     """Validate a person's fields and return the values to store; raise DomainError otherwise."""
-    name = _text(data.get("name"), "name", _l("Name"), max_len=64)
+    name = clean_text(data.get("name"), "name", _l("Name"), max_len=64)
     phone = normalise_phone(data.get("phone") or "")
     if err := phone_error(phone):
         raise DomainError(err, "phone")
@@ -267,10 +269,10 @@ def person_values(data: dict) -> dict:
         "id_type": id_type,
         "id_number": id_number,
         "id_tail": id_number[-4:],
-        "emergency_contact": _text(data.get("emergency_contact"), "emergency_contact",
-                                   _l("Emergency contact"), required=False),
+        "emergency_contact": clean_text(data.get("emergency_contact"), "emergency_contact",
+                                        _l("Emergency contact"), required=False),
         "emergency_phone": emergency_phone,
-        "note": _text(data.get("note"), "note", _l("Note"), required=False, max_len=500),
+        "note": clean_text(data.get("note"), "note", _l("Note"), required=False, max_len=500),
     }
 
 
@@ -405,7 +407,7 @@ def add_vehicle(actor: User, estate_id: int, data: dict, *, person: Person | Non
         raise DomainError(_l("Plate number %(plate)s is already registered.", plate=plate), "plate")
     vehicle = Vehicle(
         estate_id=estate_id, plate=plate, person=person, unit=unit,
-        note=_text(data.get("note"), "note", _l("Note"), required=False, max_len=200),
+        note=clean_text(data.get("note"), "note", _l("Note"), required=False, max_len=200),
     )
     db.session.add(vehicle)
     audit.record(actor, "create", vehicle, after=audit.snapshot(vehicle))

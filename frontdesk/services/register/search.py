@@ -97,7 +97,25 @@ def _units_of_people(person_filter, estate_id: int) -> list[tuple[Unit, Person]]
     return [(unit, person) for unit, person in db.session.execute(q)]
 
 
-def search(estate_id: int, text: str, limit: int = 50) -> list[Hit]:
+def _by_plate(estate_id: int, plate: str, limit: int) -> list[tuple[Unit, str]]:
+    """Return (unit, plate) for vehicles whose plate contains the text."""
+    found = []
+    q = (
+        sa.select(Vehicle)
+        .where(Vehicle.estate_id == estate_id, Vehicle.plate.contains(plate, autoescape=True))
+        .limit(limit)
+    )
+    for vehicle in db.session.scalars(q):
+        unit = vehicle.unit  # else, for a resident's vehicle, the resident's current unit
+        if unit is None and vehicle.person is not None:
+            occ = [o for o in vehicle.person.occupancies if o.end_date is None]
+            unit = occ[0].unit if occ else None
+        if unit is not None:
+            found.append((unit, vehicle.plate))
+    return found
+
+
+def find_hits(estate_id: int, text: str, limit: int = 50) -> list[Hit]:
     """Find units of one estate by code, code prefix, resident name, phone or ID tail, or plate."""
     text = normalise_query(text)[:64]
     if not text:
@@ -144,18 +162,8 @@ def search(estate_id: int, text: str, limit: int = 50) -> list[Hit]:
             add(unit, "phone", person.name)
     plate = re.sub(r"[\s·.\-]", "", text).upper()
     if len(plate) >= 5 and re.search(r"[A-Z]", plate):
-        q = (
-            sa.select(Vehicle)
-            .where(Vehicle.estate_id == estate_id, Vehicle.plate.contains(plate, autoescape=True))
-            .limit(limit)
-        )
-        for vehicle in db.session.scalars(q):
-            unit = vehicle.unit
-            if unit is None and vehicle.person is not None:
-                occ = [o for o in vehicle.person.occupancies if o.end_date is None]
-                unit = occ[0].unit if occ else None
-            if unit is not None:
-                add(unit, "plate", vehicle.plate)
+        for unit, plate_found in _by_plate(estate_id, plate, limit):
+            add(unit, "plate", plate_found)
     if not re.fullmatch(r"[\d\sA-Za-z-]*", text):
         for unit, person in _units_of_people(Person.name.contains(text, autoescape=True),
                                              estate_id):
