@@ -112,6 +112,18 @@ class CustodyInfo:
     deposit_left: Decimal = Decimal("0.00")
     refunds: list[Refund] = field(default_factory=list)
 
+    @property
+    def is_open(self) -> bool:
+        """The custody has not ended: people can be authorised and the key taken back."""
+        return self.custody.ended_at is None
+
+    @property
+    def revocable(self) -> list[KeyAuthorisation]:
+        """The authorisations that can still be revoked: not revoked, custody not ended."""
+        if not self.is_open:
+            return []
+        return [a for a in self.custody.authorisations if a.revoked_at is None]
+
 
 def _user_names(ids: Iterable[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i}
