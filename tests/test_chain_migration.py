@@ -17,7 +17,7 @@ from frontdesk.extensions import db
 from frontdesk.models import ChainEntry, Key, Receipt
 from frontdesk.services import chain
 from frontdesk.services.fees import payments
-from frontdesk.services.keys import loans as key_loans
+from frontdesk.services.keys import loans
 from tests.conftest import World
 from tests.revisions import revision_before
 
@@ -54,10 +54,10 @@ def scratch(tmp_path):
                 for n in range(2)]
         db.session.add_all(keys)
         db.session.commit()
-        loans = [key_loans.lend_key(desk, k, **OWNER, purpose="开门", now=NOW,
-                                    expected_return_at=NOW + timedelta(hours=8)) for k in keys]
-        key_loans.return_key(desk, loans[0], returned_at=NOW + timedelta(hours=1),
-                             condition="完好", now=NOW + timedelta(hours=2))
+        lent = [loans.lend_key(desk, k, **OWNER, purpose="开门", now=NOW,
+                               expected_return_at=NOW + timedelta(hours=8)) for k in keys]
+        loans.return_key(desk, lent[0], returned_at=NOW + timedelta(hours=1),
+                         condition="完好", now=NOW + timedelta(hours=2))
         assert chain.verify().ok
         yield world
         db.session.remove()

@@ -61,9 +61,7 @@ def build_estate(world: World) -> None:
     from frontdesk.services.demo.fees import load_demo_fees
     from frontdesk.services.demo.meters import load_demo_meters
     from frontdesk.services.fees import billing, payments
-    from frontdesk.services.keys import counts as key_counts
-    from frontdesk.services.keys import loans as key_loans
-    from frontdesk.services.keys import registry as keys
+    from frontdesk.services.keys import counts, custody, loans, registry
 
     estate = world.estate
     fuzzer = factories.user(list(ALL_ROLES), [estate], username=FUZZER, full_name="全角色")
@@ -82,20 +80,21 @@ def build_estate(world: World) -> None:
     payments.request_refund(fuzzer, world.unit, source="prepaid", amount=Decimal("1.00"),
                             method="cash", reason="多交")
     now = datetime.now(UTC)
-    cabinet = [k for k in keys.bulk_register(fuzzer, world.building, kind="入户门", per_unit=2,
-                                             cabinet="A1") if k.unit_id == world.unit.id]
-    keys.register_key(fuzzer, estate, {"tag": "GG-01", "area": "设备间", "kind": "设备间",
-                                       "cabinet": "B1", "slot": "1", "copies": 1})
+    cabinet = [k for k in registry.bulk_register(fuzzer, world.building, kind="入户门",
+                                                 per_unit=2, cabinet="A1")
+               if k.unit_id == world.unit.id]
+    registry.register_key(fuzzer, estate, {"tag": "GG-01", "area": "设备间", "kind": "设备间",
+                                           "cabinet": "B1", "slot": "1", "copies": 1})
     lent, kept = cabinet[0], cabinet[1]
     for key in (lent, kept):
-        custody = keys.deposit_key(fuzzer, key, depositor=world.person, now=now)
-    keys.authorise(fuzzer, custody, {"name": "李四", "phone": "13900002222", "id_tail": "1234",
+        held = custody.deposit_key(fuzzer, key, depositor=world.person, now=now)
+    custody.authorise(fuzzer, held, {"name": "李四", "phone": "13900002222", "id_tail": "1234",
                                      "valid_until": now + timedelta(days=30)}, now=now)
-    key_loans.lend_key(fuzzer, lent, borrower_name=world.person.name,
-                       borrower_phone=world.person.phone,
-                       borrower_id_tail=world.person.id_number[-4:], purpose="装修",
-                       expected_return_at=now + timedelta(hours=8), now=now)
-    key_counts.start_count(fuzzer, estate, now)
+    loans.lend_key(fuzzer, lent, borrower_name=world.person.name,
+                   borrower_phone=world.person.phone,
+                   borrower_id_tail=world.person.id_number[-4:], purpose="装修",
+                   expected_return_at=now + timedelta(hours=8), now=now)
+    counts.start_count(fuzzer, estate, now)
     db.session.commit()
 
 

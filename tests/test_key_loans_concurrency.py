@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from frontdesk.extensions import db as _db
 from frontdesk.models import Key, KeyLoan, User
 from frontdesk.services import DomainError, chain
-from frontdesk.services.keys import loans as key_loans
+from frontdesk.services.keys import loans
 from tests import factories
 
 pytestmark = pytest.mark.postgres
@@ -59,7 +59,7 @@ def _lend(actor_id: int, key_id: int, n: int):
         _db.session.commit()  # the objects are loaded; no transaction is held at the barrier
         barrier.wait(timeout=30)
         try:
-            loan = key_loans.lend_key(
+            loan = loans.lend_key(
                 actor, key, borrower_name="张三", borrower_phone="13812345678",
                 borrower_id_tail="4477", purpose=f"第 {n} 次尝试", now=NOW,
                 expected_return_at=NOW + timedelta(hours=8))

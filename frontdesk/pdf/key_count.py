@@ -23,7 +23,7 @@ from frontdesk.pdf.base import (
 
 TITLE = "钥匙盘点表"
 SIGNATURE_LABELS = ["盘点人", "复核人"]
-#: the report's groups as printed, in GROUPS order of services.key_counts
+#: the report's groups as printed, in GROUPS order of services.keys.counts
 GROUP_TITLES = {
     "cabinet_found": "应在柜且已找到",
     "cabinet_missing": "应在柜但未找到（缺失）",

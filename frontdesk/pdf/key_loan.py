@@ -43,19 +43,18 @@ def _or_blank(value: Any) -> str:
     return _text(value) or BLANK
 
 
-def loan_slip(data: Mapping[str, Any], *, font_path: str | None = None) -> bytes:
-    """Render a key loan slip and return PDF bytes."""
-    font_name = register_fonts(font_path)
-    st = make_styles(font_name)
+def _place(key: Mapping[str, Any]) -> tuple[str, str]:
+    """Return the label and value of what the key opens: the unit, or a public area."""
+    if key.get("unit_code"):
+        return "房号", _text(key.get("unit_code"))
+    return "区域", _text(key.get("area"))
+
+
+def _letterhead(data: Mapping[str, Any]) -> Letterhead:
     estate: Mapping[str, Any] = data.get("estate") or {}
     key: Mapping[str, Any] = data.get("key") or {}
     borrower: Mapping[str, Any] = data.get("borrower") or {}
-    proxy: Mapping[str, Any] | None = data.get("proxy")
-    approval: Mapping[str, Any] | None = data.get("approval")
-
-    place = ("房号", _text(key.get("unit_code"))) if key.get("unit_code") else (
-        "区域", _text(key.get("area")))
-    letterhead = Letterhead(
+    return Letterhead(
         estate_name=_text(estate.get("name")), title=TITLE,
         address=_text(estate.get("address")), phone=_text(estate.get("phone")),
         document_no=_text(data.get("number")) or None,
@@ -63,11 +62,19 @@ def loan_slip(data: Mapping[str, Any], *, font_path: str | None = None) -> bytes
         printed_by=_text(data.get("printed_by")) or None,
         running_head="　".join(f"{label}：{value}" for label, value in (
             ("借用单号", _text(data.get("number"))), ("钥匙编号", _text(key.get("tag"))),
-            place, ("借用人", _text(borrower.get("name")))) if value),
+            _place(key), ("借用人", _text(borrower.get("name")))) if value),
     )
+
+
+def _sections(data: Mapping[str, Any]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Return the slip's four sections: the key, the borrower, the loan and the return."""
+    key: Mapping[str, Any] = data.get("key") or {}
+    borrower: Mapping[str, Any] = data.get("borrower") or {}
+    proxy: Mapping[str, Any] | None = data.get("proxy")
+    approval: Mapping[str, Any] | None = data.get("approval")
     cabinet = " ".join(p for p in (_text(key.get("cabinet")), _text(key.get("slot"))) if p)
     key_rows = [
-        ("钥匙编号", _text(key.get("tag"))), place,
+        ("钥匙编号", _text(key.get("tag"))), _place(key),
         ("钥匙类别", _text(key.get("kind"))), ("数量", f"{_text(key.get('copies'))} 把"),
         ("存放位置", cabinet), ("借用单号", _text(data.get("number"))),
     ]
@@ -94,26 +101,25 @@ def loan_slip(data: Mapping[str, Any], *, font_path: str | None = None) -> bytes
         ("钥匙状况", _or_blank(data.get("return_condition"))),
         ("接收人", _or_blank(data.get("returned_to"))), ("", ""),
     ]
+    return [("一、钥匙信息", key_rows), ("二、借用人", borrower_rows),
+            ("三、借用信息", loan_rows), ("四、归还", return_rows)]
 
+
+def loan_slip(data: Mapping[str, Any], *, font_path: str | None = None) -> bytes:
+    """Render a key loan slip and return PDF bytes."""
+    font_name = register_fonts(font_path)
+    st = make_styles(font_name)
     story: list[Flowable] = []
     if data.get("reprint"):
         mark = ParagraphStyle("FDReprint", parent=st.body, fontSize=12, leading=16,
                               textColor=colors.HexColor("#C0392B"))
         story += [para(_text(data["reprint"]), mark), Spacer(1, 2 * mm)]
-    label_width = 28 * mm
-    story += [
-        *section("一、钥匙信息", kv_table(key_rows, 2, font_name=font_name,
-                                            label_width=label_width), font_name=font_name),
-        *section("二、借用人", kv_table(borrower_rows, 2, font_name=font_name,
-                                           label_width=label_width), font_name=font_name),
-        *section("三、借用信息", kv_table(loan_rows, 2, font_name=font_name,
-                                            label_width=label_width), font_name=font_name),
-        *section("四、归还", kv_table(return_rows, 2, font_name=font_name,
-                                         label_width=label_width), font_name=font_name),
-        KeepTogether([
-            Spacer(1, 5 * mm),
-            para(NOTICE, st.small),
-            signature_block(SIGNATURE_LABELS, font_name=font_name),
-        ]),
-    ]
-    return render(story, letterhead, font_path=font_path)
+    for title, rows in _sections(data):
+        story += section(title, kv_table(rows, 2, font_name=font_name, label_width=28 * mm),
+                         font_name=font_name)
+    story.append(KeepTogether([
+        Spacer(1, 5 * mm),
+        para(NOTICE, st.small),
+        signature_block(SIGNATURE_LABELS, font_name=font_name),
+    ]))
+    return render(story, _letterhead(data), font_path=font_path)

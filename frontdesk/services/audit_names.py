@@ -34,7 +34,7 @@ from frontdesk.models import (
     User,
     Vehicle,
 )
-from frontdesk.services.keys.loans import loan_number
+from frontdesk.services.keys import loans
 
 Names = dict[tuple[str, int], str]
 
@@ -104,6 +104,6 @@ def names_of(events: Iterable[AuditEvent]) -> Names:
         for loan, tag in db.session.execute(
                 sa.select(KeyLoan, Key.tag).join(Key, Key.id == KeyLoan.key_id)
                 .where(KeyLoan.id.in_(wanted["key_loan"]))):
-            names[("key_loan", loan.id)] = f"{loan_number(loan)} · {tag}"
+            names[("key_loan", loan.id)] = f"{loans.loan_number(loan)} · {tag}"
     return names
 

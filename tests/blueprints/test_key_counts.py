@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from frontdesk.models import AuditEvent, Key, KeyCount, KeyCountItem, KeyLoan
 from frontdesk.models.base import utcnow
 from frontdesk.services import DomainError
-from frontdesk.services.keys import counts as key_counts
+from frontdesk.services.keys import counts
 from tests import factories
 
 # --- test data: keys and loans inserted directly (the keys pages make them in production) -----
@@ -176,7 +176,7 @@ def test_scanned_tags_are_marked_found_and_unknown_tags_reported(desk, db, keys)
 
 
 def test_full_width_tags_from_a_chinese_input_method_are_understood():
-    assert key_counts.parse_tags("Ｋ－ＧＹ－０１，K-1、K-2 k-1\r\nK-3") == [
+    assert counts.parse_tags("Ｋ－ＧＹ－０１，K-1、K-2 k-1\r\nK-3") == [
         "K-GY-01", "K-1", "K-2", "K-3"]
 
 
@@ -367,7 +367,7 @@ def test_two_desks_starting_a_count_at_once_start_one(app, db, world, keys):
             estate, user = db.session.get(Estate, estate_id), db.session.get(User, user_id)
             barrier.wait(timeout=30)
             try:
-                key_counts.start_count(user, estate, utcnow())
+                counts.start_count(user, estate, utcnow())
                 outcomes.append("started")
             except DomainError:
                 outcomes.append("refused")

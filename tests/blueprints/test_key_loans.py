@@ -21,7 +21,7 @@ from frontdesk.models import (
     KeyLossReport,
 )
 from frontdesk.services import chain
-from frontdesk.services.keys import loans as key_loans
+from frontdesk.services.keys import queries
 from tests import factories
 
 #: the frozen clock of these tests: 2026-11-20 10:00 in Shanghai
@@ -401,7 +401,7 @@ def test_overdue_loans_are_listed_with_how_late_they_are(desk, manager, db, worl
     assert lend(desk, second, expected_return_at="2026-11-23 18:00").status_code == 302
     clock["FRONTDESK_NOW"] = datetime(2026, 11, 22, 13, 30, tzinfo=UTC)  # 11-22 21:30 local
 
-    [late] = key_loans.overdue_loans(world.estate.id, clock["FRONTDESK_NOW"])
+    [late] = queries.overdue_loans(world.estate.id, clock["FRONTDESK_NOW"])
     assert (late.key.tag, late.days, late.hours, late.where) == ("K-3-2-1502-01", 2, 3, "3-2-1502")
     overdue = table(desk.get("/keys/loans/overdue"), "overdue-loans")
     assert "K-3-2-1502-01" in overdue and "2 天 3 小时" in overdue

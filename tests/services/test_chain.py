@@ -26,7 +26,7 @@ from frontdesk.models import (
 )
 from frontdesk.services import chain
 from frontdesk.services.fees import payments, receipts
-from frontdesk.services.keys import loans as key_loans
+from frontdesk.services.keys import loans
 from tests import factories
 
 D = Decimal
@@ -342,13 +342,13 @@ def lt(world, db):
     db.session.add(authorisation)
     db.session.commit()
     desk = world.users["frontdesk"]
-    loans = [key_loans.lend_key(desk, k, **OWNER, purpose="忘带钥匙开门",
-                                expected_return_at=NOW + timedelta(hours=8), now=NOW)
-             for k in keys[:3]]
-    key_loans.return_key(desk, loans[1], returned_at=NOW + timedelta(hours=1),
-                         condition="完好", now=NOW + timedelta(hours=2))
-    numbers = [key_loans.loan_number(loan) for loan in loans]
-    return SimpleNamespace(world=world, loans=loans, loan=loans[1], numbers=numbers,
+    lent = [loans.lend_key(desk, k, **OWNER, purpose="忘带钥匙开门",
+                           expected_return_at=NOW + timedelta(hours=8), now=NOW)
+            for k in keys[:3]]
+    loans.return_key(desk, lent[1], returned_at=NOW + timedelta(hours=1),
+                     condition="完好", now=NOW + timedelta(hours=2))
+    numbers = [loans.loan_number(loan) for loan in lent]
+    return SimpleNamespace(world=world, loans=lent, loan=lent[1], numbers=numbers,
                            spare_key=keys[3], authorisation=authorisation)
 
 
@@ -418,7 +418,7 @@ def test_a_return_rewritten_with_a_fresh_hash_is_caught_by_the_printed_head(
     assert head == f"{lt.numbers[1]}:{return_link.hash}"
     # rewrite the return as if the key had come back damaged, with the hash that gives
     loan = db.session.get(KeyLoan, lt.loan.id)
-    fields = {**key_loans.return_fields(loan), "return_condition": "损坏"}
+    fields = {**loans.return_fields(loan), "return_condition": "损坏"}
     digest = chain.link_hash(chain="key_loans", estate_id=loan.estate_id, seq=return_link.seq,
                              event="return", label=return_link.label, at=return_link.at,
                              version=return_link.version, fields=fields,

@@ -12,8 +12,7 @@ from frontdesk.blueprints.desk.forms import SearchForm
 from frontdesk.models import Unit
 from frontdesk.pdf.registration import registration_form
 from frontdesk.services.fees.payments import unit_fees
-from frontdesk.services.keys import loans as key_loans
-from frontdesk.services.keys.registry import unit_keys
+from frontdesk.services.keys import loans, queries
 from frontdesk.services.register.queries import registration_data, unit_card
 from frontdesk.services.register.search import find_hits
 from frontdesk.web import (
@@ -41,7 +40,7 @@ def _overdue_loans():
     estate = current_estate()
     if estate is None or not current_user.can("keys.view"):
         return None
-    return key_loans.overdue_loans(estate.id, key_loans.clock(current_app.config))
+    return queries.overdue_loans(estate.id, loans.clock(current_app.config))
 
 
 @bp.get("/desk")
@@ -67,10 +66,10 @@ def unit(unit_id: int):
     unit = scoped_get(Unit, unit_id)
     form = SearchForm()
     fees = unit_fees(unit) if current_user.can("fees.view") else None
-    keys = (unit_keys(unit, key_loans.clock(current_app.config))
+    keys = (queries.unit_key_tab(unit, loans.clock(current_app.config))
             if current_user.can("keys.view") else None)
     return render_template("desk/unit.html", card=unit_card(unit), form=form, fees=fees,
-                           unit_keys=keys)
+                           key_tab=keys)
 
 
 @bp.get("/desk/units/<int:unit_id>/registration.pdf")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from io import BytesIO
-from zoneinfo import ZoneInfo
 
 from flask import (
     abort,
@@ -20,14 +18,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from frontdesk.blueprints.keys import bp
-from frontdesk.blueprints.keys.count_forms import FinishForm, MarkForm, ScanForm, StartCountForm
-from frontdesk.extensions import db
+from frontdesk.blueprints.keys.forms.counts import FinishForm, MarkForm, ScanForm, StartCountForm
 from frontdesk.labels import COUNT_EXPECTED_LABELS, COUNT_GROUP_LABELS, COUNT_STATE_LABELS
-from frontdesk.models import Estate, KeyCount, KeyCountItem
+from frontdesk.models import KeyCount, KeyCountItem
 from frontdesk.models.base import utcnow
 from frontdesk.pdf.key_count import key_count_report
 from frontdesk.services import DomainError
-from frontdesk.services.keys import counts as key_counts
+from frontdesk.services.keys import counts
 from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
 
 GROUP_LABELS = COUNT_GROUP_LABELS
@@ -44,7 +41,7 @@ def key_count_label(kind: str, value: str | None) -> str:
 
 def _count_item(count_item_id: int) -> KeyCountItem:
     """Load a count item of one of the user's estates, or 404."""
-    item = db.session.get(KeyCountItem, count_item_id)
+    item = counts.count_item(count_item_id)
     if item is None:
         abort(404)
     scoped_get(KeyCount, item.count_id)
@@ -60,7 +57,7 @@ def _cabinet_arg(value: str | None) -> str | None:
 
 
 def _count_page(count: KeyCount, *, scan_form: ScanForm | None = None,
-                scan_result: key_counts.ScanResult | None = None, status: int = 200):
+                scan_result: counts.ScanResult | None = None, status: int = 200):
     cabinet_arg = (request.values.get("cabinet") or "")[:16]
     cabinet = _cabinet_arg(cabinet_arg)
     state = request.args.get("state")
@@ -68,9 +65,9 @@ def _count_page(count: KeyCount, *, scan_form: ScanForm | None = None,
         state = None
     return render_template(
         "keys/count.html", count=count, cabinet=cabinet, cabinet_arg=cabinet_arg, state=state,
-        rows=key_counts.item_rows(count, cabinet, state),
-        cabinets=key_counts.cabinets(count),
-        tally=key_counts.tallies([count.id])[count.id],
+        rows=counts.item_rows(count, cabinet, state),
+        cabinets=counts.cabinets(count),
+        tally=counts.tallies([count.id])[count.id],
         scan_form=scan_form or ScanForm(formdata=None, cabinet=cabinet_arg),
         scan_result=scan_result, mark_form=MarkForm(formdata=None),
         finish_form=FinishForm(formdata=None)), status
@@ -83,17 +80,17 @@ def _back_to_count(count: KeyCount, cabinet_arg: str, anchor: str | None = None)
     return redirect(url_for("keys.count", **args, _anchor=anchor))
 
 
-@bp.get("/counts")
+@bp.get("/counts", endpoint="counts")
 @requires("keys.manage")
-def counts():
+def counts_list():
     """List the estate's cabinet counts, the one in progress first."""
     estate = require_estate()
     page = request.args.get("page", 1, type=int)
-    pagination = key_counts.list_counts(estate.id, page)
+    pagination = counts.list_counts(estate.id, page)
     return render_template(
         "keys/counts.html", counts=pagination,
-        tallies=key_counts.tallies([c.id for c in pagination.items]),
-        open_count=key_counts.open_count(estate.id))
+        tallies=counts.tallies([c.id for c in pagination.items]),
+        open_count=counts.open_count(estate.id))
 
 
 @bp.route("/counts/new", methods=["GET", "POST"])
@@ -104,7 +101,7 @@ def start_count():
     form = StartCountForm()
     if form.validate_on_submit():
         try:
-            count = key_counts.start_count(current_user, estate, utcnow(), note=form.note.data)
+            count = counts.start_count(current_user, estate, utcnow(), note=form.note.data)
         except DomainError as e:
             apply_domain_error(form, e)
         else:
@@ -112,8 +109,8 @@ def start_count():
             return redirect(url_for("keys.count", count_id=count.id))
     status = 422 if form.is_submitted() else 200
     return render_template("keys/count_new.html", form=form,
-                           open_count=key_counts.open_count(estate.id),
-                           keys=key_counts.countable_keys(estate.id)), status
+                           open_count=counts.open_count(estate.id),
+                           keys=counts.countable_keys(estate.id)), status
 
 
 @bp.get("/counts/<int:count_id>")
@@ -131,7 +128,7 @@ def scan_count(count_id: int):
     form = ScanForm()
     if form.validate_on_submit():
         try:
-            result = key_counts.scan_tags(current_user, count, form.tags.data, utcnow())
+            result = counts.scan_tags(current_user, count, form.tags.data, utcnow())
         except DomainError as e:
             apply_domain_error(form, e)
         else:
@@ -160,7 +157,7 @@ def mark_count_item(count_item_id: int):
                   "danger")
         return _back_to_count(item.count, cabinet, f"item-{item.id}")
     try:
-        key_counts.mark_item(current_user, item, bool(form.found.data), utcnow(),
+        counts.mark_item(current_user, item, bool(form.found.data), utcnow(),
                              note=form.note.data or "")
     except DomainError as e:
         flash(str(e.message), "danger")
@@ -182,9 +179,9 @@ def finish_count(count_id: int):
         flash(_("The form has expired. Please reload the page and submit it again."), "danger")
         return redirect(url_for("keys.count", count_id=count.id))
     try:
-        key_counts.finish_count(current_user, count, utcnow(),
+        counts.finish_count(current_user, count, utcnow(),
                                 confirmed_missing=form.confirm_missing.data)
-    except key_counts.MissingNotConfirmed as e:
+    except counts.MissingNotConfirmed as e:
         confirm = FinishForm(formdata=None, confirm_missing=len(e.tags))
         return render_template("keys/count_finish.html", count=count, tags=e.tags,
                                form=confirm)
@@ -201,43 +198,7 @@ def count_report(count_id: int):
     """Show expected against found: missing keys, keys out on loan with their borrowers."""
     count = scoped_get(KeyCount, count_id)
     return render_template("keys/count_report.html", count=count,
-                           report=key_counts.report(count, utcnow()))
-
-
-def _pdf_data(report: key_counts.CountReport) -> dict:
-    """Turn a count report into the plain data the printed report takes, in local time."""
-    count = report.count
-    estate = db.session.get(Estate, count.estate_id)
-    tz = ZoneInfo(estate.timezone)
-
-    def local(value: datetime | None) -> str:
-        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
-
-    groups = []
-    for group in report.groups:
-        rows = []
-        for r in group.rows:
-            loan = r.loan
-            rows.append({
-                "tag": r.tag, "place": r.place, "kind": r.kind, "cabinet": r.cabinet,
-                "slot": r.slot, "copies": r.copies, "expected_status": r.expected_status,
-                "note": r.note, "marked_at": local(r.marked_at),
-                "borrower": loan.borrower_name if loan else "",
-                "lent_at": local(loan.lent_at) if loan else "",
-                "expected_return_at": local(loan.expected_return_at) if loan else "",
-                "returned_at": local(loan.returned_at) if loan else "",
-                "overdue": r.overdue,
-            })
-        groups.append({"code": group.code, "rows": rows, "keys": group.keys,
-                       "copies": group.copies})
-    return {
-        "estate": {"name": estate.name, "address": estate.address, "phone": estate.phone},
-        "count_id": count.id, "started_at": local(count.started_at),
-        "finished_at": local(count.finished_at), "started_by": report.started_by,
-        "note": count.note, "items": report.items, "groups": groups,
-        "printed_at": datetime.now(tz).strftime("%Y-%m-%d %H:%M"),
-        "printed_by": current_user.full_name,
-    }
+                           report=counts.report(count, utcnow()))
 
 
 @bp.get("/counts/<int:count_id>/report.pdf")
@@ -245,7 +206,8 @@ def _pdf_data(report: key_counts.CountReport) -> dict:
 def count_report_pdf(count_id: int):
     """Print the count report (钥匙盘点表) with signature lines."""
     count = scoped_get(KeyCount, count_id)
-    pdf = key_count_report(_pdf_data(key_counts.report(count, utcnow())),
-                           font_path=current_app.config["PDF_FONT_PATH"])
+    data = counts.report_document(counts.report(count, utcnow()),
+                                  printed_by=current_user.full_name)
+    pdf = key_count_report(data, font_path=current_app.config["PDF_FONT_PATH"])
     return send_file(BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
                      download_name=f"key-count-{count.id}.pdf")

@@ -1,7 +1,7 @@
 """Views of key loans: lend, return, the loan slip, open and overdue loans, lost keys.
 
-The views act at :func:`key_loans.clock` (``app.config["FRONTDESK_NOW"]`` when a test freezes
-the clock, the real time otherwise).
+The views act at :func:`frontdesk.blueprints.keys.acting_now` (``app.config["FRONTDESK_NOW"]``
+when a test freezes the clock, the real time otherwise).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from flask import current_app, flash, redirect, render_template, request, send_f
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from frontdesk.blueprints.keys import bp
-from frontdesk.blueprints.keys.loan_forms import (
+from frontdesk.blueprints.keys import acting_now, bp
+from frontdesk.blueprints.keys.forms.loans import (
     OTHER_BORROWER,
     LendForm,
     LostForm,
@@ -24,7 +24,7 @@ from frontdesk.labels import BORROWER_KIND_LABELS
 from frontdesk.models import Key, KeyLoan
 from frontdesk.pdf.key_loan import loan_slip
 from frontdesk.services import DomainError
-from frontdesk.services.keys import loans as key_loans
+from frontdesk.services.keys import borrowers, loans, queries, registry
 from frontdesk.throttle import TooManyFailures
 from frontdesk.web import (
     apply_domain_error,
@@ -44,23 +44,13 @@ def key_loan_label(kind: str) -> str:
     return str(BORROWER_LABELS.get(kind, kind or ""))
 
 
-@bp.app_template_global()
-def unit_open_loans(unit) -> list[key_loans.OpenLoan]:
-    """Return the open loans of a unit's keys for the unit card's keys tab (read only)."""
-    return key_loans.open_loans(unit.estate_id, _now(), unit_id=unit.id)
-
-
-def _now():
-    return key_loans.clock(current_app.config)
-
-
 @bp.route("/<int:key_id>/lend", methods=["GET", "POST"])
 @requires("keys.manage")
 def lend(key_id: int):
     """Lend a key in the cabinet; a borrower not on its lists needs a manager's approval."""
     key = scoped_get(Key, key_id)
-    now = _now()
-    ctx = key_loans.lend_context(key, now)
+    now = acting_now()
+    ctx = queries.lend_context(key, now)
     form = LendForm()
     form.borrower.choices = _borrower_options(ctx.choices)
     if not form.is_submitted() and not ctx.choices:
@@ -74,7 +64,7 @@ def lend(key_id: int):
             loan, status = None, 429
         if loan is not None:
             flash(_("Key %(tag)s lent to %(name)s (loan %(number)s).", tag=key.tag,
-                    name=loan.borrower_name, number=key_loans.loan_number(loan)), "success")
+                    name=loan.borrower_name, number=loans.loan_number(loan)), "success")
             return redirect(url_for("keys.loan", loan_id=loan.id))
         status = status if status != 200 else 422
     elif form.is_submitted():
@@ -84,18 +74,18 @@ def lend(key_id: int):
                            other=OTHER_BORROWER), status
 
 
-def _lend(form: LendForm, key: Key, ctx: key_loans.LendContext, now) -> KeyLoan | None:
+def _lend(form: LendForm, key: Key, ctx: queries.LendContext, now) -> KeyLoan | None:
     """Lend the key to the person picked or typed; None with the form's errors set."""
     picked = form.borrower.data if form.borrower.data != OTHER_BORROWER else ""
     if ctx.choices and not form.borrower.data and not form.borrower_name.data:
         form.borrower.errors = [_("Choose the borrower, or someone else and type their name.")]
         return None
     try:
-        approver = key_loans.approver_for(current_user, key.estate_id,
+        approver = borrowers.approver_for(current_user, key.estate_id,
                                           form.manager_username.data,
                                           form.manager_password.data,
                                           address=request.remote_addr)
-        return key_loans.lend_key(
+        return loans.lend_key(
             current_user, key, borrower=picked or None, borrower_name=form.borrower_name.data,
             borrower_phone=form.borrower_phone.data,
             borrower_id_tail=form.borrower_id_tail.data, purpose=form.purpose.data,
@@ -108,7 +98,7 @@ def _lend(form: LendForm, key: Key, ctx: key_loans.LendContext, now) -> KeyLoan 
         return None
 
 
-def _borrower_options(choices: list[key_loans.BorrowerChoice]) -> list[tuple[str, str]]:
+def _borrower_options(choices: list[borrowers.BorrowerChoice]) -> list[tuple[str, str]]:
     """Offer the key's owners and authorised people, then someone else (typed, approved)."""
     options = [("", _("Choose the borrower"))] if choices else []
     for c in choices:
@@ -125,11 +115,11 @@ def _borrower_options(choices: list[key_loans.BorrowerChoice]) -> list[tuple[str
 
 
 def _loan_page(loan: KeyLoan, return_form: ReturnForm | None = None, status: int = 200):
-    now = _now()
+    now = acting_now()
     if return_form is None:
         return_form = ReturnForm(formdata=None)
-        return_form.returned_at.raw_data = [key_loans.local_input(now, loan.estate_id)]
-    return render_template("keys/loan.html", view=key_loans.loan_view(loan, now),
+        return_form.returned_at.raw_data = [registry.local_input(now, loan.estate_id)]
+    return render_template("keys/loan.html", view=queries.loan_view(loan, now),
                            return_form=return_form, print_form=PrintForm(formdata=None)), status
 
 
@@ -148,9 +138,9 @@ def return_loan(loan_id: int):
     form = ReturnForm()
     if form.validate_on_submit():
         try:
-            key_loans.return_key(current_user, loan, returned_at=form.returned_at.data,
+            loans.return_key(current_user, loan, returned_at=form.returned_at.data,
                                  condition=form.condition.data, note=form.note.data,
-                                 now=_now())
+                                 now=acting_now())
         except DomainError as e:
             apply_domain_error(form, e)
         else:
@@ -167,20 +157,20 @@ def print_loan(loan_id: int):
     form = PrintForm()
     if not form.validate_on_submit():
         return redirect(url_for("keys.loan", loan_id=loan.id))
-    print_no = key_loans.print_loan(current_user, loan)
-    data = key_loans.slip_data(loan, print_no=print_no, printed_by=current_user.full_name,
-                               printed_at=_now())
+    print_no = loans.print_loan(current_user, loan)
+    data = queries.slip_data(loan, print_no=print_no, printed_by=current_user.full_name,
+                               printed_at=acting_now())
     pdf = loan_slip(data, font_path=current_app.config["PDF_FONT_PATH"])
     return send_file(BytesIO(pdf), mimetype="application/pdf",
                      download_name=f"key-loan-{data['number']}.pdf")
 
 
-@bp.get("/loans")
+@bp.get("/loans", endpoint="loans")
 @requires("keys.view")
-def loans():
+def loans_list():
     """List the estate's open loans, the oldest first, overdue ones marked."""
     estate = require_estate()
-    return render_template("keys/loans.html", rows=key_loans.open_loans(estate.id, _now()))
+    return render_template("keys/loans.html", rows=queries.open_loans(estate.id, acting_now()))
 
 
 @bp.get("/loans/overdue")
@@ -189,7 +179,7 @@ def overdue_loans():
     """List the loans past their expected return with how late they are."""
     estate = require_estate()
     return render_template("keys/loans_overdue.html",
-                           rows=key_loans.overdue_loans(estate.id, _now()))
+                           rows=queries.overdue_loans(estate.id, acting_now()))
 
 
 @bp.route("/<int:key_id>/lost", methods=["GET", "POST"])
@@ -201,8 +191,8 @@ def report_lost(key_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            key_loans.report_lost(current_user, key, circumstances=form.circumstances.data,
-                                  charge_amount=form.charge_amount.data, now=_now())
+            loans.report_lost(current_user, key, circumstances=form.circumstances.data,
+                                  charge_amount=form.charge_amount.data, now=acting_now())
         except DomainError as e:
             apply_domain_error(form, e)
             status = 422
@@ -212,4 +202,4 @@ def report_lost(key_id: int):
     elif form.is_submitted():
         status = 422
     return render_template("keys/loan_lost.html", form=form,
-                           ctx=key_loans.loss_context(key)), status
+                           ctx=queries.loss_context(key)), status

@@ -187,32 +187,31 @@ def load_demo_keys(now: datetime | None = None, seed: int = 2026) -> dict[str, i
     """Give the demo estate a key cabinet: building 1's keys, some in custody, some out on loan."""
     from datetime import UTC
 
-    from frontdesk.services.keys import loans as key_loans
-    from frontdesk.services.keys import registry as keys
+    from frontdesk.services.keys import custody, loans, registry
 
     now = now or datetime.now(UTC)
     estate = db.session.scalar(sa.select(Estate).where(Estate.name == DEMO_ESTATE))
     desk = db.session.scalar(sa.select(User).where(User.username == DEMO_USERS["frontdesk"][0]))
     building = db.session.scalar(sa.select(Building).where(Building.estate_id == estate.id,
                                                            Building.number == "1"))
-    registered = keys.bulk_register(desk, building, kind="入户门", cabinet="A1")
+    registered = registry.bulk_register(desk, building, kind="入户门", cabinet="A1")
     for n, (area, kind) in enumerate([("1号楼设备间", "设备间"), ("2号楼配电房", "配电房"),
                                       ("3号楼楼顶", "楼顶")], 1):
-        keys.register_key(desk, estate, {"tag": f"GG-{n:02d}", "area": area, "kind": kind,
+        registry.register_key(desk, estate, {"tag": f"GG-{n:02d}", "area": area, "kind": kind,
                                          "cabinet": "B1", "slot": str(n), "copies": 2})
     rng = random.Random(seed)
     deposited = lent = 0
     for key in rng.sample(registered, min(30, len(registered))):
-        owners = keys.unit_owners(key.unit_id)
+        owners = custody.unit_owners(key.unit_id)
         if not owners:
             continue
         owner = owners[0]
-        keys.deposit_key(desk, key, depositor=owner, now=now - timedelta(days=60))
+        custody.deposit_key(desk, key, depositor=owner, now=now - timedelta(days=60))
         deposited += 1
         if lent < 5 and owner.id_number:
             overdue = lent < 2
             lent_at = now - timedelta(days=3 if overdue else 0, hours=2)
-            key_loans.lend_key(
+            loans.lend_key(
                 desk, key, borrower_name=owner.name, borrower_phone=owner.phone,
                 borrower_id_tail=owner.id_number[-4:], purpose="装修工人进场",
                 expected_return_at=lent_at + timedelta(hours=8), now=lent_at)

@@ -16,6 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -136,6 +137,11 @@ def item_rows(count: KeyCount, cabinet: str | None = None,
         q = q.where(KeyCountItem.found.is_(False))
     return [ItemRow(item, key, code if key.unit_id else key.area)
             for item, key, code in db.session.execute(q)]
+
+
+def count_item(count_item_id: int) -> KeyCountItem | None:
+    """Return a count item by id, if there is one."""
+    return db.session.get(KeyCountItem, count_item_id)
 
 
 def cabinets(count: KeyCount) -> list[str]:
@@ -342,6 +348,15 @@ class CountReport:
     def items(self) -> int:
         return sum(g.keys for g in self.groups)
 
+    @property
+    def copies(self) -> int:
+        return sum(g.copies for g in self.groups)
+
+    @property
+    def shown(self) -> list[ReportGroup]:
+        """The groups the report shows: all but an empty "not checked" group."""
+        return [g for g in self.groups if g.rows or g.code != "cabinet_unchecked"]
+
 
 def _group_of(expected: str, found: bool | None) -> str:
     if expected == "in_cabinet":
@@ -387,3 +402,39 @@ def report(count: KeyCount, now: datetime) -> CountReport:
     started_by = db.session.get(User, count.started_by_id)
     return CountReport(count=count, groups=[groups[c] for c in GROUPS],
                        started_by=started_by.full_name if started_by else "", as_of=as_of)
+
+
+def _report_row(row: ReportRow, local) -> dict:
+    loan = row.loan
+    return {
+        "tag": row.tag, "place": row.place, "kind": row.kind, "cabinet": row.cabinet,
+        "slot": row.slot, "copies": row.copies, "expected_status": row.expected_status,
+        "note": row.note, "marked_at": local(row.marked_at),
+        "borrower": loan.borrower_name if loan else "",
+        "lent_at": local(loan.lent_at) if loan else "",
+        "expected_return_at": local(loan.expected_return_at) if loan else "",
+        "returned_at": local(loan.returned_at) if loan else "",
+        "overdue": row.overdue,
+    }
+
+
+def report_document(report: CountReport, *, printed_by: str) -> dict:
+    """Return the plain data of the printed count report (:func:`frontdesk.pdf.key_count`),
+    in the estate's local time."""
+    count = report.count
+    estate = db.session.get(Estate, count.estate_id)
+    tz = ZoneInfo(estate.timezone)
+
+    def local(value: datetime | None) -> str:
+        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
+
+    groups = [{"code": group.code, "rows": [_report_row(r, local) for r in group.rows],
+               "keys": group.keys, "copies": group.copies} for group in report.groups]
+    return {
+        "estate": {"name": estate.name, "address": estate.address, "phone": estate.phone},
+        "count_id": count.id, "started_at": local(count.started_at),
+        "finished_at": local(count.finished_at), "started_by": report.started_by,
+        "note": count.note, "items": report.items, "groups": groups,
+        "printed_at": datetime.now(tz).strftime("%Y-%m-%d %H:%M"),
+        "printed_by": printed_by,
+    }

@@ -1,15 +1,18 @@
-"""Key loans (借用): lending and returning keys, the loans' hash chain, overdue and lost keys.
+"""Key loans (借用): lending and returning keys, the loans' hash chain, and lost keys.
+
+What the loan pages and the slip show (open and overdue loans, a loan's page, the lend and
+lost forms' context) is in :mod:`frontdesk.services.keys.queries`.
 
 Who may borrow: the unit's owner (a current owner occupancy whose person's phone and last four
 ID characters match) or a person on the key's current custody's authorised list (not revoked,
 valid until now or later, phone and ID tail matching). Anyone else needs a manager's approval
-(keys.approve) with a reason, given by the manager logged in or by their username and password
-typed on the front desk's form (:func:`approver_for`).
+(keys.approve) with a reason (:mod:`frontdesk.services.keys.borrowers`).
 
 One open loan per key: the key's row is locked (``SELECT … FOR UPDATE``) before its status is
 checked, and the database's partial unique index ``uq_key_loan_open`` (key_id WHERE
 returned_at IS NULL) refuses a second open loan whatever the code does; its IntegrityError
-becomes the DomainError "This key is already out on loan."
+becomes the DomainError "This key is already out on loan." (the chaining runs in a savepoint,
+so the refusal rolls back only the loan, never the caller's transaction).
 
 The chain: loans are numbered per estate (``seq`` 1, 2, 3 …, unique with the estate) inside the
 lending transaction, with the estate's row locked (``FOR NO KEY UPDATE`` on PostgreSQL, as
@@ -28,9 +31,7 @@ the estate's timezone, as typed in the forms (``YYYY-MM-DD HH:MM``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -43,20 +44,18 @@ from frontdesk.models import (
     Estate,
     FeeItem,
     Key,
-    KeyAuthorisation,
-    KeyCustody,
     KeyLoan,
     KeyLossReport,
-    Occupancy,
-    Person,
     Unit,
     User,
 )
 from frontdesk.models.base import utcnow
-from frontdesk.services import DomainError, accounts, audit, chain, transactional
+from frontdesk.services import DomainError, audit, chain, transactional
 from frontdesk.services.fees import billing, items
 from frontdesk.services.fees.payments import parse_amount
-from frontdesk.services.validation import mask_phone, normalise_phone, phone_error
+from frontdesk.services.keys import borrowers
+from frontdesk.services.keys.registry import local_input, tz_of
+from frontdesk.services.validation import normalise_phone, phone_error
 
 LOAN_PREFIX = "JY"
 #: the longest a key may be lent for
@@ -64,7 +63,6 @@ MAX_LOAN_DAYS = 30
 #: the condition of a returned key (stored Chinese data), and that of a lost one
 CONDITIONS = ("完好", "损坏")
 LOST_CONDITION = "遗失"
-ID_TAIL_RE = re.compile(r"[0-9X]{4}")
 #: the fee item a replacement charge is billed on, created on first use
 REPLACEMENT_ITEM_CODE = "YSBP"
 REPLACEMENT_ITEM_NAME = "钥匙补配费"
@@ -88,21 +86,11 @@ def clock(config: Mapping) -> datetime:
     return frozen.astimezone(UTC)
 
 
-def _tz(estate_id: int) -> ZoneInfo:
-    estate = db.session.get(Estate, estate_id)
-    return ZoneInfo(estate.timezone or "Asia/Shanghai")
-
-
 def _aware(value: datetime, estate_id: int) -> datetime:
     """Return a UTC datetime; a naive one is a local time in the estate's timezone."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=_tz(estate_id))
+        value = value.replace(tzinfo=tz_of(estate_id))
     return value.astimezone(UTC)
-
-
-def local_input(value: datetime, estate_id: int) -> str:
-    """Show a UTC time as the forms take it, YYYY-MM-DD HH:MM in the estate's timezone."""
-    return value.astimezone(_tz(estate_id)).strftime("%Y-%m-%d %H:%M")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -114,7 +102,7 @@ def _iso(value: datetime | None) -> str | None:
 
 def loan_number(loan: KeyLoan) -> str:
     """Return the printed number of a loan, e.g. JY2026-000123 (year lent, estate sequence)."""
-    return f"{LOAN_PREFIX}{loan.lent_at.astimezone(_tz(loan.estate_id)).year}-{loan.seq:06d}"
+    return f"{LOAN_PREFIX}{loan.lent_at.astimezone(tz_of(loan.estate_id)).year}-{loan.seq:06d}"
 
 
 # the hash chain ---------------------------------------------------------------------------------
@@ -193,7 +181,7 @@ def _phone(value, field_name: str) -> str:
 
 def _id_tail(value, field_name: str) -> str:
     tail = (value or "").strip().upper()
-    if not ID_TAIL_RE.fullmatch(tail):
+    if not borrowers.ID_TAIL_RE.fullmatch(tail):
         raise DomainError(_l("Enter the last four characters of the ID number (digits or X)."),
                           field_name)
     return tail
@@ -229,79 +217,6 @@ def _check_in_cabinet(key: Key) -> None:
         raise DomainError(_l("This key is not in the cabinet."))
 
 
-def current_custody(key_id: int) -> KeyCustody | None:
-    """Return the key's custody that has not ended, if any."""
-    return db.session.scalar(
-        sa.select(KeyCustody).where(KeyCustody.key_id == key_id, KeyCustody.ended_at.is_(None))
-        .order_by(KeyCustody.deposited_at.desc(), KeyCustody.id.desc()).limit(1))
-
-
-def _owners(unit_id: int, now: datetime) -> list[Person]:
-    """Return the unit's current owners."""
-    today = now.astimezone(_tz_of_unit(unit_id)).date()
-    return list(db.session.scalars(
-        sa.select(Person).join(Occupancy, Occupancy.person_id == Person.id)
-        .where(Occupancy.unit_id == unit_id, Occupancy.role == "owner",
-               Occupancy.start_date <= today,
-               sa.or_(Occupancy.end_date.is_(None), Occupancy.end_date >= today))
-        .order_by(Person.id)))
-
-
-def _tz_of_unit(unit_id: int) -> ZoneInfo:
-    return _tz(db.session.get(Unit, unit_id).estate_id)
-
-
-def _authorisations(key_id: int) -> list[KeyAuthorisation]:
-    custody = current_custody(key_id)
-    return list(custody.authorisations) if custody is not None else []
-
-
-def _borrower(key: Key, phone: str, id_tail: str,
-              now: datetime) -> tuple[str | None, KeyAuthorisation | None, object]:
-    """Tell who the borrower is to the key: ("owner"|"authorised"|None, authorisation, why not)."""
-    if key.unit_id is not None:
-        for person in _owners(key.unit_id, now):
-            if (normalise_phone(person.phone) == phone
-                    and (person.id_tail or "").upper() == id_tail):
-                return "owner", None, None
-    why_not = None
-    for a in _authorisations(key.id):
-        if normalise_phone(a.phone) != phone or (a.id_tail or "").upper() != id_tail:
-            continue
-        if a.revoked_at is not None:
-            why_not = _l("The authorisation of %(name)s was revoked.", name=a.name)
-        elif a.valid_until < now:
-            why_not = _l("The authorisation of %(name)s expired on %(date)s.", name=a.name,
-                         date=local_input(a.valid_until, key.estate_id))
-        else:
-            return "authorised", a, None
-    return None, None, why_not
-
-
-def approver_for(actor: User, estate_id: int, username: str | None,
-                 password: str | None, address: str | None = None) -> User | None:
-    """Return the manager who approves a loan: the one whose credentials were typed, or the actor.
-
-    Typed credentials are checked like a login (:func:`accounts.authenticate`, which counts
-    failures with the logins of the account and of the client address); the user must
-    hold keys.approve in the estate. Without credentials a manager acting themselves approves;
-    anyone else gets None.
-    """
-    username = (username or "").strip()
-    if username:
-        user = accounts.authenticate(username, password or "", address)
-        if user is None:
-            raise DomainError(_l("The manager's username or password is wrong."),
-                              "manager_password")
-        if not user.can("keys.approve", estate_id):
-            raise DomainError(_l("%(user)s may not approve key loans in this estate.",
-                                 user=user.full_name or user.username), "manager_username")
-        return user
-    if actor is not None and actor.can("keys.approve", estate_id):
-        return actor
-    return None
-
-
 def _lock_estate(estate_id: int) -> None:
     # FOR NO KEY UPDATE: loans of one estate are chained one at a time; rows that merely
     # refer to the estate can still be inserted meanwhile.
@@ -314,52 +229,46 @@ def _last_loan(estate_id: int) -> KeyLoan | None:
                              .order_by(KeyLoan.seq.desc()).limit(1))
 
 
-def _chain_or_refuse(loan: KeyLoan, now: datetime) -> None:
-    """Add and chain a loan; a second open loan of the key (or a seq taken) is a DomainError."""
+def _chain_or_refuse(key: Key, loan: KeyLoan, now: datetime) -> None:
+    """Put the key out and chain its loan in a savepoint; a second open loan of the key (or a
+    seq taken) rolls the savepoint back and is a DomainError."""
     try:
-        chain.append(CHAIN.name, loan, "lend", at=now)
+        with db.session.begin_nested():
+            key.status = "on_loan"
+            chain.append(CHAIN.name, loan, "lend", at=now)
     except sa.exc.IntegrityError as e:
-        db.session.rollback()
         if "uq_key_loan_open" in str(e.orig) or "key_loan.key_id" in str(e.orig):
             raise DomainError(ALREADY_OUT) from None
         raise DomainError(_l("Another loan was being recorded at the same moment. "
                              "Please submit the form again.")) from None
 
 
-@dataclass(frozen=True)
-class BorrowerChoice:
-    """Someone who may borrow a key without approval, as the lend form offers them."""
+def _borrower_details(key: Key, now: datetime, borrower: str | None, name: str, phone: str,
+                      id_tail: str) -> tuple[str, str, str]:
+    """Return the borrower's name, phone and ID tail: of the person picked, or as typed."""
+    if borrower:
+        chosen = {c.value: c for c in borrowers.borrower_choices(key, now)}.get(borrower)
+        if chosen is None:
+            raise DomainError(_l("The person chosen may not borrow this key (any more). Please "
+                                 "choose again."), "borrower")
+        name, phone, id_tail = chosen.name, chosen.phone, chosen.id_tail
+    return (_text(name, "borrower_name", _l("Please enter the borrower's name."), 64),
+            _phone(phone, "borrower_phone"),
+            _id_tail(id_tail, "borrower_id_tail"))
 
-    #: "owner:<person id>" or "authorised:<authorisation id>"
-    value: str
-    #: "owner" or "authorised"
-    kind: str
-    name: str
-    phone: str
-    id_tail: str
-    valid_until: datetime | None = None
 
-
-def borrower_choices(key: Key, now: datetime) -> list[BorrowerChoice]:
-    """Return the key's current owners and valid authorised people, with phone and ID tail.
-
-    People without a phone or the last four ID characters on record cannot be checked and are
-    left out: they borrow as anyone else does, typed, with a manager's approval.
-    """
-    now = now.astimezone(UTC)
-    choices = []
-    for person in _owners(key.unit_id, now) if key.unit_id else []:
-        tail = (person.id_tail or "").upper()
-        if person.phone and ID_TAIL_RE.fullmatch(tail):
-            choices.append(BorrowerChoice(f"owner:{person.id}", "owner", person.name,
-                                          person.phone, tail))
-    for a in _authorisations(key.id):
-        tail = (a.id_tail or "").upper()
-        if (a.revoked_at is None and a.valid_until >= now and a.phone
-                and ID_TAIL_RE.fullmatch(tail)):
-            choices.append(BorrowerChoice(f"authorised:{a.id}", "authorised", a.name, a.phone,
-                                          tail, a.valid_until))
-    return choices
+def _expected_return(key: Key, expected_return_at: datetime | None, now: datetime) -> datetime:
+    """Return the expected return in UTC: in the future, at most MAX_LOAN_DAYS ahead."""
+    if expected_return_at is None:
+        raise DomainError(_l("Please enter when the key will be returned."),
+                          "expected_return_at")
+    expected = _aware(expected_return_at, key.estate_id)
+    if expected <= now:
+        raise DomainError(_l("The expected return must be in the future."), "expected_return_at")
+    if expected > now + timedelta(days=MAX_LOAN_DAYS):
+        raise DomainError(_l("A key is lent for at most %(n)s days.", n=MAX_LOAN_DAYS),
+                          "expected_return_at")
+    return expected
 
 
 @transactional
@@ -380,43 +289,16 @@ def lend_key(actor: User, key: Key, *, borrower_name: str = "", borrower_phone: 
     now = now.astimezone(UTC)
     key = _locked_key(key.id)
     _check_in_cabinet(key)
-    if borrower:
-        chosen = {c.value: c for c in borrower_choices(key, now)}.get(borrower)
-        if chosen is None:
-            raise DomainError(_l("The person chosen may not borrow this key (any more). Please "
-                                 "choose again."), "borrower")
-        borrower_name, borrower_phone, borrower_id_tail = (chosen.name, chosen.phone,
-                                                           chosen.id_tail)
-    name = _text(borrower_name, "borrower_name", _l("Please enter the borrower's name."), 64)
-    phone = _phone(borrower_phone, "borrower_phone")
-    id_tail = _id_tail(borrower_id_tail, "borrower_id_tail")
+    name, phone, id_tail = _borrower_details(key, now, borrower, borrower_name, borrower_phone,
+                                             borrower_id_tail)
     proxy = _proxy(proxy_name, proxy_phone, proxy_id_tail)
     purpose = _text(purpose, "purpose", _l("Please enter what the key is borrowed for."), 200)
-    if expected_return_at is None:
-        raise DomainError(_l("Please enter when the key will be returned."),
-                          "expected_return_at")
-    expected = _aware(expected_return_at, key.estate_id)
-    if expected <= now:
-        raise DomainError(_l("The expected return must be in the future."), "expected_return_at")
-    if expected > now + timedelta(days=MAX_LOAN_DAYS):
-        raise DomainError(_l("A key is lent for at most %(n)s days.", n=MAX_LOAN_DAYS),
-                          "expected_return_at")
+    expected = _expected_return(key, expected_return_at, now)
     reason = _text(approve_reason, "approve_reason", "", 200, required=False)
-
-    kind, authorisation, why_not = _borrower(key, phone, id_tail, now)
+    kind, authorisation, why_not = borrowers.borrower_kind(key, phone, id_tail, now)
     approved_by_id = None
     if kind is None:
-        if approver is None or not approver.can("keys.approve", key.estate_id):
-            message = _l("The borrower is neither the owner nor on the key's authorised list "
-                         "(checked by phone and the last four ID characters): a manager must "
-                         "approve the loan with a reason.")
-            if why_not is not None:
-                message = _l("%(why)s A manager must approve the loan with a reason.",
-                             why=why_not)
-            raise DomainError(message, "manager_username")
-        if not reason:
-            raise DomainError(_l("Please give the reason for the manager's approval."),
-                              "approve_reason")
+        borrowers.check_approval(key, approver, reason, why_not)
         kind, approved_by_id = "approved", approver.id
     else:
         reason = ""
@@ -434,8 +316,7 @@ def lend_key(actor: User, key: Key, *, borrower_name: str = "", borrower_phone: 
     )
     loan.content = loan_content(loan)
     before = audit.snapshot(key, ["status"])
-    key.status = "on_loan"
-    _chain_or_refuse(loan, now)
+    _chain_or_refuse(key, loan, now)
     after = dict(loan.content, hash=loan.hash, number=loan_number(loan))
     audit.record(actor, "lend", loan, after=after)
     audit.record(actor, "update", key, before=before, after=audit.snapshot(key, ["status"]))
@@ -581,204 +462,3 @@ def print_loan(actor: User, loan: KeyLoan) -> int:
     db.session.refresh(loan)
     audit.record(actor, "print", loan, after={"print_count": count, "reprint": count > 1})
     return count
-
-
-def _name_of(user_id: int | None) -> str:
-    user = db.session.get(User, user_id) if user_id else None
-    return (user.full_name or user.username) if user else ""
-
-
-def where_of(key: Key) -> str:
-    """Name what a key opens: the unit's code or the public area."""
-    if key.unit_id is not None:
-        unit = db.session.get(Unit, key.unit_id)
-        return unit.code if unit else ""
-    return key.area or ""
-
-
-def slip_data(loan: KeyLoan, *, print_no: int, printed_by: str,
-              printed_at: datetime | None = None) -> dict:
-    """Return the plain data of a loan's 钥匙借用单 for :func:`frontdesk.pdf.key_loan.loan_slip`."""
-    estate = db.session.get(Estate, loan.estate_id)
-    tz = ZoneInfo(estate.timezone)
-    key = db.session.get(Key, loan.key_id)
-
-    def local(value: datetime | None) -> str:
-        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
-
-    return {
-        "estate": {"name": estate.name, "address": estate.address, "phone": estate.phone},
-        "number": loan_number(loan),
-        "key": {"tag": key.tag, "kind": key.kind, "copies": key.copies,
-                "unit_code": where_of(key) if key.unit_id else "",
-                "area": "" if key.unit_id else key.area,
-                "cabinet": key.cabinet, "slot": key.slot},
-        # phones masked as on the custody voucher: the slip leaves the desk with the borrower
-        "borrower": {"name": loan.borrower_name, "phone": mask_phone(loan.borrower_phone),
-                     "id_tail": loan.borrower_id_tail, "kind": loan.borrower_kind},
-        "proxy": {"name": loan.proxy_name, "phone": mask_phone(loan.proxy_phone),
-                  "id_tail": loan.proxy_id_tail} if loan.proxy_name else None,
-        "purpose": loan.purpose,
-        "lent_at": local(loan.lent_at),
-        "expected_return_at": local(loan.expected_return_at),
-        "lent_by": _name_of(loan.lent_by_id),
-        "approval": {"by": _name_of(loan.approved_by_id), "reason": loan.approval_reason}
-        if loan.approved_by_id else None,
-        "returned_at": local(loan.returned_at),
-        "return_condition": loan.return_condition or "",
-        "returned_to": _name_of(loan.returned_to_id),
-        "print_no": print_no,
-        "reprint": f"补打（第 {print_no - 1} 次补打）" if print_no > 1 else "",
-        "printed_at": local(printed_at or utcnow()),
-        "printed_by": printed_by,
-    }
-
-
-# reading ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OverdueLoan:
-    """An open loan past its expected return, and how late it is."""
-
-    loan: KeyLoan
-    key: Key
-    where: str
-    number: str
-    #: whole days and the hours beyond them
-    days: int
-    hours: int
-
-    @property
-    def total_hours(self) -> int:
-        return self.days * 24 + self.hours
-
-
-def overdue_loans(estate_id: int, now: datetime, limit: int | None = None) -> list[OverdueLoan]:
-    """Return the estate's open loans past their expected return, the latest overdue first."""
-    now = now.astimezone(UTC)
-    q = (sa.select(KeyLoan, Key, Unit.code)
-         .join(Key, Key.id == KeyLoan.key_id).outerjoin(Unit, Unit.id == Key.unit_id)
-         .where(KeyLoan.estate_id == estate_id, KeyLoan.returned_at.is_(None),
-                KeyLoan.expected_return_at < now)
-         .order_by(KeyLoan.expected_return_at, KeyLoan.id))
-    if limit:
-        q = q.limit(limit)
-    rows = []
-    tz = _tz(estate_id)
-    for loan, key, unit_code in db.session.execute(q):
-        late = now - loan.expected_return_at
-        hours = int(late.total_seconds() // 3600)
-        rows.append(OverdueLoan(loan=loan, key=key, where=unit_code or key.area or "",
-                                number=f"{LOAN_PREFIX}{loan.lent_at.astimezone(tz).year}-"
-                                       f"{loan.seq:06d}",
-                                days=hours // 24, hours=hours % 24))
-    return rows
-
-
-@dataclass(frozen=True)
-class OpenLoan:
-    """An open loan with its key, what the key opens and whether it is overdue."""
-
-    loan: KeyLoan
-    key: Key
-    where: str
-    number: str
-    overdue: bool
-
-
-def open_loans(estate_id: int, now: datetime, *, unit_id: int | None = None,
-               key_id: int | None = None) -> list[OpenLoan]:
-    """Return the open loans of an estate (or of one unit's or one key's), oldest first."""
-    now = now.astimezone(UTC)
-    q = (sa.select(KeyLoan, Key, Unit.code)
-         .join(Key, Key.id == KeyLoan.key_id).outerjoin(Unit, Unit.id == Key.unit_id)
-         .where(KeyLoan.estate_id == estate_id, KeyLoan.returned_at.is_(None))
-         .order_by(KeyLoan.lent_at, KeyLoan.id))
-    if unit_id is not None:
-        q = q.where(Key.unit_id == unit_id)
-    if key_id is not None:
-        q = q.where(KeyLoan.key_id == key_id)
-    tz = _tz(estate_id)
-    return [OpenLoan(loan=loan, key=key, where=code or key.area or "",
-                     number=f"{LOAN_PREFIX}{loan.lent_at.astimezone(tz).year}-{loan.seq:06d}",
-                     overdue=loan.expected_return_at < now)
-            for loan, key, code in db.session.execute(q)]
-
-
-def loans_of_key(key_id: int, limit: int = 50) -> list[KeyLoan]:
-    """Return a key's loans, newest first."""
-    return list(db.session.scalars(sa.select(KeyLoan).where(KeyLoan.key_id == key_id)
-                                   .order_by(KeyLoan.seq.desc()).limit(limit)))
-
-
-@dataclass(frozen=True)
-class LendContext:
-    """What the lend form shows beside the fields: who may borrow the key without approval."""
-
-    key: Key
-    where: str
-    owners: list[str]
-    authorised: list[KeyAuthorisation]
-    open_loan: KeyLoan | None
-    #: whom the form offers to pick as the borrower
-    choices: list[BorrowerChoice] = field(default_factory=list)
-
-
-def lend_context(key: Key, now: datetime) -> LendContext:
-    """Return the owners' names and the valid authorised people of a key (read only)."""
-    now = now.astimezone(UTC)
-    owners = [p.name for p in _owners(key.unit_id, now)] if key.unit_id else []
-    valid = [a for a in _authorisations(key.id)
-             if a.revoked_at is None and a.valid_until >= now]
-    open_loan = db.session.scalar(sa.select(KeyLoan).where(
-        KeyLoan.key_id == key.id, KeyLoan.returned_at.is_(None)))
-    return LendContext(key=key, where=where_of(key), owners=owners, authorised=valid,
-                       open_loan=open_loan, choices=borrower_choices(key, now))
-
-
-@dataclass(frozen=True)
-class LoanView:
-    """A loan with the names and places its page shows."""
-
-    loan: KeyLoan
-    key: Key
-    where: str
-    number: str
-    unit_id: int | None
-    lent_by: str
-    approved_by: str
-    returned_to: str
-    overdue: bool
-    loss_report: KeyLossReport | None
-
-
-def loan_view(loan: KeyLoan, now: datetime) -> LoanView:
-    """Gather what a loan's page shows (read only)."""
-    key = db.session.get(Key, loan.key_id)
-    loss = db.session.scalar(sa.select(KeyLossReport).where(KeyLossReport.loan_id == loan.id))
-    return LoanView(loan=loan, key=key, where=where_of(key), number=loan_number(loan),
-                    unit_id=key.unit_id, lent_by=_name_of(loan.lent_by_id),
-                    approved_by=_name_of(loan.approved_by_id),
-                    returned_to=_name_of(loan.returned_to_id),
-                    overdue=loan.returned_at is None
-                    and loan.expected_return_at < now.astimezone(UTC),
-                    loss_report=loss)
-
-
-@dataclass(frozen=True)
-class LossView:
-    """What the lost-key form shows: the key, its open loan and whether a charge is possible."""
-
-    key: Key
-    where: str
-    open_loan: KeyLoan | None
-    can_charge: bool
-
-
-def loss_context(key: Key) -> LossView:
-    """Gather what the lost-key form shows (read only)."""
-    open_loan = db.session.scalar(sa.select(KeyLoan).where(
-        KeyLoan.key_id == key.id, KeyLoan.returned_at.is_(None)))
-    return LossView(key=key, where=where_of(key), open_loan=open_loan,
-                    can_charge=key.unit_id is not None)
