@@ -84,23 +84,42 @@ def daily_report(data: Mapping[str, Any], *, font_path: str | None = None) -> by
     """Render the daily cashier report and return PDF bytes."""
     font_name = register_fonts(font_path)
     st = make_styles(font_name)
-    methods: Sequence[Mapping[str, Any]] = data["methods"]
-    cashiers: Sequence[Mapping[str, Any]] = data["cashiers"]
-    voided: Sequence[Mapping[str, Any]] = data["voided"]
-    total: Decimal = data["total"]
+    story: list[Flowable] = [
+        _head(data, font_name),
+        *summary_section(data, font_name),
+        *section("二、收款明细", font_name=font_name, min_space=30 * mm),
+        *_cashier_details(data["cashiers"], font_name),
+        *voided_section(data["voided"], font_name),
+        *refunds_section(data, font_name),
+        KeepTogether([Spacer(1, 8 * mm),
+                      signature_block(SIGNATURE_LABELS, font_name=font_name)]),
+        para("链头（防篡改校验）：" + "；".join(f"{h['name']} {h['text'] or '无'}"
+                                      for h in data.get("chain_heads", ())), st.small),
+    ]
+    period = f"{'日期' if data['mode'] == 'day' else '班次'}：{data['range_text']}"
+    return render(story, letterhead_for(data, TITLE, f"{TITLE}　{period}"), font_path=font_path)
 
-    head = kv_table(
+
+def _head(data: Mapping[str, Any], font_name: str) -> Flowable:
+    """The report's range, count, total and voids."""
+    return kv_table(
         [
             ("日期" if data["mode"] == "day" else "班次", str(data["range_text"])),
             ("收款笔数", f"{data['count']} 笔"),
-            ("收款合计", f"¥{money(total)}"),
-            ("作废", f"{len(voided)} 笔，¥{money(data['voided_total'])}（不计入合计）"),
+            ("收款合计", f"¥{money(data['total'])}"),
+            ("作废", f"{len(data['voided'])} 笔，¥{money(data['voided_total'])}（不计入合计）"),
         ],
         2,
         font_name=font_name,
         label_width=20 * mm,
     )
 
+
+def summary_section(data: Mapping[str, Any], font_name: str) -> list[Flowable]:
+    """Takings by cashier and method, with the total in capitals."""
+    methods: Sequence[Mapping[str, Any]] = data["methods"]
+    cashiers: Sequence[Mapping[str, Any]] = data["cashiers"]
+    total: Decimal = data["total"]
     summary_headers = ["收款员", *[m["name"] for m in methods], "合计"]
     summary_rows = [
         [c["name"], *[_summary_cell(m["count"], m["total"]) for m in c["methods"]],
@@ -123,15 +142,16 @@ def daily_report(data: Mapping[str, Any], *, font_path: str | None = None) -> by
         [("合计（大写）", amount_in_words(total)), ("合计（小写）", f"¥{money(total)}")],
         2, font_name=font_name, label_width=26 * mm,
     )
+    return section("一、收款汇总（按收款员、收款方式）", summary, Spacer(1, 2 * mm), in_words,
+                   font_name=font_name)
 
-    story: list[Flowable] = [
-        head,
-        *section("一、收款汇总（按收款员、收款方式）", summary, Spacer(1, 2 * mm), in_words,
-                 font_name=font_name),
-        *section("二、收款明细", font_name=font_name, min_space=30 * mm),
-    ]
+
+def _cashier_details(cashiers: Sequence[Mapping[str, Any]], font_name: str) -> list[Flowable]:
+    """Every payment, cashier by cashier, with a subtotal each."""
+    st = make_styles(font_name)
     if not cashiers:
-        story.append(para("无", st.body))
+        return [para("无", st.body)]
+    story: list[Flowable] = []
     for cashier in cashiers:
         rows = [
             [str(i), p["time"], p["receipt_no"], p["unit_code"], p["method_name"],
@@ -148,26 +168,22 @@ def daily_report(data: Mapping[str, Any], *, font_path: str | None = None) -> by
                          right_cols=(6,), center_cols=(0, 4, 5), total_rows=1),
             Spacer(1, 3 * mm),
         ]
+    return story
+
+
+def voided_section(voided: Sequence[Mapping[str, Any]], font_name: str) -> list[Flowable]:
+    """The receipts voided in the range, outside the total."""
     void_rows = [
         [v["time"], v["receipt_no"], v["unit_code"], v["method_name"], money(v["amount"]),
          v["cashier"], v["void_reason"]]
         for v in voided
     ]
-    story += [
-        *section(
-            "三、作废收据（不计入合计）",
-            figure_table(VOID_HEADERS, void_rows, widths(VOID_WIDTHS_MM), font_name=font_name,
-                         right_cols=(4,), center_cols=(3,), wrap_cols=(5, 6)),
-            font_name=font_name, min_space=30 * mm,
-        ),
-        *refunds_section(data, font_name),
-        KeepTogether([Spacer(1, 8 * mm),
-                      signature_block(SIGNATURE_LABELS, font_name=font_name)]),
-        para("链头（防篡改校验）：" + "；".join(f"{h['name']} {h['text'] or '无'}"
-                                      for h in data.get("chain_heads", ())), st.small),
-    ]
-    period = f"{'日期' if data['mode'] == 'day' else '班次'}：{data['range_text']}"
-    return render(story, letterhead_for(data, TITLE, f"{TITLE}　{period}"), font_path=font_path)
+    return section(
+        "三、作废收据（不计入合计）",
+        figure_table(VOID_HEADERS, void_rows, widths(VOID_WIDTHS_MM), font_name=font_name,
+                     right_cols=(4,), center_cols=(3,), wrap_cols=(5, 6)),
+        font_name=font_name, min_space=30 * mm,
+    )
 
 
 REFUND_HEADERS = ["退款单号", "付款时间", "房号", "类别", "方式", "金额", "付款人"]
