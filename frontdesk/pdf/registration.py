@@ -89,13 +89,9 @@ def registration_form(data: Mapping[str, Any], *, font_path: str | None = None) 
     """Render the resident registration form of one unit and return PDF bytes."""
     font_name = register_fonts(font_path)
     st = make_styles(font_name)
-    tick = check_mark(font_name)
-
     estate: Mapping[str, Any] = data.get("estate") or {}
     unit: Mapping[str, Any] = data.get("unit") or {}
     residents: Sequence[Mapping[str, Any]] = data.get("residents") or []
-    vehicles: Sequence[Mapping[str, Any]] = data.get("vehicles") or []
-
     letterhead = Letterhead(
         estate_name=_text(estate.get("name")),
         title=TITLE,
@@ -106,17 +102,30 @@ def registration_form(data: Mapping[str, Any], *, font_path: str | None = None) 
         printed_by=_text(data.get("printed_by")) or None,
         running_head=_running_head(unit, residents),
     )
+    story: list[Flowable] = [
+        *section(
+            "一、房屋信息", kv_table(_unit_rows(unit), 2, font_name=font_name), font_name=font_name
+        ),
+        *_people_sections(residents, data.get("vehicles") or [], font_name),
+        KeepTogether(
+            [
+                Spacer(1, 6 * mm),
+                para(DECLARATION, st.body),
+                signature_block(SIGNATURE_LABELS, font_name=font_name),
+            ]
+        ),
+    ]
+    return render(story, letterhead, font_path=font_path)
 
+
+def _people_sections(residents: Sequence[Mapping[str, Any]],
+                     vehicles: Sequence[Mapping[str, Any]], font_name: str) -> list[Flowable]:
+    """The residents, vehicles and emergency contacts of the unit."""
+    tick = check_mark(font_name)
     resident_rows = [
-        [
-            _text(r.get("name")),
-            _text(r.get("role")),
-            _text(r.get("phone")),
-            _text(r.get("id_type")),
-            _text(r.get("id_number")),
-            _text(r.get("since")),
-            tick if r.get("primary") else "",
-        ]
+        [_text(r.get("name")), _text(r.get("role")), _text(r.get("phone")),
+         _text(r.get("id_type")), _text(r.get("id_number")), _text(r.get("since")),
+         tick if r.get("primary") else ""]
         for r in residents
     ]
     vehicle_rows = [
@@ -128,47 +137,24 @@ def registration_form(data: Mapping[str, Any], *, font_path: str | None = None) 
         for r in residents
         if r.get("emergency_contact")
     ]
-
-    story: list[Flowable] = [
-        *section(
-            "一、房屋信息", kv_table(_unit_rows(unit), 2, font_name=font_name), font_name=font_name
-        ),
+    return [
         *section(
             "二、住户信息",
-            data_table(
-                RESIDENT_HEADERS,
-                resident_rows,
-                _widths(RESIDENT_WIDTHS_MM),
-                font_name=font_name,
-                center_cols=(1, 5, 6),
-            ),
+            data_table(RESIDENT_HEADERS, resident_rows, _widths(RESIDENT_WIDTHS_MM),
+                       font_name=font_name, center_cols=(1, 5, 6)),
             font_name=font_name,
             min_space=40 * mm,
         ),
         *section(
             "三、车辆信息",
-            data_table(
-                VEHICLE_HEADERS,
-                vehicle_rows,
-                _widths(VEHICLE_WIDTHS_MM),
-                font_name=font_name,
-                center_cols=(0,),
-            ),
+            data_table(VEHICLE_HEADERS, vehicle_rows, _widths(VEHICLE_WIDTHS_MM),
+                       font_name=font_name, center_cols=(0,)),
             font_name=font_name,
         ),
         *section(
             "四、紧急联系人",
-            data_table(
-                EMERGENCY_HEADERS, emergency_rows, _widths(EMERGENCY_WIDTHS_MM), font_name=font_name
-            ),
+            data_table(EMERGENCY_HEADERS, emergency_rows, _widths(EMERGENCY_WIDTHS_MM),
+                       font_name=font_name),
             font_name=font_name,
         ),
-        KeepTogether(
-            [
-                Spacer(1, 6 * mm),
-                para(DECLARATION, st.body),
-                signature_block(SIGNATURE_LABELS, font_name=font_name),
-            ]
-        ),
     ]
-    return render(story, letterhead, font_path=font_path)
