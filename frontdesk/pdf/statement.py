@@ -81,31 +81,7 @@ def statement(data: Mapping[str, Any], *, font_path: str | None = None) -> bytes
          ("打印时间", str(data.get("printed_at") or ""))],
         2, font_name=font_name,
     )
-    rows = [[_day(start), "期初", "期初余额", "", "", "", _money(data["opening_balance"])]]
-    for r in data.get("rows") or []:
-        rows.append([
-            _day(r.get("date")), r.get("kind", ""), r.get("description", ""),
-            r.get("reference", ""), _money(r.get("charge")), _money(r.get("credit")),
-            _money(r.get("balance")),
-        ])
-    rows.append([_day(end), "期末", "本期合计 / 期末余额", "", _money(data["total_charges"]),
-                 _money(data["total_credits"]), _money(data["closing_balance"])])
-    ledger = data_table(HEADERS, rows, _widths(WIDTHS_MM), font_name=font_name,
-                        center_cols=(0, 1, 3), right_cols=(4, 5, 6), total_rows=1)
-
-    closing = data["closing_balance"]
-    totals = kv_table(
-        [("期初余额", _money(data["opening_balance"])),
-         ("本期应收", _money(data["total_charges"])),
-         ("本期实收", _money(data["total_credits"])),
-         ("期末余额", _money(closing)),
-         ("期初预存款", _money(data.get("prepaid_opening"))),
-         ("期末预存款", _money(data.get("prepaid_closing"))),
-         ("未入账滞纳金", f"{_money(data.get('accrued_late_fee'))}"
-                         f"（截至 {_day(data.get('accrued_as_of'))}）"),
-         ("期末余额大写", _balance_words(closing))],
-        2, font_name=font_name, label_width=26 * mm,
-    )
+    ledger, totals = _ledger(data, font_name), _totals(data, font_name)
     story: list[Flowable] = [
         head,
         *section("一、账务明细", ledger, font_name=font_name, min_space=40 * mm),
@@ -117,3 +93,36 @@ def statement(data: Mapping[str, Any], *, font_path: str | None = None) -> bytes
         ]),
     ]
     return render(story, letterhead, font_path=font_path)
+
+
+def _ledger(data: Mapping[str, Any], font_name: str) -> Flowable:
+    """Every charge and credit of the range between the opening and closing balances."""
+    start, end = data.get("start"), data.get("end")
+    rows = [[_day(start), "期初", "期初余额", "", "", "", _money(data["opening_balance"])]]
+    for r in data.get("rows") or []:
+        rows.append([
+            _day(r.get("date")), r.get("kind", ""), r.get("description", ""),
+            r.get("reference", ""), _money(r.get("charge")), _money(r.get("credit")),
+            _money(r.get("balance")),
+        ])
+    rows.append([_day(end), "期末", "本期合计 / 期末余额", "", _money(data["total_charges"]),
+                 _money(data["total_credits"]), _money(data["closing_balance"])])
+    return data_table(HEADERS, rows, _widths(WIDTHS_MM), font_name=font_name,
+                      center_cols=(0, 1, 3), right_cols=(4, 5, 6), total_rows=1)
+
+
+def _totals(data: Mapping[str, Any], font_name: str) -> Flowable:
+    """The balances, prepaid balance and late fees not yet charged, and the balance in words."""
+    closing = data["closing_balance"]
+    return kv_table(
+        [("期初余额", _money(data["opening_balance"])),
+         ("本期应收", _money(data["total_charges"])),
+         ("本期实收", _money(data["total_credits"])),
+         ("期末余额", _money(closing)),
+         ("期初预存款", _money(data.get("prepaid_opening"))),
+         ("期末预存款", _money(data.get("prepaid_closing"))),
+         ("未入账滞纳金", f"{_money(data.get('accrued_late_fee'))}"
+                         f"（截至 {_day(data.get('accrued_as_of'))}）"),
+         ("期末余额大写", _balance_words(closing))],
+        2, font_name=font_name, label_width=26 * mm,
+    )
