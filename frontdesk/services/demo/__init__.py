@@ -64,6 +64,23 @@ def load_demo(seed: int = 2026) -> dict[str, str]:
                     timezone="Asia/Shanghai", receipt_prefix="SJ")
     db.session.add(estate)
     db.session.flush()
+    units = _buildings_and_units(rng, estate)
+    people = _residents(rng, estate, units)
+    logins = {}
+    for role in ROLES:
+        username, name = DEMO_USERS[role]
+        user = User(username=username, full_name=name,
+                    password_hash=generate_password_hash(DEMO_PASSWORD))
+        user.memberships = [Membership(estate=estate, roles=[UserRole(role=role)])]
+        db.session.add(user)
+        logins[username] = role
+    audit.record(None, "demo_data", estate, estate_id=estate.id,
+                 after={"units": len(units), "people": len(people)})
+    return logins
+
+
+def _buildings_and_units(rng: random.Random, estate: Estate) -> list[Unit]:
+    """Eight residential buildings and a commercial one, with their units."""
     layout = [(str(n), 18 if n <= 6 else 11, 2, 4) for n in range(1, 9)]
     layout += [("9", 3, 1, 4)]
     units: list[Unit] = []
@@ -87,6 +104,11 @@ def load_demo(seed: int = 2026) -> dict[str, str]:
                     ))
     db.session.add_all(units)
     db.session.flush()
+    return units
+
+
+def _residents(rng: random.Random, estate: Estate, units: list[Unit]) -> list[Person]:
+    """Owners, tenants, household members and vehicles of the units handed over."""
     start = date(2022, 6, 1)
     people = []
     for unit in units:
@@ -114,17 +136,7 @@ def load_demo(seed: int = 2026) -> dict[str, str]:
                      + f"{rng.randrange(10000, 99999)}")
             db.session.add(Vehicle(estate_id=estate.id, plate=plate, person=owner, unit=unit))
     db.session.flush()
-    logins = {}
-    for role in ROLES:
-        username, name = DEMO_USERS[role]
-        user = User(username=username, full_name=name,
-                    password_hash=generate_password_hash(DEMO_PASSWORD))
-        user.memberships = [Membership(estate=estate, roles=[UserRole(role=role)])]
-        db.session.add(user)
-        logins[username] = role
-    audit.record(None, "demo_data", estate, estate_id=estate.id,
-                 after={"units": len(units), "people": len(people)})
-    return logins
+    return people
 
 
 def _person(rng: random.Random, estate_id: int, surname: str | None = None) -> Person:

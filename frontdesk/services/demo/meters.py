@@ -39,11 +39,21 @@ def load_demo_meters(actor: User | None, estate: Estate, periods=("2026-09", "20
         raise DomainError(_l("The estate already has meters; demo meters are loaded only "
                              "into an estate without any."))
     periods = sorted(periods)
-    opening = previous_period(periods[0])
     rng = random.Random(seed)
-    item_id = db.session.scalar(sa.select(FeeItem.id).where(
-        FeeItem.estate_id == estate.id, FeeItem.code == SHARED_ITEM_CODE))
-    now = utcnow()
+    by = actor.id if actor else None
+    meters = _unit_meters(estate)
+    readings, building_use = _unit_readings(estate, meters, periods, rng, by)
+    shared_readings, shared = _shared_meters(estate, building_use, periods, rng, by)
+    readings += shared_readings
+    db.session.add_all(readings)
+    db.session.flush()
+    counts = {"unit_meters": len(meters), "shared_meters": shared, "readings": len(readings)}
+    audit.record(actor, "demo_data", object_type="meter", estate_id=estate.id, after=counts)
+    return counts
+
+
+def _unit_meters(estate: Estate) -> list[tuple[Meter, str]]:
+    """Give every unit a water and an electricity meter."""
     units = db.session.execute(
         sa.select(Unit.id, Unit.building_id, Unit.code).where(Unit.estate_id == estate.id)
         .order_by(Unit.id)).all()
@@ -57,7 +67,14 @@ def load_demo_meters(actor: User | None, estate: Estate, periods=("2026-09", "20
             meters.append((meter, kind))
     db.session.add_all(m for m, _ in meters)
     db.session.flush()
+    return meters
 
+
+def _unit_readings(estate: Estate, meters: list[tuple[Meter, str]], periods: list[str],
+                   rng: random.Random, by: int | None
+                   ) -> tuple[list[MeterReading], dict[tuple[int, str], Decimal]]:
+    """Read the unit meters for each period; also return each building's electricity use."""
+    opening = previous_period(periods[0])
     readings: list[MeterReading] = []
     #: (building id, period) → the units' electricity consumption together
     building_use: dict[tuple[int, str], Decimal] = {}
@@ -67,19 +84,30 @@ def load_demo_meters(actor: User | None, estate: Estate, periods=("2026-09", "20
         value = Decimal(rng.randint(*OPENING[kind]))
         readings.append(MeterReading(estate_id=estate.id, meter_id=meter.id, period=opening,
                                      value=value, previous_value=None, consumption=Decimal(0),
-                                     entered_by_id=actor.id if actor else None))
+                                     entered_by_id=by))
         for period in periods:
             used = Decimal(round(rng.randint(low, high) * habit))
             previous, value = value, value + used
             readings.append(MeterReading(estate_id=estate.id, meter_id=meter.id, period=period,
                                          value=value, previous_value=previous, consumption=used,
-                                         entered_by_id=actor.id if actor else None))
+                                         entered_by_id=by))
             if kind == "electricity":
                 key = (meter.building_id, period)
                 building_use[key] = building_use.get(key, Decimal(0)) + used
+    return readings, building_use
 
+
+def _shared_meters(estate: Estate, building_use: dict[tuple[int, str], Decimal],
+                   periods: list[str], rng: random.Random, by: int | None
+                   ) -> tuple[list[MeterReading], int]:
+    """Give each building a shared electricity meter reading more than its units, approved."""
+    opening = previous_period(periods[0])
+    now = utcnow()
+    item_id = db.session.scalar(sa.select(FeeItem.id).where(
+        FeeItem.estate_id == estate.id, FeeItem.code == SHARED_ITEM_CODE))
     buildings = db.session.scalars(sa.select(Building).where(Building.estate_id == estate.id)
                                    .order_by(Building.sort_key))
+    readings: list[MeterReading] = []
     shared = 0
     for building in buildings:
         meter = Meter(estate_id=estate.id, building_id=building.id, kind="electricity",
@@ -92,9 +120,7 @@ def load_demo_meters(actor: User | None, estate: Estate, periods=("2026-09", "20
         value = Decimal(rng.randint(20000, 90000))
         readings.append(MeterReading(estate_id=estate.id, meter_id=meter.id, period=opening,
                                      value=value, previous_value=None, consumption=Decimal(0),
-                                     entered_by_id=actor.id if actor else None,
-                                     approved_by_id=actor.id if actor else None,
-                                     approved_at=now))
+                                     entered_by_id=by, approved_by_id=by, approved_at=now))
         for period in periods:
             units_used = building_use.get((building.id, period), Decimal(0))
             # lifts, stair lights, pumps and line loss: 6–10 % on top, plus a base load
@@ -104,10 +130,5 @@ def load_demo_meters(actor: User | None, estate: Estate, periods=("2026-09", "20
             readings.append(MeterReading(
                 estate_id=estate.id, meter_id=meter.id, period=period, value=value,
                 previous_value=previous, consumption=value - previous,
-                entered_by_id=actor.id if actor else None,
-                approved_by_id=actor.id if actor else None, approved_at=now))
-    db.session.add_all(readings)
-    db.session.flush()
-    counts = {"unit_meters": len(meters), "shared_meters": shared, "readings": len(readings)}
-    audit.record(actor, "demo_data", object_type="meter", estate_id=estate.id, after=counts)
-    return counts
+                entered_by_id=by, approved_by_id=by, approved_at=now))
+    return readings, shared
