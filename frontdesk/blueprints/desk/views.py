@@ -11,7 +11,7 @@ from frontdesk.blueprints.desk import bp
 from frontdesk.blueprints.desk.forms import SearchForm
 from frontdesk.models import Unit
 from frontdesk.pdf.registration import registration_form
-from frontdesk.services.fees.payments import unit_fees
+from frontdesk.services.fees.bill_queries import unit_fees
 from frontdesk.services.keys import loans as key_loans
 from frontdesk.services.keys.registry import unit_keys
 from frontdesk.services.register import search as search_service

@@ -15,6 +15,9 @@ from frontdesk.services import DomainError, audit, transactional
 from frontdesk.services.fees.billing import check_period
 from frontdesk.services.fees.billrun import clip, due_date
 from frontdesk.services.fees.calc import fmt
+from frontdesk.services.fees.late_fees import LATE_KINDS, line_late_fee
+from frontdesk.services.fees.payments import check_text, lock_unit
+from frontdesk.services.periods import estate_today
 
 MAX_ADJUSTMENT = Decimal("1000000")
 ZERO = Decimal("0.00")
@@ -99,3 +102,30 @@ def adjust(actor: User, unit: Unit, fee_item: FeeItem, period: str, amount, reas
 
 
 # reading ----------------------------------------------------------------------------------------
+
+
+@transactional
+def waive_late_fee(actor: User, line: BillLine, reason: str, today: date | None = None
+                   ) -> Decimal:
+    """Waive the late fee of a bill line (a manager's decision) and return what it was today."""
+    reason = check_text(reason, 200, "reason")
+    if not reason:
+        raise DomainError(_l("Please give the reason for the waiver."), "reason")
+    if line.kind not in LATE_KINDS:
+        raise DomainError(_l("Only charges and adjustments run up late fees."))
+    lock_unit(line.unit_id)
+    db.session.refresh(line)
+    if line.late_fee_waived:
+        raise DomainError(_l("The late fee of this bill has already been waived."))
+    if line.amount - line.settled <= 0:
+        raise DomainError(_l("This bill is paid; there is no late fee to waive."))
+    today = today or estate_today(db.session.get(Estate, line.estate_id))
+    ol = line_late_fee(line, today)
+    line.late_fee_waived = True
+    audit.record(actor, "waive_late_fee", line,
+                 before={"late_fee_waived": False},
+                 after={"late_fee_waived": True, "reason": reason, "as_of": today.isoformat(),
+                        "late_fee": f"{ol.late_fee:.2f}", "days": ol.late.days,
+                        "outstanding": f"{ol.outstanding:.2f}"})
+    return ol.late_fee
+

@@ -43,7 +43,7 @@ from frontdesk.models.fees import PAYMENT_METHODS
 from frontdesk.pdf.money import amount_in_words
 from frontdesk.services import DomainError
 from frontdesk.services.chain import printed_heads
-from frontdesk.services.fees.payments import refund_number
+from frontdesk.services.fees.refunds import refund_number
 from frontdesk.services.periods import estate_today, parse_period
 
 ZERO = Decimal("0.00")

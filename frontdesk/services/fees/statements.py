@@ -47,7 +47,7 @@ from frontdesk.models import (
 )
 from frontdesk.money import quantize_money
 from frontdesk.services import DomainError
-from frontdesk.services.fees.payments import LATE_KINDS, charged_late_fees_bulk, late_fee_for
+from frontdesk.services.fees.late_fees import LATE_KINDS, charged_late_fees_bulk, late_fee_for
 from frontdesk.services.periods import estate_today, parse_period
 
 ZERO = Decimal("0.00")

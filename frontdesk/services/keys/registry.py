@@ -7,7 +7,7 @@ in :mod:`frontdesk.services.keys.counts`; this module reads their rows only for 
 Money: a custody deposit (钥匙押金) is taken as a payment with a receipt in the SAME transaction as
 the custody (``payments.record_payment``, the non-committing body of ``take_payment``), and
 taking the key back asks for the deposit's refund in the same transaction too (the body of the
-``@transactional`` ``payments.request_refund``), so either all of it is written or nothing.
+``@transactional`` ``refunds.request_refund``), so either all of it is written or nothing.
 
 Concurrency: every change of a key's custody locks the key's row first (``FOR UPDATE`` on
 PostgreSQL), so a deposit posted twice, or a take-back racing a deposit, run one after the other.
@@ -50,7 +50,7 @@ from frontdesk.models.fees import PAYMENT_METHODS
 from frontdesk.models.keys import KEY_KINDS, KEY_STATUSES
 from frontdesk.pdf.money import amount_in_words
 from frontdesk.services import DomainError, audit, audit_names, transactional
-from frontdesk.services.fees import payments
+from frontdesk.services.fees import bill_queries, payments, refunds
 from frontdesk.services.validation import mask_phone, normalise_phone, phone_error
 
 #: the short code of each kind used in generated tags (pinyin initials): 3-2-1502-RHM-01
@@ -600,7 +600,7 @@ def deposit_left(custody: KeyCustody) -> Decimal:
     if custody.deposit_id is None:
         return Decimal("0.00")
     deposit = db.session.get(Deposit, custody.deposit_id)
-    held = {h.deposit.id: h for h in payments.deposits_held(deposit.unit_id)}.get(deposit.id)
+    held = {h.deposit.id: h for h in bill_queries.deposits_held(deposit.unit_id)}.get(deposit.id)
     return held.held - held.pending if held else Decimal("0.00")
 
 
@@ -637,7 +637,7 @@ def take_back(actor: User, custody: KeyCustody, *, now: datetime,
         payment = db.session.get(Payment, deposit.payment_id)
         unit = db.session.get(Unit, deposit.unit_id)
         # request_refund joins this transaction (services nest)
-        refund = payments.request_refund(
+        refund = refunds.request_refund(
             actor, unit, source="deposit", amount=left, method=refund_method or payment.method,
             reason=f"钥匙 {key.tag} 业主取回，退还钥匙押金", deposit=deposit)
     return TakeBack(custody=custody, refund=refund)
@@ -666,7 +666,7 @@ def list_keys(estate_id: int, *, status: str | None = None, building_id: int | N
 
 def key_rows(keys: list[Key]) -> list[tuple[Key, str]]:
     """Return (key, unit code or area) for a page of keys, in one query."""
-    codes = payments.unit_codes(k.unit_id for k in keys if k.unit_id)
+    codes = bill_queries.unit_codes(k.unit_id for k in keys if k.unit_id)
     return [(k, codes.get(k.unit_id, "") if k.unit_id else k.area) for k in keys]
 
 
