@@ -156,6 +156,7 @@ def _tendered(value, amount: Decimal, method: str) -> Decimal | None:
     return tendered
 
 
+@transactional
 def take_payment(actor: User, unit: Unit, *, amount, method: str, idempotency_key: str,
                  line_ids: list[int] | None = None, payer: str = "", note: str = "",
                  purpose: str = "bills", deposit_kind: str | None = None,
@@ -170,8 +171,8 @@ def take_payment(actor: User, unit: Unit, *, amount, method: str, idempotency_ke
     handed over for a cash payment, whose change the receipt shows. The receipt also states
     what the unit still owes after the payment.
 
-    Commits itself rather than through ``@transactional``: a duplicate key found at the insert
-    rolls back and gives the payment that the other post committed.
+    A duplicate key found at the insert (the same form posted twice at once) rolls back to a
+    savepoint and gives the payment that the other post committed.
     """
     amount = check_amount(amount)
     if method not in PAYMENT_METHODS:
@@ -197,22 +198,17 @@ def take_payment(actor: User, unit: Unit, *, amount, method: str, idempotency_ke
     if existing is not None:
         return _same_unit(existing, unit)
     try:
-        payment = record_payment(actor, unit, amount=amount, method=method, key=key,
+        with db.session.begin_nested():
+            return record_payment(actor, unit, amount=amount, method=method, key=key,
                                   line_ids=line_ids, payer=payer, note=note, purpose=purpose,
                                   deposit_kind=deposit_kind, reference=reference,
                                   tendered=tendered, today=today)
-        db.session.commit()
     except sa.exc.IntegrityError:
         # the same form was posted again while this one ran: the other post recorded it
-        db.session.rollback()
         existing = _payment_by_key(key)
         if existing is None:
             raise
         return _same_unit(existing, unit)
-    except BaseException:
-        db.session.rollback()
-        raise
-    return payment
 
 
 def _receipt_line(line: BillLine, paid: Decimal) -> dict:
@@ -233,9 +229,14 @@ def _allocate(payment: Payment, line: BillLine, paid: Decimal) -> Allocation:
 
 
 def record_payment(actor: User, unit: Unit, *, amount: Decimal, method: str, key: str,
-                    line_ids: list[int] | None, payer: str, note: str, purpose: str,
-                    deposit_kind: str | None, today: date | None, reference: str = "",
-                    tendered: Decimal | None = None) -> Payment:
+                   line_ids: list[int] | None, payer: str, note: str, purpose: str,
+                   deposit_kind: str | None, today: date | None, reference: str = "",
+                   tendered: Decimal | None = None) -> Payment:
+    """Record a checked payment with its allocation and receipt, committing nothing.
+
+    The body of :func:`take_payment`, for verbs that take money as part of something else
+    (a key deposit). A second use of the same key fails at the flush (unique idempotency key).
+    """
     lock_unit(unit.id)
     estate = _estate_of(unit)
     today = today or estate_today(estate)
@@ -251,43 +252,8 @@ def record_payment(actor: User, unit: Unit, *, amount: Decimal, method: str, key
     remaining = amount
     deposit = None
     if purpose == "bills":
-        open_ = open_lines(unit, today, lock=True)
-        targets = open_
-        if line_ids:
-            by_id = {ol.line.id: ol for ol in open_}
-            unknown = [i for i in line_ids if i not in by_id]
-            if unknown:
-                raise DomainError(_l("A ticked bill is not an open bill of this unit any more. "
-                                     "Please reload the page."), "line_ids")
-            targets = [ol for ol in open_ if ol.line.id in set(line_ids)]
-        for ol in targets:
-            if remaining <= 0:
-                break
-            line = ol.line
-            if ol.late_fee > 0:
-                fee_line = BillLine(
-                    estate_id=line.estate_id, unit_id=line.unit_id,
-                    fee_item=line.fee_item, period=line.period, kind="late_fee",
-                    quantity=Decimal(ol.late.days), price=ol.late.rate, amount=ol.late_fee,
-                    explanation=ol.late.explanation[:300], due_date=today, settled=ZERO,
-                    corrects_id=line.id, reason="", created_by_id=actor.id)
-                db.session.add(fee_line)
-                db.session.flush()
-                audit.record(actor, "create", fee_line, after=audit.snapshot(fee_line))
-                paid = min(remaining, fee_line.amount)
-                _allocate(payment, fee_line, paid)
-                lines.append(_receipt_line(fee_line, paid))
-                late_total += paid
-                remaining -= paid
-            if remaining <= 0:
-                break
-            paid = min(remaining, line.amount - line.settled)
-            if paid > 0:
-                _allocate(payment, line, paid)
-                lines.append(_receipt_line(line, paid))
-                if line.kind == "late_fee":
-                    late_total += paid
-                remaining -= paid
+        late_total, remaining = _settle_lines(actor, payment, amount, unit, today, line_ids,
+                                              lines)
     if purpose in ("bills", "prepaid") and remaining > 0:
         db.session.add(PrepaidEntry(estate_id=unit.estate_id, unit_id=unit.id, amount=remaining,
                                     kind="payment", payment_id=payment.id))
@@ -302,11 +268,77 @@ def record_payment(actor: User, unit: Unit, *, amount: Decimal, method: str, key
     db.session.flush()
     # what the unit still owes once this payment is applied, late fees as of today included
     still_owed = sum((ol.total for ol in open_lines(unit, today)), ZERO)
+    content = _receipt_content(actor, payment, estate, unit, lines, late_total, tendered,
+                               still_owed)
+    _audit_payment(actor, payment, lines, remaining, deposit, content)
+    receipts.issue_receipt(actor, payment, content)
+    return payment
 
-    content = {
+
+def _settle_lines(actor: User, payment: Payment, amount: Decimal, unit: Unit, today: date,
+                  line_ids: list[int] | None, lines: list[dict]) -> tuple[Decimal, Decimal]:
+    """Pay the ticked (or the oldest) open lines, each one's late fee first.
+
+    Appends the receipt's lines; returns the late fees paid and what is left of the payment.
+    """
+    late_total = ZERO
+    remaining = amount
+    open_ = open_lines(unit, today, lock=True)
+    targets = open_
+    if line_ids:
+        by_id = {ol.line.id: ol for ol in open_}
+        unknown = [i for i in line_ids if i not in by_id]
+        if unknown:
+            raise DomainError(_l("A ticked bill is not an open bill of this unit any more. "
+                                 "Please reload the page."), "line_ids")
+        targets = [ol for ol in open_ if ol.line.id in set(line_ids)]
+    for ol in targets:
+        if remaining <= 0:
+            break
+        line = ol.line
+        if ol.late_fee > 0:
+            fee_line = _post_late_fee(actor, ol, today)
+            paid = min(remaining, fee_line.amount)
+            _allocate(payment, fee_line, paid)
+            lines.append(_receipt_line(fee_line, paid))
+            late_total += paid
+            remaining -= paid
+        if remaining <= 0:
+            break
+        paid = min(remaining, line.amount - line.settled)
+        if paid > 0:
+            _allocate(payment, line, paid)
+            lines.append(_receipt_line(line, paid))
+            if line.kind == "late_fee":
+                late_total += paid
+            remaining -= paid
+    return late_total, remaining
+
+
+def _post_late_fee(actor: User, ol, today: date) -> BillLine:
+    """Post the late fee an open line has run up as a line of its own, due today."""
+    line = ol.line
+    fee_line = BillLine(
+        estate_id=line.estate_id, unit_id=line.unit_id,
+        fee_item=line.fee_item, period=line.period, kind="late_fee",
+        quantity=Decimal(ol.late.days), price=ol.late.rate, amount=ol.late_fee,
+        explanation=ol.late.explanation[:300], due_date=today, settled=ZERO,
+        corrects_id=line.id, reason="", created_by_id=actor.id)
+    db.session.add(fee_line)
+    db.session.flush()
+    audit.record(actor, "create", fee_line, after=audit.snapshot(fee_line))
+    return fee_line
+
+
+def _receipt_content(actor: User, payment: Payment, estate: Estate, unit: Unit,
+                     lines: list[dict], late_total: Decimal, tendered: Decimal | None,
+                     still_owed: Decimal) -> dict:
+    """Return what the receipt of a payment prints."""
+    amount, method, purpose = payment.amount, payment.method, payment.purpose
+    return {
         "estate": estate.name,
         "unit_code": unit.code,
-        "payer": payer,
+        "payer": payment.payer,
         "method": method,
         "method_label": METHOD_NAMES[method],
         "purpose": purpose,
@@ -316,25 +348,26 @@ def record_payment(actor: User, unit: Unit, *, amount: Decimal, method: str, key
         "late_fee_total": f"{late_total:.2f}",
         "total": f"{amount:.2f}",
         "in_words": amount_in_words(amount),
-        "note": note,
-        "reference": reference,
+        "note": payment.note,
+        "reference": payment.reference,
         "tendered": f"{tendered:.2f}" if tendered is not None else "",
         "change": f"{tendered - amount:.2f}" if tendered is not None else "",
         "still_owed": f"{still_owed:.2f}",
     }
+
+
+def _audit_payment(actor: User, payment: Payment, lines: list[dict], remaining: Decimal,
+                   deposit: Deposit | None, content: dict) -> None:
     after = audit.snapshot(payment)
     after["allocations"] = [{"bill_line_id": ln["line_id"], "amount": ln["amount"]}
                             for ln in lines if "line_id" in ln]
-    if purpose != "deposit" and remaining > 0:
+    if payment.purpose != "deposit" and remaining > 0:
         after["prepaid"] = f"{remaining:.2f}"
     if deposit is not None:
         after["deposit_id"] = deposit.id
-    if tendered is not None:
+    if content["tendered"]:
         after["tendered"], after["change"] = content["tendered"], content["change"]
     audit.record(actor, "create", payment, after=after)
-    receipts.issue_receipt(actor, payment, content)
-    return payment
-
 
 
 # --- voids -----------------------------------------------------------------------------------
