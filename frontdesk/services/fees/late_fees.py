@@ -25,7 +25,6 @@ from frontdesk.services.fees.calc import fmt, late_fee
 from frontdesk.services.periods import estate_today
 
 ZERO = Decimal("0.00")
-LINE_KIND_NAMES = {"charge": "账单", "adjustment": "调整", "late_fee": "滞纳金", "credit": "冲红"}
 #: lines a payment can settle
 OPEN_KINDS = ("charge", "adjustment", "late_fee")
 #: lines that run up late fees
@@ -115,10 +114,6 @@ class OpenLine:
     @property
     def total(self) -> Decimal:
         return self.outstanding + self.late.amount
-
-    @property
-    def kind_name(self) -> str:
-        return LINE_KIND_NAMES.get(self.line.kind, self.line.kind)
 
 
 def charged_late_fees_bulk(line_ids: Iterable[int] | sa.Select, *,

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from frontdesk.extensions import db
+from frontdesk.labels import PRINTED_PAYMENT_METHODS, PRINTED_PAYMENT_PURPOSES
 from frontdesk.models import (
     Allocation,
     BillLine,
@@ -48,10 +49,6 @@ from frontdesk.services.periods import estate_today
 ZERO = Decimal("0.00")
 #: the largest single payment or refund, in yuan
 MAX_AMOUNT = Decimal("10000000")
-#: printed names of the payment methods (data on receipts, not UI text)
-METHOD_NAMES = {"cash": "现金", "wechat": "微信", "alipay": "支付宝", "card": "银行卡",
-                "transfer": "转账"}
-PURPOSE_NAMES = {"bills": "缴费", "prepaid": "预存款", "deposit": "押金"}
 #: kinds of deposit the desk takes (stored as written)
 DEPOSIT_KINDS = ("装修押金", "钥匙押金", "门禁卡押金", "其他押金")
 
@@ -340,9 +337,9 @@ def _receipt_content(actor: User, payment: Payment, estate: Estate, unit: Unit,
         "unit_code": unit.code,
         "payer": payment.payer,
         "method": method,
-        "method_label": METHOD_NAMES[method],
+        "method_label": PRINTED_PAYMENT_METHODS[method],
         "purpose": purpose,
-        "purpose_label": PURPOSE_NAMES[purpose],
+        "purpose_label": PRINTED_PAYMENT_PURPOSES[purpose],
         "cashier": actor.full_name,
         "lines": lines,
         "late_fee_total": f"{late_total:.2f}",

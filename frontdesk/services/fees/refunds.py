@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from frontdesk.extensions import db
+from frontdesk.labels import PRINTED_PAYMENT_METHODS
 from frontdesk.models import Deposit, Estate, Payment, PrepaidEntry, Refund, Unit, User
 from frontdesk.models.base import utcnow
 from frontdesk.models.fees import PAYMENT_METHODS
@@ -23,7 +24,7 @@ from frontdesk.services.fees.bill_queries import (
     usual_payer,
 )
 from frontdesk.services.fees.calc import fmt
-from frontdesk.services.fees.payments import METHOD_NAMES, check_amount, check_text, lock_unit
+from frontdesk.services.fees.payments import check_amount, check_text, lock_unit
 
 ZERO = Decimal("0.00")
 REFUND_SOURCES = ("prepaid", "deposit")
@@ -171,7 +172,7 @@ def refund_voucher_data(refund: Refund, *, printed_by: str) -> dict:
         "source": source,
         "amount": refund.amount,
         "in_words": amount_in_words(refund.amount),
-        "method": METHOD_NAMES.get(refund.paid_method or refund.method, refund.method),
+        "method": PRINTED_PAYMENT_METHODS.get(refund.paid_method or refund.method, refund.method),
         "reason": refund.reason,
         "requested_by": names.get(refund.requested_by_id, ""),
         "requested_at": local(refund.requested_at),

@@ -26,6 +26,12 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import aliased
 
 from frontdesk.extensions import db
+from frontdesk.labels import (
+    PRINTED_AGE_BUCKETS,
+    PRINTED_PAYMENT_METHODS,
+    PRINTED_PAYMENT_PURPOSES,
+    PRINTED_REFUND_SOURCES,
+)
 from frontdesk.models import (
     BillLine,
     Building,
@@ -47,16 +53,6 @@ from frontdesk.services.fees.refunds import refund_number
 from frontdesk.services.periods import estate_today, parse_period
 
 ZERO = Decimal("0.00")
-#: how payment methods are printed (the UI translates the codes itself)
-METHOD_NAMES = {
-    "cash": "现金",
-    "wechat": "微信",
-    "alipay": "支付宝",
-    "card": "银行卡",
-    "transfer": "转账",
-}
-PURPOSE_NAMES = {"bills": "缴费", "prepaid": "预存款", "deposit": "押金"}
-REFUND_SOURCE_NAMES = {"prepaid": "预存款退款", "deposit": "押金退还"}
 #: age of an open line in days past its due date: (key, first day, last day or None)
 AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("0-30", 0, 30),
@@ -65,7 +61,6 @@ AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("365+", 366, None),
 )
 AGE_KEYS = tuple(key for key, _first, _last in AGE_BUCKETS)
-AGE_NAMES = {"0-30": "0–30天", "31-90": "31–90天", "91-365": "91–365天", "365+": "365天以上"}
 #: the lines a period bills: charges and adjustments, less credit notes (negative amounts)
 BILLED_KINDS = ("charge", "adjustment", "credit")
 #: the longest range one cashier report covers
@@ -126,86 +121,27 @@ def daily_report(
     listed apart as 作废 and left out of every total. Refunds paid out in the range are listed
     by method and subtracted: the net per method is what the drawer (or account) should hold.
     """
+    day, start, end, utc_start, utc_end = _report_range(estate, day, start, end)
     tz = ZoneInfo(estate.timezone)
-    if start is not None or end is not None:
-        if start is None or end is None:
-            raise DomainError(_l("Enter both the start and the end of the shift."), "start")
-        utc_start, utc_end = shift_range(estate, start, end)
-        day = None
-    else:
-        day = day or estate_today(estate)
-        utc_start, utc_end = day_range(estate, day)
-        start = utc_start.astimezone(tz).replace(tzinfo=None)
-        end = utc_end.astimezone(tz).replace(tzinfo=None)
-
-    voider = aliased(User)
-    rows = db.session.execute(
-        sa.select(
-            Payment.id, Payment.amount, Payment.method, Payment.purpose, Payment.payer,
-            Payment.received_at, Payment.voided, Payment.cashier_id, User.full_name, Unit.code,
-            Receipt.number, Receipt.voided_at, Receipt.void_reason, voider.full_name,
-        )
-        .join(User, User.id == Payment.cashier_id)
-        .join(Unit, Unit.id == Payment.unit_id)
-        .outerjoin(Receipt, Receipt.payment_id == Payment.id)
-        .outerjoin(voider, voider.id == Receipt.voided_by_id)
-        .where(
-            Payment.estate_id == estate.id,
-            Payment.received_at >= utc_start,
-            Payment.received_at < utc_end,
-        )
-        .order_by(Payment.received_at, Payment.id)
-    ).all()
-
     cashiers: dict[int, dict[str, Any]] = {}
     voided: list[dict[str, Any]] = []
-    by_method = {m: {"method": m, "name": METHOD_NAMES[m], "count": 0, "total": ZERO}
-                 for m in PAYMENT_METHODS}
-    for (pid, amount, method, purpose, payer, received_at, pay_voided, cashier_id, cashier,
-         unit_code, receipt_no, voided_at, void_reason, voided_by) in rows:
-        item = {
-            "id": pid,
-            "time": received_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-            "receipt_no": receipt_no or "",
-            "unit_code": unit_code,
-            "amount": amount,
-            "method": method,
-            "method_name": METHOD_NAMES.get(method, method),
-            "purpose_name": PURPOSE_NAMES.get(purpose, purpose),
-            "payer": payer,
-            "cashier": cashier,
-        }
-        if pay_voided or voided_at is not None:
-            item["void_reason"] = void_reason or ""
-            item["voided_by"] = voided_by or ""
-            item["voided_at"] = (voided_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-                                 if voided_at else "")
+    by_method = _method_cells()
+    for row in _payments_in(estate, utc_start, utc_end):
+        item = _payment_item(row, tz)
+        if row.voided or row.voided_at is not None:
             voided.append(item)
             continue
-        entry = cashiers.get(cashier_id)
+        entry = cashiers.get(row.cashier_id)
         if entry is None:
-            entry = cashiers[cashier_id] = {
-                "id": cashier_id,
-                "name": cashier,
-                "methods": {m: {"method": m, "name": METHOD_NAMES[m], "count": 0, "total": ZERO}
-                            for m in PAYMENT_METHODS},
-                "count": 0,
-                "total": ZERO,
-                "payments": [],
+            entry = cashiers[row.cashier_id] = {
+                "id": row.cashier_id, "name": row.cashier, "methods": _method_cells(),
+                "count": 0, "total": ZERO, "payments": [],
             }
-        cell = entry["methods"].setdefault(
-            method, {"method": method, "name": METHOD_NAMES.get(method, method), "count": 0,
-                     "total": ZERO})
-        cell["count"] += 1
-        cell["total"] += amount
+        _add(entry["methods"], row.method, row.amount)
         entry["count"] += 1
-        entry["total"] += amount
+        entry["total"] += row.amount
         entry["payments"].append(item)
-        overall = by_method.setdefault(
-            method, {"method": method, "name": METHOD_NAMES.get(method, method), "count": 0,
-                     "total": ZERO})
-        overall["count"] += 1
-        overall["total"] += amount
+        _add(by_method, row.method, row.amount)
 
     cashier_list = sorted(cashiers.values(), key=lambda c: (c["name"], c["id"]))
     for entry in cashier_list:
@@ -230,6 +166,83 @@ def daily_report(
     }
 
 
+def _report_range(estate: Estate, day: date | None, start: datetime | None,
+                  end: datetime | None) -> tuple:
+    """Return (day or None, local start, local end, UTC start, UTC end) of a day or a shift."""
+    if start is not None or end is not None:
+        if start is None or end is None:
+            raise DomainError(_l("Enter both the start and the end of the shift."), "start")
+        utc_start, utc_end = shift_range(estate, start, end)
+        return None, start, end, utc_start, utc_end
+    tz = ZoneInfo(estate.timezone)
+    day = day or estate_today(estate)
+    utc_start, utc_end = day_range(estate, day)
+    return (day, utc_start.astimezone(tz).replace(tzinfo=None),
+            utc_end.astimezone(tz).replace(tzinfo=None), utc_start, utc_end)
+
+
+def _payments_in(estate: Estate, utc_start: datetime, utc_end: datetime) -> list:
+    """Return the payments received in a range, with cashier, unit, receipt and its void."""
+    voider = aliased(User)
+    return db.session.execute(
+        sa.select(
+            Payment.id, Payment.amount, Payment.method, Payment.purpose, Payment.payer,
+            Payment.received_at, Payment.voided, Payment.cashier_id,
+            User.full_name.label("cashier"), Unit.code.label("unit_code"),
+            Receipt.number.label("receipt_no"), Receipt.voided_at, Receipt.void_reason,
+            voider.full_name.label("voided_by"),
+        )
+        .join(User, User.id == Payment.cashier_id)
+        .join(Unit, Unit.id == Payment.unit_id)
+        .outerjoin(Receipt, Receipt.payment_id == Payment.id)
+        .outerjoin(voider, voider.id == Receipt.voided_by_id)
+        .where(
+            Payment.estate_id == estate.id,
+            Payment.received_at >= utc_start,
+            Payment.received_at < utc_end,
+        )
+        .order_by(Payment.received_at, Payment.id)
+    ).all()
+
+
+def _payment_item(row, tz: ZoneInfo) -> dict[str, Any]:
+    """Return a payment as the report lists it (a voided one with who voided it and why)."""
+    item = {
+        "id": row.id,
+        "time": row.received_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+        "receipt_no": row.receipt_no or "",
+        "unit_code": row.unit_code,
+        "amount": row.amount,
+        "method": row.method,
+        "method_name": PRINTED_PAYMENT_METHODS.get(row.method, row.method),
+        "purpose_name": PRINTED_PAYMENT_PURPOSES.get(row.purpose, row.purpose),
+        "payer": row.payer,
+        "cashier": row.cashier,
+    }
+    if row.voided or row.voided_at is not None:
+        item["void_reason"] = row.void_reason or ""
+        item["voided_by"] = row.voided_by or ""
+        item["voided_at"] = (row.voided_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+                             if row.voided_at else "")
+    return item
+
+
+def _method_cell(method: str) -> dict[str, Any]:
+    return {"method": method, "name": PRINTED_PAYMENT_METHODS.get(method, method), "count": 0,
+            "total": ZERO}
+
+
+def _method_cells() -> dict[str, dict[str, Any]]:
+    """Return an empty count and total for every payment method, in their order."""
+    return {m: _method_cell(m) for m in PAYMENT_METHODS}
+
+
+def _add(cells: dict[str, dict[str, Any]], method: str, amount: Decimal) -> None:
+    cell = cells.setdefault(method, _method_cell(method))
+    cell["count"] += 1
+    cell["total"] += amount
+
+
 def _refunds_paid(estate: Estate, utc_start: datetime, utc_end: datetime,
                   received: list[dict[str, Any]]) -> dict[str, Any]:
     """Gather the refunds paid out in a range, by method, and the net of each method."""
@@ -246,8 +259,7 @@ def _refunds_paid(estate: Estate, utc_start: datetime, utc_end: datetime,
                Refund.paid_at >= utc_start, Refund.paid_at < utc_end)
         .order_by(Refund.paid_at, Refund.id)
     ).all()
-    by_method = {m: {"method": m, "name": METHOD_NAMES[m], "count": 0, "total": ZERO}
-                 for m in PAYMENT_METHODS}
+    by_method = _method_cells()
     refunds = []
     for (rid, paid_at, paid_method, method, amount, source, payee, reason, unit_code,
          paid_by, approved_by) in rows:
@@ -259,18 +271,14 @@ def _refunds_paid(estate: Estate, utc_start: datetime, utc_end: datetime,
             "unit_code": unit_code,
             "amount": amount,
             "method": method,
-            "method_name": METHOD_NAMES.get(method, method),
-            "source_name": REFUND_SOURCE_NAMES.get(source, source),
+            "method_name": PRINTED_PAYMENT_METHODS.get(method, method),
+            "source_name": PRINTED_REFUND_SOURCES.get(source, source),
             "payee": payee,
             "reason": reason,
             "paid_by": paid_by or "",
             "approved_by": approved_by or "",
         })
-        cell = by_method.setdefault(method, {"method": method,
-                                             "name": METHOD_NAMES.get(method, method),
-                                             "count": 0, "total": ZERO})
-        cell["count"] += 1
-        cell["total"] += amount
+        _add(by_method, method, amount)
     received_by = {m["method"]: m["total"] for m in received}
     net = [{"method": m, "name": cell["name"], "received": received_by.get(m, ZERO),
             "refunded": cell["total"], "net": received_by.get(m, ZERO) - cell["total"]}
@@ -410,7 +418,7 @@ def arrears(estate: Estate, as_of: date | None = None) -> dict[str, Any]:
         "estate": _estate_header(estate),
         "as_of": as_of,
         "bucket_keys": list(AGE_KEYS),
-        "bucket_names": [AGE_NAMES[k] for k in AGE_KEYS],
+        "bucket_names": [PRINTED_AGE_BUCKETS[k] for k in AGE_KEYS],
         "buildings": sections,
         "buckets": totals,
         "total": sum(totals, ZERO),
@@ -433,17 +441,8 @@ def percent(rate: Decimal | None) -> str:
     return "—" if rate is None else f"{rate * 100:.2f}%"
 
 
-def dashboard(estate: Estate, period: str, as_of: date | None = None) -> dict[str, Any]:
-    """Collection rate per building for a period, and arrears by building and age on a date.
-
-    billed = the period's charges and adjustments less its credit notes; paid = what is
-    settled on those lines; 收缴率 = paid / billed.
-    """
-    period = parse_period(period)
-    today = estate_today(estate)
-    as_of = as_of or today
-    if as_of > today:
-        raise DomainError(_l("The date must not be in the future."), "as_of")
+def _billed_by_building(estate: Estate, period: str) -> dict[int, tuple[Decimal, Decimal]]:
+    """Return {building id: (billed, settled)} of a period's lines."""
     billed_rows = db.session.execute(
         sa.select(
             Unit.building_id,
@@ -458,8 +457,11 @@ def dashboard(estate: Estate, period: str, as_of: date | None = None) -> dict[st
         )
         .group_by(Unit.building_id)
     ).all()
-    billed = {bid: (amount or ZERO, settled or ZERO) for bid, amount, settled in billed_rows}
+    return {bid: (amount or ZERO, settled or ZERO) for bid, amount, settled in billed_rows}
 
+
+def _arrears_by_building(estate: Estate, as_of: date) -> dict:
+    """Return {building id: {age bucket: amount open}} on a date."""
     open_q = _open_amounts(estate.id, as_of).subquery()
     arrears_rows = db.session.execute(
         sa.select(Unit.building_id, open_q.c.due_date,
@@ -467,7 +469,22 @@ def dashboard(estate: Estate, period: str, as_of: date | None = None) -> dict[st
         .join(Unit, Unit.id == open_q.c.unit_id)
         .group_by(Unit.building_id, open_q.c.due_date)
     ).all()
-    per_building = _bucket_totals(arrears_rows, as_of)
+    return _bucket_totals(arrears_rows, as_of)
+
+
+def dashboard(estate: Estate, period: str, as_of: date | None = None) -> dict[str, Any]:
+    """Collection rate per building for a period, and arrears by building and age on a date.
+
+    billed = the period's charges and adjustments less its credit notes; paid = what is
+    settled on those lines; 收缴率 = paid / billed.
+    """
+    period = parse_period(period)
+    today = estate_today(estate)
+    as_of = as_of or today
+    if as_of > today:
+        raise DomainError(_l("The date must not be in the future."), "as_of")
+    billed = _billed_by_building(estate, period)
+    per_building = _arrears_by_building(estate, as_of)
 
     buildings = db.session.execute(
         sa.select(Building).where(Building.estate_id == estate.id)
