@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from frontdesk.extensions import db as _db
 from frontdesk.models import Allocation, BillLine, FeeItem, Payment, Receipt
 from frontdesk.services import DomainError
-from frontdesk.services.fees import reports
+from frontdesk.services.fees import reports, reports_xlsx
 from tests import factories
 
 DAY = date(2025, 11, 24)
@@ -164,7 +164,7 @@ def test_daily_report_pdf_reads_back_date_cashiers_totals_and_capitals(finance, 
 def test_daily_report_xlsx_has_figures_as_numbers(finance, day_payments):
     r = finance.get("/reports/daily.xlsx?day=2025-11-24")
     assert r.status_code == 200
-    assert r.mimetype == reports.XLSX_MIMETYPE
+    assert r.mimetype == reports_xlsx.XLSX_MIMETYPE
     wb = openpyxl.load_workbook(io.BytesIO(r.data))
     summary = wb["汇总"]
     rows = {row[0].value: row for row in summary.iter_rows() if row and row[0].value}
@@ -312,7 +312,7 @@ def test_arrears_page_pdf_and_xlsx(finance, owed):
         assert expected in text, expected
 
     r = finance.get("/reports/arrears.xlsx?as_of=2025-11-30")
-    assert r.mimetype == reports.XLSX_MIMETYPE
+    assert r.mimetype == reports_xlsx.XLSX_MIMETYPE
     ws = openpyxl.load_workbook(io.BytesIO(r.data))["欠费明细"]
     rows = list(ws.iter_rows(min_row=3))
     by_code = {row[1].value: row for row in rows}

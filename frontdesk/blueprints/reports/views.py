@@ -25,7 +25,7 @@ from frontdesk.labels import AGE_BUCKET_LABELS, PAYMENT_METHOD_LABELS
 from frontdesk.pdf.arrears import arrears as arrears_pdf_document
 from frontdesk.pdf.daily_report import daily_report as daily_report_pdf_document
 from frontdesk.services import DomainError, periods
-from frontdesk.services.fees import reports
+from frontdesk.services.fees import reports, reports_xlsx
 from frontdesk.web import apply_domain_error, require_estate, requires
 
 
@@ -117,7 +117,7 @@ def daily_xlsx():
     if report is None:
         _form_errors(form)
         return redirect(url_for("reports.daily", **request.args))
-    return _download(reports.daily_report_workbook(report), reports.XLSX_MIMETYPE,
+    return _download(reports_xlsx.daily_report_workbook(report), reports_xlsx.XLSX_MIMETYPE,
                      _daily_name(report, "xlsx"))
 
 
@@ -153,7 +153,7 @@ def arrears_xlsx():
     if report is None:
         _form_errors(form)
         return redirect(url_for("reports.arrears", **request.args))
-    return _download(reports.arrears_workbook(report), reports.XLSX_MIMETYPE,
+    return _download(reports_xlsx.arrears_workbook(report), reports_xlsx.XLSX_MIMETYPE,
                      f"arrears-{report['as_of'].isoformat()}.xlsx")
 
 

@@ -16,7 +16,7 @@ from frontdesk.services.fees.billing import check_period
 from frontdesk.services.fees.billrun import clip, due_date
 from frontdesk.services.fees.calc import fmt
 from frontdesk.services.fees.late_fees import LATE_KINDS, line_late_fee
-from frontdesk.services.fees.payments import check_text, lock_unit
+from frontdesk.services.fees.payments import lock_unit, required_text
 from frontdesk.services.periods import estate_today
 
 MAX_ADJUSTMENT = Decimal("1000000")
@@ -108,9 +108,7 @@ def adjust(actor: User, unit: Unit, fee_item: FeeItem, period: str, amount, reas
 def waive_late_fee(actor: User, line: BillLine, reason: str, today: date | None = None
                    ) -> Decimal:
     """Waive the late fee of a bill line (a manager's decision) and return what it was today."""
-    reason = check_text(reason, 200, "reason")
-    if not reason:
-        raise DomainError(_l("Please give the reason for the waiver."), "reason")
+    reason = required_text(reason, 200, "reason", _l("Please give the reason for the waiver."))
     if line.kind not in LATE_KINDS:
         raise DomainError(_l("Only charges and adjustments run up late fees."))
     lock_unit(line.unit_id)

@@ -125,9 +125,18 @@ def _same_unit(payment: Payment, unit: Unit) -> Payment:
 
 
 def check_text(value: str | None, limit: int, field_name: str) -> str:
+    """Return the text typed, stripped, refusing it longer than ``limit`` characters."""
     text = (value or "").strip()
     if len(text) > limit:
         raise DomainError(_l("At most %(n)s characters.", n=limit), field_name)
+    return text
+
+
+def required_text(value: str | None, limit: int, field_name: str, missing) -> str:
+    """Return the text typed, checked as :func:`check_text`; refuse it empty with ``missing``."""
+    text = check_text(value, limit, field_name)
+    if not text:
+        raise DomainError(missing, field_name)
     return text
 
 
@@ -373,9 +382,7 @@ def _audit_payment(actor: User, payment: Payment, lines: list[dict], remaining: 
 @transactional
 def void_receipt(actor: User, receipt: Receipt, reason: str) -> Receipt:
     """Void a receipt (作废): keep its number, record who and why, reverse its payment."""
-    reason = check_text(reason, 200, "reason")
-    if not reason:
-        raise DomainError(_l("Please give the reason for the void."), "reason")
+    reason = required_text(reason, 200, "reason", _l("Please give the reason for the void."))
     lock_unit(receipt.unit_id)
     now = utcnow()
     claimed = db.session.execute(

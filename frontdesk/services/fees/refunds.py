@@ -24,7 +24,7 @@ from frontdesk.services.fees.bill_queries import (
     usual_payer,
 )
 from frontdesk.services.fees.calc import fmt
-from frontdesk.services.fees.payments import check_amount, check_text, lock_unit
+from frontdesk.services.fees.payments import check_amount, lock_unit, required_text
 
 ZERO = Decimal("0.00")
 REFUND_SOURCES = ("prepaid", "deposit")
@@ -39,9 +39,7 @@ def request_refund(actor: User, unit: Unit, *, source: str, amount, method: str,
         raise DomainError(_l("Choose what is refunded."), "source")
     if method not in PAYMENT_METHODS:
         raise DomainError(_l("Choose how the money is paid back."), "method")
-    reason = check_text(reason, 200, "reason")
-    if not reason:
-        raise DomainError(_l("Please give the reason for the refund."), "reason")
+    reason = required_text(reason, 200, "reason", _l("Please give the reason for the refund."))
     lock_unit(unit.id)
     if source == "prepaid":
         available = prepaid_balance(unit.id) - pending_refunds(unit.id, "prepaid")
@@ -118,9 +116,7 @@ def pay_refund(actor: User, refund: Refund, *, method: str | None = None,
     method = method or refund.method
     if method not in PAYMENT_METHODS:
         raise DomainError(_l("Choose how the money is paid back."), "method")
-    payee = check_text(payee, 64, "payee")
-    if not payee:
-        raise DomainError(_l("Please enter who receives the money."), "payee")
+    payee = required_text(payee, 64, "payee", _l("Please enter who receives the money."))
     lock_unit(refund.unit_id)
     now = utcnow()
     claimed = db.session.execute(
