@@ -31,7 +31,8 @@ from frontdesk.models import (
 )
 from frontdesk.models.base import utcnow
 from frontdesk.services import DomainError, audit, transactional
-from frontdesk.services.fees.billrun import Plan, Preview, Progress, due_date
+from frontdesk.services.fees.bill_preview import Preview
+from frontdesk.services.fees.billrun import Plan, Progress, due_date
 from frontdesk.services.periods import estate_today, parse_period
 
 ZERO = Decimal("0.00")
