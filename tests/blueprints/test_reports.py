@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from frontdesk.extensions import db as _db
 from frontdesk.models import Allocation, BillLine, FeeItem, Payment, Receipt
 from frontdesk.services import DomainError
-from frontdesk.services.fees import reports, reports_xlsx
+from frontdesk.services.fees import daily_report, reports, reports_xlsx
 from tests import factories
 
 DAY = date(2025, 11, 24)
@@ -104,7 +104,7 @@ def day_payments(world):
 
 
 def test_daily_report_totals_by_cashier_and_method_leave_out_voided(app, day_payments):
-    report = reports.daily_report(day_payments.estate, day=DAY)
+    report = daily_report.daily_report(day_payments.estate, day=DAY)
     by_name = {c["name"]: c for c in report["cashiers"]}
     assert list(by_name) == sorted(["frontdesk测试", "finance测试"])
     desk = {m["method"]: (m["count"], m["total"]) for m in by_name["frontdesk测试"]["methods"]}
@@ -137,11 +137,11 @@ def test_daily_report_page_shows_the_day_by_cashier(finance, day_payments):
 
 
 def test_daily_report_of_a_shift_takes_only_its_payments(app, finance, day_payments):
-    report = reports.daily_report(day_payments.estate, start=datetime(2025, 11, 24, 8, 30),
+    report = daily_report.daily_report(day_payments.estate, start=datetime(2025, 11, 24, 8, 30),
                                       end=datetime(2025, 11, 24, 17, 30))
     assert report["mode"] == "shift"
     assert (report["count"], report["total"]) == (4, Decimal("1222.34"))
-    night = reports.daily_report(day_payments.estate, start=datetime(2025, 11, 24, 17, 0),
+    night = daily_report.daily_report(day_payments.estate, start=datetime(2025, 11, 24, 17, 0),
                                      end=datetime(2025, 11, 25, 1, 0))
     assert (night["count"], night["total"]) == (2, Decimal("58.50"))
     r = finance.get("/reports/daily?start=2025-11-24T08:30&end=2025-11-24T17:30")
@@ -193,7 +193,7 @@ def test_shift_ending_before_it_starts_is_refused_with_a_message(finance, day_pa
     follow = finance.get(r.headers["Location"])
     assert "班次结束时间必须晚于开始时间" in follow.get_data(as_text=True)
     with pytest.raises(DomainError):
-        reports.daily_report(day_payments.estate, start=datetime(2025, 11, 24, 9),
+        daily_report.daily_report(day_payments.estate, start=datetime(2025, 11, 24, 9),
                                  end=datetime(2025, 11, 24, 9))
 
 

@@ -25,7 +25,7 @@ from frontdesk.labels import AGE_BUCKET_LABELS, PAYMENT_METHOD_LABELS
 from frontdesk.pdf.arrears import arrears as arrears_pdf_document
 from frontdesk.pdf.daily_report import daily_report as daily_report_pdf_document
 from frontdesk.services import DomainError, periods
-from frontdesk.services.fees import reports, reports_xlsx
+from frontdesk.services.fees import daily_report, reports, reports_xlsx
 from frontdesk.web import apply_domain_error, require_estate, requires
 
 
@@ -55,7 +55,7 @@ def _daily(estate) -> tuple[DailyReportForm, dict | None]:
         if not form.validate():
             return form, None
     try:
-        return form, reports.daily_report(estate, **form.report_range())
+        return form, daily_report.daily_report(estate, **form.report_range())
     except DomainError as e:
         apply_domain_error(form, e)
         return form, None
