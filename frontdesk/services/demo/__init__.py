@@ -150,7 +150,8 @@ def load_demo_finance(today: date | None = None, payments: int = 250,
     """
     from frontdesk.services.demo.fees import load_demo_fees
     from frontdesk.services.demo.meters import load_demo_meters
-    from frontdesk.services.fees import billing, late_fees, payments
+    from frontdesk.services.fees import billing, late_fees
+    from frontdesk.services.fees.payments import take_payment
 
     estate = db.session.scalar(sa.select(Estate).where(Estate.name == DEMO_ESTATE))
     if today is None:
@@ -175,7 +176,7 @@ def load_demo_finance(today: date | None = None, payments: int = 250,
             continue
         share = rng.choice([Decimal("1"), Decimal("1"), Decimal("0.5")])
         amount = max(Decimal("0.01"), (due * share).quantize(Decimal("0.01")))
-        payments.take_payment(
+        take_payment(
             cashier, unit, amount=amount, method=rng.choice(methods),
             idempotency_key=f"demo-{unit.id}", payer="", today=today)
         taken += 1

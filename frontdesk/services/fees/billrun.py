@@ -70,6 +70,7 @@ def _num(value: Decimal) -> str:
     return f"{value.normalize():,f}"
 
 def clip(text: str) -> str:
+    """Cut an explanation to the length a bill line holds."""
     return text if len(text) <= MAX_EXPLANATION else text[: MAX_EXPLANATION - 1] + "…"
 
 # the computation --------------------------------------------------------------------------------
