@@ -2,7 +2,8 @@
 
 Every page that shows a stored code (a payment method, a key's status, a role, a permission,
 a field of an audited record …) names it through the maps here, in the user's language. The
-printed documents keep their own fixed Chinese names (they are data on paper, not UI text).
+printed documents and exports name the same codes in fixed Chinese (``PRINTED_…``, data on paper,
+not UI text), also here.
 
 :func:`changes` turns the before/after of an audit event into labelled rows, with the values
 named, times in the estate's timezone and hashes shortened, for the audit log, the key's
@@ -135,6 +136,25 @@ READING_KIND_LABELS = {
     "replacement": _l("Meter replacement"),
 }
 APPORTION_LABELS = {"area": _l("By gross area"), "equal": _l("Equally per unit")}
+
+AGE_BUCKET_LABELS = {
+    "0-30": _l("0–30 days"),
+    "31-90": _l("31–90 days"),
+    "91-365": _l("91–365 days"),
+    "365+": _l("Over 365 days"),
+}
+
+# --- money on paper: receipts, notices, statements, vouchers, reports and their xlsx ---------
+
+PRINTED_PAYMENT_METHODS = {"cash": "现金", "wechat": "微信", "alipay": "支付宝", "card": "银行卡",
+                           "transfer": "转账"}
+PRINTED_PAYMENT_PURPOSES = {"bills": "缴费", "prepaid": "预存款", "deposit": "押金"}
+PRINTED_LINE_KINDS = {"charge": "账单", "credit": "冲红", "adjustment": "调整",
+                      "late_fee": "滞纳金"}
+#: a refund on the cashier's report, by what it paid back
+PRINTED_REFUND_SOURCES = {"prepaid": "预存款退款", "deposit": "押金退还"}
+PRINTED_AGE_BUCKETS = {"0-30": "0–30天", "31-90": "31–90天", "91-365": "91–365天",
+                       "365+": "365天以上"}
 
 # --- keys -------------------------------------------------------------------------------------
 

@@ -60,7 +60,7 @@ def build_estate(world: World) -> None:
     from frontdesk.services import periods
     from frontdesk.services.demo.fees import load_demo_fees
     from frontdesk.services.demo.meters import load_demo_meters
-    from frontdesk.services.fees import billing, payments
+    from frontdesk.services.fees import billing, payments, refunds
     from frontdesk.services.keys import counts, custody, loans, registry
 
     estate = world.estate
@@ -77,7 +77,7 @@ def build_estate(world: World) -> None:
         billing.post_bill_run(None, estate, period, today=today)
     payments.take_payment(fuzzer, world.unit, amount=Decimal("5000.00"), method="cash",
                           idempotency_key="fuzz-1", today=today)
-    payments.request_refund(fuzzer, world.unit, source="prepaid", amount=Decimal("1.00"),
+    refunds.request_refund(fuzzer, world.unit, source="prepaid", amount=Decimal("1.00"),
                             method="cash", reason="多交")
     now = datetime.now(UTC)
     cabinet = [k for k in registry.bulk_register(fuzzer, world.building, kind="入户门",

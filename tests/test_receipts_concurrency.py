@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from frontdesk.models import Allocation, BillLine, FeeItem, Payment, Receipt
 from frontdesk.services.chain import verify
-from frontdesk.services.fees.payments import estate_today
+from frontdesk.services.periods import estate_today
 from tests import factories
 from tests.conftest import login
 
@@ -120,7 +120,7 @@ def test_the_same_form_posted_by_two_threads_records_one_payment(app, db, world,
 
 
 def test_concurrent_voids_of_one_receipt_reverse_it_once(app, db, world, units):
-    from frontdesk.services.fees import payments
+    from frontdesk.services.fees import bill_queries
 
     desk = _logged_in_clients(app, 1)[0]
     status, location = _post_payment(desk, units[0].id, "to-void")()
@@ -141,7 +141,7 @@ def test_concurrent_voids_of_one_receipt_reverse_it_once(app, db, world, units):
     db.session.expire_all()
     line = db.session.scalar(sa.select(BillLine).where(BillLine.unit_id == units[0].id))
     assert line.settled == Decimal("0.00")
-    assert payments.prepaid_balance(units[0].id) == 0
+    assert bill_queries.prepaid_balance(units[0].id) == 0
 
 
 def test_two_estates_with_one_prefix_take_payments_side_by_side(app, db, world, units):

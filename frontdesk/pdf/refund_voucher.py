@@ -42,7 +42,7 @@ def _money(value: Decimal) -> str:
 
 
 def refund_voucher(data: Mapping[str, Any], *, font_path: str | None = None) -> bytes:
-    """Render the refund voucher of one refund (``services.payments.refund_voucher_data``)."""
+    """Render the refund voucher of one refund (``services.fees.refunds.refund_voucher_data``)."""
     font_name = register_fonts(font_path)
     st = make_styles(font_name)
     estate: Mapping[str, Any] = data.get("estate") or {}

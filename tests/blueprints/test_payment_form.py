@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from pypdf import PdfReader
 
 from frontdesk.models import AuditEvent, BillLine, FeeItem, Payment, Receipt
-from frontdesk.services.fees import payments
+from frontdesk.services.periods import estate_today
 from tests import factories
 
 D = Decimal
@@ -27,7 +27,7 @@ def bills(world, db):
                    due_day=15, late_grace_days=0, late_daily_rate=D("0"), late_cap_ratio=D("1"))
     db.session.add(item)
     db.session.flush()
-    today = payments.estate_today(world.estate)
+    today = estate_today(world.estate)
     lines = []
     for period, days, amount in (("2026-08", 90, "210.33"), ("2026-09", 60, "210.33"),
                                  ("2026-10", 30, "210.33"), ("2026-11", 5, "100.00")):

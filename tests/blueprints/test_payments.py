@@ -25,7 +25,8 @@ from frontdesk.models import (
     Refund,
 )
 from frontdesk.services.chain import verify
-from frontdesk.services.fees import payments
+from frontdesk.services.fees import bill_queries, late_fees, payments, refunds
+from frontdesk.services.periods import estate_today
 from tests import factories
 
 D = Decimal
@@ -54,7 +55,7 @@ def bill_line(unit, item, period, amount, due, kind="charge", settled="0") -> Bi
 
 @pytest.fixture
 def today(world):
-    return payments.estate_today(world.estate)
+    return estate_today(world.estate)
 
 
 @pytest.fixture
@@ -113,7 +114,7 @@ def test_payment_goes_to_the_oldest_bills_first(desk, world, db, bills, today):
     assert receipt.number == f"SJ{today.year}-000001"
     assert receipt.amount == D("300.00")
     assert [ln["amount"] for ln in receipt.content["lines"]] == ["210.33", "89.67"]
-    assert payments.prepaid_balance(world.unit.id) == 0
+    assert bill_queries.prepaid_balance(world.unit.id) == 0
     page = desk.get(f"/payments/receipts/{rid}").text
     assert receipt.number in page and "3-2-1502" in page and "叁佰元整" in page
 
@@ -126,7 +127,7 @@ def test_payment_goes_only_to_the_ticked_bills(desk, world, db, bills):
 def test_overpayment_becomes_prepaid_balance(desk, world, db, bills):
     rid = receipt_id(pay(desk, world.unit, "700.00"))
     assert all(settled(db, ln) == D("210.33") for ln in bills)
-    assert payments.prepaid_balance(world.unit.id) == D("69.01")
+    assert bill_queries.prepaid_balance(world.unit.id) == D("69.01")
     entry = db.session.scalar(sa.select(PrepaidEntry))
     assert (entry.kind, entry.amount) == ("payment", D("69.01"))
     lines = db.session.get(Receipt, rid).content["lines"]
@@ -138,7 +139,7 @@ def test_overpayment_becomes_prepaid_balance(desk, world, db, bills):
 def test_prepaid_purpose_puts_everything_in_the_balance(desk, world, db, bills):
     receipt_id(pay(desk, world.unit, "1000", purpose="prepaid"))
     assert all(settled(db, ln) == 0 for ln in bills)
-    assert payments.prepaid_balance(world.unit.id) == D("1000.00")
+    assert bill_queries.prepaid_balance(world.unit.id) == D("1000.00")
 
 
 def test_deposit_is_held_and_pays_no_bills(desk, world, db, bills):
@@ -146,7 +147,7 @@ def test_deposit_is_held_and_pays_no_bills(desk, world, db, bills):
     assert all(settled(db, ln) == 0 for ln in bills)
     deposit = db.session.scalar(sa.select(Deposit))
     assert (deposit.kind, deposit.amount, deposit.refunded) == ("装修押金", D("2000.00"), 0)
-    assert payments.prepaid_balance(world.unit.id) == 0
+    assert bill_queries.prepaid_balance(world.unit.id) == 0
     assert db.session.get(Receipt, rid).content["lines"][0]["item"] == "装修押金"
     r = pay(desk, world.unit, "2000", purpose="deposit")
     assert r.status_code == 422 and "请选择押金类别" in r.text
@@ -174,20 +175,20 @@ def test_late_fee_with_grace_and_cap_is_charged_on_payment(desk, world, db, late
     assert content["late_fee_total"] == "24.18"
     assert [ln["item"] for ln in content["lines"]] == [
         "物业费滞纳金", "物业费", "物业费滞纳金", "物业费", "物业费"]
-    assert payments.open_lines(world.unit, today) == []
+    assert late_fees.open_lines(world.unit, today) == []
 
 
 def test_partial_payment_charges_the_late_fee_once(desk, world, db, late_bills, today):
     _old, late, _grace = late_bills
     receipt_id(pay(desk, world.unit, "100.00", lines=[late.id]))
     assert settled(db, late) == D("96.85")
-    after = {ol.line.id: ol for ol in payments.open_lines(world.unit, today)}
+    after = {ol.line.id: ol for ol in late_fees.open_lines(world.unit, today)}
     assert after[late.id].late_fee == 0  # charged up to today already
     # thirty days on, the rest runs up a fee from the day of the payment only
-    later = {ol.line.id: ol for ol in payments.open_lines(world.unit, today + timedelta(30))}
+    later = {ol.line.id: ol for ol in late_fees.open_lines(world.unit, today + timedelta(30))}
     assert later[late.id].late_fee == D("1.70")  # 113.48 × 0.05 % × 30 = 1.70
     # never above the cap: 10 % of what is unpaid
-    far = {ol.line.id: ol for ol in payments.open_lines(world.unit, today + timedelta(3000))}
+    far = {ol.line.id: ol for ol in late_fees.open_lines(world.unit, today + timedelta(3000))}
     assert far[late.id].late_fee == D("11.35")
 
 
@@ -253,7 +254,7 @@ def test_void_restores_the_lines_and_a_second_void_is_refused(as_role, desk, wor
     assert receipt.number.endswith("-000001") and receipt.payment.voided
     assert all(settled(db, ln) == 0 for ln in [*late_bills, *fee_lines])
     # the late fees posted by the payment stay owed; the lines' fees run on from that day
-    open_ = payments.open_lines(world.unit, payments.estate_today(world.estate))
+    open_ = late_fees.open_lines(world.unit, estate_today(world.estate))
     assert sum(ol.total for ol in open_) == D("655.17")
 
     again = finance.post(url, data={"reason": "再次作废"})
@@ -274,14 +275,14 @@ def test_void_is_refused_when_the_prepaid_it_added_was_used(as_role, desk, world
     db.session.expire_all()
     assert db.session.get(Receipt, rid).voided_at is None
     assert all(settled(db, ln) == D("210.33") for ln in bills)
-    assert payments.prepaid_balance(world.unit.id) == D("19.01")
+    assert bill_queries.prepaid_balance(world.unit.id) == D("19.01")
 
 
 def test_void_takes_back_the_prepaid_balance_it_added(as_role, desk, world, db, bills):
     rid = receipt_id(pay(desk, world.unit, "700.00"))
     assert as_role("finance").post(f"/payments/receipts/{rid}/void",
                                    data={"reason": "重复收费"}).status_code == 302
-    assert payments.prepaid_balance(world.unit.id) == 0
+    assert bill_queries.prepaid_balance(world.unit.id) == 0
     assert all(settled(db, ln) == 0 for ln in bills)
 
 
@@ -308,7 +309,7 @@ def test_manager_approves_a_prepaid_refund(desk, manager, world, db, bills):
     assert r.status_code == 302
     refund = db.session.scalar(sa.select(Refund))
     assert refund.state == "pending"
-    assert payments.prepaid_balance(world.unit.id) == D("69.01")  # nothing paid out yet
+    assert bill_queries.prepaid_balance(world.unit.id) == D("69.01")  # nothing paid out yet
     decide = f"/payments/refunds/{refund.id}/decide"
     assert desk.post(decide, data={"approve": "1"}).status_code == 403
     assert "业主要求退还预存款" in manager.get("/payments/refunds").text
@@ -316,7 +317,7 @@ def test_manager_approves_a_prepaid_refund(desk, manager, world, db, bills):
     db.session.expire_all()
     refund = db.session.get(Refund, refund.id)
     assert refund.state == "approved" and refund.decided_by_id == world.users["manager"].id
-    assert payments.prepaid_balance(world.unit.id) == D("19.01")
+    assert bill_queries.prepaid_balance(world.unit.id) == D("19.01")
     r = manager.post(decide, data={"reject": "1"}, follow_redirects=True)
     assert "已经处理" in r.text
     assert db.session.get(Refund, refund.id).state == "approved"
@@ -333,7 +334,7 @@ def test_approval_checks_the_balance_again(desk, manager, world, db, bills):
     manager.post(f"/payments/refunds/{refund.id}/decide", data={"approve": "1"})
     db.session.expire_all()
     assert db.session.get(Refund, refund.id).state == "pending"
-    assert payments.prepaid_balance(world.unit.id) == D("39.01")
+    assert bill_queries.prepaid_balance(world.unit.id) == D("39.01")
 
 
 def test_deposit_refund_approved_and_rejected(desk, manager, world, db):
@@ -353,7 +354,7 @@ def test_deposit_refund_approved_and_rejected(desk, manager, world, db):
     db.session.expire_all()
     assert db.session.get(Deposit, deposit.id).refunded == D("1500.00")
     assert db.session.get(Refund, second.id).state == "rejected"
-    assert [h.held for h in payments.deposits_held(world.unit.id)] == [D("500.00")]
+    assert [h.held for h in bill_queries.deposits_held(world.unit.id)] == [D("500.00")]
 
 
 # --- receipts: printing, numbering and the hash chain ---------------------------------------
@@ -474,8 +475,8 @@ def test_another_estates_records_give_404(desk, as_role, world, db):
     db.session.commit()
     payment = payments.take_payment(stranger, other_unit, amount=D("80"), method="cash",
                                     idempotency_key="other-estate")
-    receipt = payments.receipt_of(payment)
-    refund = payments.request_refund(stranger, other_unit, source="prepaid", amount=D("10"),
+    receipt = bill_queries.receipt_of(payment)
+    refund = refunds.request_refund(stranger, other_unit, source="prepaid", amount=D("10"),
                                      method="cash", reason="test")
     manager, finance = as_role("manager"), as_role("finance")
     assert desk.get(f"/payments/units/{other_unit.id}/new").status_code == 404
@@ -511,14 +512,14 @@ def test_bulk_charged_late_fees_agree_with_the_per_unit_ones(desk, world, db, la
     receipt_id(pay(desk, world.unit, "10.00", lines=[late.id]))
     receipt_id(pay(desk, other, "1.00", lines=[their.id]))
     ids = [old.id, late.id, grace.id, their.id]
-    bulk = payments.charged_late_fees_bulk(ids)
+    bulk = late_fees.charged_late_fees_bulk(ids)
     assert bulk == {late.id: (D("3.15"), today), their.id: (D("1.50"), today)}
-    assert payments.charged_late_fees_bulk(
+    assert late_fees.charged_late_fees_bulk(
         sa.select(BillLine.id).where(BillLine.id.in_(ids)),
         unit_ids=[world.unit.id, other.id]) == bulk
-    assert payments._charged_late_fees(world.unit.id, ids) == {late.id: bulk[late.id]}
-    assert payments.charged_late_fees_bulk(ids, as_of=today - timedelta(days=1)) == {}
-    assert payments.charged_late_fees_bulk([]) == {}
+    assert late_fees._charged_late_fees(world.unit.id, ids) == {late.id: bulk[late.id]}
+    assert late_fees.charged_late_fees_bulk(ids, as_of=today - timedelta(days=1)) == {}
+    assert late_fees.charged_late_fees_bulk([]) == {}
     # the fee of a loaded line and of its plain values is the one rule
     db.session.expire_all()
     for line_id in (old.id, late.id, their.id):
@@ -527,15 +528,15 @@ def test_bulk_charged_late_fees_agree_with_the_per_unit_ones(desk, world, db, la
         later = today + timedelta(days=30)
         outstanding = line.amount - line.settled
         fi = line.fee_item
-        assert payments.late_fee_of(line, outstanding, later, charged_before=before,
-                                    last_charged=last) == payments.late_fee_for(
+        assert late_fees.late_fee_of(line, outstanding, later, charged_before=before,
+                                    last_charged=last) == late_fees.late_fee_for(
             kind=line.kind, amount=line.amount, outstanding=outstanding,
             due_date=line.due_date, waived=line.late_fee_waived, grace_days=fi.late_grace_days,
             daily_rate=fi.late_daily_rate, cap_ratio=fi.late_cap_ratio, today=later,
             charged_before=before, last_charged=last)
     # 1.00 paid 1.00 of the 1.50 posted on their line: 100.00 × 0.05 % × 30 days from then,
     # and the 0.50 still owed on the late-fee line runs up nothing itself
-    month_on = {ol.line.id: ol for ol in payments.open_lines(other, today + timedelta(days=30))}
+    month_on = {ol.line.id: ol for ol in late_fees.open_lines(other, today + timedelta(days=30))}
     assert month_on[their.id].late_fee == D("1.50")
     (fee_line,) = [ol for ol in month_on.values() if ol.line.kind == "late_fee"]
     assert (fee_line.outstanding, fee_line.late_fee) == (D("0.50"), D("0.00"))

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from pypdf import PdfReader
 
 from frontdesk.models import AuditEvent, PrepaidEntry, Refund
-from frontdesk.services.fees import payments
+from frontdesk.services.fees import bill_queries
 from tests import factories
 from tests.blueprints.test_payments import bills, pay, receipt_id, today  # noqa: F401
 
@@ -73,7 +73,7 @@ def test_a_refund_is_paid_out_with_its_people_and_prints_a_voucher(
     assert event.object_id == refund.id and event.after["payee"] == "张三"
     assert event.after["paid_method"] == "cash" and event.after["amount"] == "50.00"
     # paid once: the balance was taken at approval, paying does not take it again
-    assert payments.prepaid_balance(world.unit.id) == D("19.01")
+    assert bill_queries.prepaid_balance(world.unit.id) == D("19.01")
     r = desk.post(f"/payments/refunds/{refund.id}/pay", data={"method": "cash", "payee": "张三"})
     assert r.status_code == 422 and "该退款已付款" in r.text
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PrepaidEntry).where(

@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from frontdesk.extensions import db as _db
 from frontdesk.models import Allocation, BillLine, FeeItem, Payment, Receipt
 from frontdesk.services import DomainError
-from frontdesk.services.fees import reports as fee_reports
+from frontdesk.services.fees import daily_report, reports, reports_xlsx
 from tests import factories
 
 DAY = date(2025, 11, 24)
@@ -104,7 +104,7 @@ def day_payments(world):
 
 
 def test_daily_report_totals_by_cashier_and_method_leave_out_voided(app, day_payments):
-    report = fee_reports.daily_report(day_payments.estate, day=DAY)
+    report = daily_report.daily_report(day_payments.estate, day=DAY)
     by_name = {c["name"]: c for c in report["cashiers"]}
     assert list(by_name) == sorted(["frontdesk测试", "finance测试"])
     desk = {m["method"]: (m["count"], m["total"]) for m in by_name["frontdesk测试"]["methods"]}
@@ -137,11 +137,11 @@ def test_daily_report_page_shows_the_day_by_cashier(finance, day_payments):
 
 
 def test_daily_report_of_a_shift_takes_only_its_payments(app, finance, day_payments):
-    report = fee_reports.daily_report(day_payments.estate, start=datetime(2025, 11, 24, 8, 30),
+    report = daily_report.daily_report(day_payments.estate, start=datetime(2025, 11, 24, 8, 30),
                                       end=datetime(2025, 11, 24, 17, 30))
     assert report["mode"] == "shift"
     assert (report["count"], report["total"]) == (4, Decimal("1222.34"))
-    night = fee_reports.daily_report(day_payments.estate, start=datetime(2025, 11, 24, 17, 0),
+    night = daily_report.daily_report(day_payments.estate, start=datetime(2025, 11, 24, 17, 0),
                                      end=datetime(2025, 11, 25, 1, 0))
     assert (night["count"], night["total"]) == (2, Decimal("58.50"))
     r = finance.get("/reports/daily?start=2025-11-24T08:30&end=2025-11-24T17:30")
@@ -164,7 +164,7 @@ def test_daily_report_pdf_reads_back_date_cashiers_totals_and_capitals(finance, 
 def test_daily_report_xlsx_has_figures_as_numbers(finance, day_payments):
     r = finance.get("/reports/daily.xlsx?day=2025-11-24")
     assert r.status_code == 200
-    assert r.mimetype == fee_reports.XLSX_MIMETYPE
+    assert r.mimetype == reports_xlsx.XLSX_MIMETYPE
     wb = openpyxl.load_workbook(io.BytesIO(r.data))
     summary = wb["汇总"]
     rows = {row[0].value: row for row in summary.iter_rows() if row and row[0].value}
@@ -193,7 +193,7 @@ def test_shift_ending_before_it_starts_is_refused_with_a_message(finance, day_pa
     follow = finance.get(r.headers["Location"])
     assert "班次结束时间必须晚于开始时间" in follow.get_data(as_text=True)
     with pytest.raises(DomainError):
-        fee_reports.daily_report(day_payments.estate, start=datetime(2025, 11, 24, 9),
+        daily_report.daily_report(day_payments.estate, start=datetime(2025, 11, 24, 9),
                                  end=datetime(2025, 11, 24, 9))
 
 
@@ -265,7 +265,7 @@ def owed(world):
 
 
 def test_arrears_buckets_split_exactly_at_30_90_and_365_days(app, owed):
-    report = fee_reports.arrears(owed.estate, AS_OF)
+    report = reports.arrears(owed.estate, AS_OF)
     assert [b["label"] for b in report["buildings"]] == ["3号楼", "10号楼"]
     units = {u["code"]: u for b in report["buildings"] for u in b["units"]}
     assert set(units) == {"3-2-1502", "3-1-301", "10-1-201"}
@@ -288,7 +288,7 @@ def test_arrears_buckets_split_exactly_at_30_90_and_365_days(app, owed):
 
 
 def test_arrears_one_day_later_moves_lines_to_the_next_bucket(app, owed):
-    report = fee_reports.arrears(owed.estate, AS_OF + timedelta(days=1))
+    report = reports.arrears(owed.estate, AS_OF + timedelta(days=1))
     main = next(u for u in report["buildings"][0]["units"] if u["code"] == "3-2-1502")
     # day 0→1 and the not-yet-due line (now day 0) stay in 0–30; 30→31; 90→91; 365→366
     assert main["buckets"] == [Decimal("501.00"), Decimal("46.00"), Decimal("24.00"),
@@ -312,7 +312,7 @@ def test_arrears_page_pdf_and_xlsx(finance, owed):
         assert expected in text, expected
 
     r = finance.get("/reports/arrears.xlsx?as_of=2025-11-30")
-    assert r.mimetype == fee_reports.XLSX_MIMETYPE
+    assert r.mimetype == reports_xlsx.XLSX_MIMETYPE
     ws = openpyxl.load_workbook(io.BytesIO(r.data))["欠费明细"]
     rows = list(ws.iter_rows(min_row=3))
     by_code = {row[1].value: row for row in rows}
@@ -337,7 +337,7 @@ def test_arrears_as_of_a_future_date_is_refused(finance, world):
 def test_arrears_default_to_today(finance, world):
     r = finance.get("/reports/arrears")
     assert r.status_code == 200
-    assert fee_reports.estate_today(world.estate).isoformat() in r.get_data(as_text=True)
+    assert reports.estate_today(world.estate).isoformat() in r.get_data(as_text=True)
 
 
 # dashboard --------------------------------------------------------------------------------------
@@ -392,9 +392,9 @@ def test_dashboard_data_gives_exact_collection_rate_and_arrears(finance, billed)
 
 
 def test_collection_rate_is_rounded_half_up_to_four_places():
-    assert fee_reports.collection_rate(Decimal("2.00"), Decimal("3.00")) == Decimal("0.6667")
-    assert fee_reports.collection_rate(Decimal("1.00"), Decimal("8.00")) == Decimal("0.1250")
-    assert fee_reports.collection_rate(Decimal("0.00"), Decimal("0.00")) is None
+    assert reports.collection_rate(Decimal("2.00"), Decimal("3.00")) == Decimal("0.6667")
+    assert reports.collection_rate(Decimal("1.00"), Decimal("8.00")) == Decimal("0.1250")
+    assert reports.collection_rate(Decimal("0.00"), Decimal("0.00")) is None
 
 
 def test_dashboard_page_uses_the_vendored_chart_library(finance, billed):

@@ -24,7 +24,8 @@ from frontdesk.models import (
 )
 from frontdesk.pdf.notice import payment_notice
 from frontdesk.services import DomainError
-from frontdesk.services.fees import payments, statements
+from frontdesk.services.fees import late_fees, payments, statements
+from frontdesk.services.periods import estate_today
 from tests import factories
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -281,7 +282,7 @@ def part_paid(world, desk):
     The front desk takes 10.00 for it today: the 30 days' late fee (3.15) is posted and paid,
     and 6.85 goes to the line, which then owes 203.48.
     """
-    today = payments.estate_today(world.estate)
+    today = estate_today(world.estate)
     pm = fee_item(world.estate, "PM", "物业费", late_grace_days=10,
                   late_daily_rate=Decimal("0.0005"), late_cap_ratio=Decimal("0.1"))
     due = today - timedelta(days=40)
@@ -316,7 +317,7 @@ def test_notice_after_a_part_payment_runs_the_late_fee_from_the_payment_day(worl
     assert notice["total_late_fee"] == Decimal("3.05")
     assert [ln for ln in notice["lines"] if "滞纳金" in ln["item"]] == []  # 3.15 is paid
     # the same as the payment page would charge that day
-    (ol,) = payments.open_lines(world.unit, later)
+    (ol,) = late_fees.open_lines(world.unit, later)
     assert (ol.outstanding, ol.late_fee, ol.late.days) == (
         row["outstanding"], row["late_fee"], row["late_days"])
 
@@ -339,7 +340,7 @@ def test_late_fees_charged_and_shown_stay_under_the_lines_cap(world, desk, part_
     (notice,) = statements.unit_notice(world.unit, far.strftime("%Y-%m"), today=far)["units"]
     # the rest would run up 10 % of 203.48 = 20.35, but 3.15 of the cap is used already
     assert notice_row(notice, line.period)["late_fee"] == cap - Decimal("3.15")
-    (ol,) = payments.open_lines(world.unit, far)
+    (ol,) = late_fees.open_lines(world.unit, far)
     assert ol.late_fee == cap - Decimal("3.15")
 
     # a second part payment on that day posts the rest of the cap; nothing more runs up after
@@ -352,7 +353,7 @@ def test_late_fees_charged_and_shown_stay_under_the_lines_cap(world, desk, part_
         (notice,) = statements.unit_notice(world.unit, day.strftime("%Y-%m"),
                                            today=day)["units"]
         assert notice["total_late_fee"] == Decimal("0.00")
-        assert [ol.late_fee for ol in payments.open_lines(world.unit, day)] == [Decimal("0.00")]
+        assert [ol.late_fee for ol in late_fees.open_lines(world.unit, day)] == [Decimal("0.00")]
 
 
 def test_building_notice_agrees_with_the_unit_notice_after_a_part_payment(world, part_paid):
@@ -369,7 +370,7 @@ def test_building_notice_agrees_with_the_unit_notice_after_a_part_payment(world,
     assert alone["total_late_fee"] == Decimal("4.58")  # 203.48 × 0.05 % × 45
     # the neighbour paid nothing: 60 days after the grace period, 150.00 × 0.05 % × 75 = 5.63
     assert by_unit[neighbour.id]["total_late_fee"] == Decimal("5.63")
-    expected = {ol.line.id: ol.late_fee for ol in payments.open_lines(world.unit, later)}
+    expected = {ol.line.id: ol.late_fee for ol in late_fees.open_lines(world.unit, later)}
     assert sum(expected.values()) == alone["total_late_fee"]
 
 
@@ -380,7 +381,7 @@ def test_statement_accrues_the_late_fee_from_the_last_one_posted(world, part_pai
     assert data["accrued_as_of"] == later
     assert data["accrued_late_fee"] == Decimal("3.05")
     assert data["accrued_late_fee"] == sum(
-        (ol.late_fee for ol in payments.open_lines(world.unit, later)), Decimal("0.00"))
+        (ol.late_fee for ol in late_fees.open_lines(world.unit, later)), Decimal("0.00"))
 
 
 # --- statements -------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from frontdesk.models import AuditEvent, BillLine, FeeItem, Key, KeyLoan, Receipt
-from frontdesk.services.fees import payments
+from frontdesk.services.periods import estate_today
 
 D = Decimal
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
@@ -27,7 +27,7 @@ def bill(world, db):
     db.session.flush()
     line = BillLine(estate_id=world.estate.id, unit_id=world.unit.id, fee_item_id=item.id,
                     period="2026-10", kind="charge", amount=D("210.33"), settled=D("0"),
-                    due_date=payments.estate_today(world.estate) - timedelta(days=20),
+                    due_date=estate_today(world.estate) - timedelta(days=20),
                     explanation="物业费")
     db.session.add(line)
     db.session.commit()

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from frontdesk.models import BillLine, FeeItem
-from frontdesk.services.fees import payments
+from frontdesk.services.periods import estate_today
 from tests import factories
 
 
@@ -32,7 +32,7 @@ def many_bills(world, db):
                    late_cap_ratio=Decimal("1"))
     db.session.add(item)
     db.session.flush()
-    today = payments.estate_today(world.estate)
+    today = estate_today(world.estate)
     for n in range(15):
         db.session.add(BillLine(
             estate_id=world.estate.id, unit_id=world.unit.id, fee_item_id=item.id,

@@ -22,7 +22,7 @@ from frontdesk.models import (
     Tariff,
 )
 from frontdesk.services import DomainError
-from frontdesk.services.fees import billing, meters
+from frontdesk.services.fees import billing, corrections, meters
 from tests import factories
 
 D = Decimal
@@ -471,7 +471,7 @@ def test_credit_note_reverses_the_unpaid_part_and_is_audited(fees, world, db):
     line.settled = D("10.33")
     db.session.commit()
     finance = world.users["finance"]
-    credit = billing.credit_line(finance, line, "面积登记错误")
+    credit = corrections.credit_line(finance, line, "面积登记错误")
     assert credit.kind == "credit" and credit.corrects_id == line.id
     assert credit.amount == D("-200.00") and credit.reason == "面积登记错误"
     assert line.settled == line.amount == D("210.33")
@@ -481,7 +481,7 @@ def test_credit_note_reverses_the_unpaid_part_and_is_audited(fees, world, db):
     assert event.before == {"settled": "10.33"}
     assert event.after["settled"] == "210.33" and event.after["credit_line_id"] == credit.id
     with pytest.raises(DomainError):
-        billing.credit_line(finance, line, "again")
+        corrections.credit_line(finance, line, "again")
 
 
 def test_credit_note_needs_a_reason(fees, world, db):
@@ -489,7 +489,7 @@ def test_credit_note_needs_a_reason(fees, world, db):
     line = line_of(fees.unit, fees.area)
     for reason in ("", "   ", "x" * 201):
         with pytest.raises(DomainError) as e:
-            billing.credit_line(world.users["finance"], line, reason)
+            corrections.credit_line(world.users["finance"], line, reason)
         assert e.value.field == "reason"
     assert db.session.scalar(sa.select(sa.func.count(BillLine.id)).where(
         BillLine.kind == "credit")) == 0
@@ -497,7 +497,7 @@ def test_credit_note_needs_a_reason(fees, world, db):
 
 
 def test_adjustment_is_added_and_audited(fees, world, db):
-    line = billing.adjust(world.users["finance"], fees.unit, fees.water, "2026-10", "-12.50",
+    line = corrections.adjust(world.users["finance"], fees.unit, fees.water, "2026-10", "-12.50",
                           "水表故障估抄多收", today=TODAY)
     assert line.kind == "adjustment" and line.amount == D("-12.50")
     assert line.due_date == date(2026, 10, 20)
@@ -509,7 +509,7 @@ def test_adjustment_is_added_and_audited(fees, world, db):
 @pytest.mark.parametrize("amount", ["0", "abc", "1000000.01", "-2000000", "1.005", "", "NaN"])
 def test_bad_adjustments_write_nothing(fees, world, db, amount):
     with pytest.raises(DomainError) as e:
-        billing.adjust(world.users["finance"], fees.unit, fees.water, "2026-10", amount,
+        corrections.adjust(world.users["finance"], fees.unit, fees.water, "2026-10", amount,
                        "原因", today=TODAY)
     assert e.value.field == "amount"
     assert db.session.scalar(sa.select(sa.func.count(BillLine.id))) == 0

@@ -25,7 +25,7 @@ from frontdesk.models import (
     Receipt,
 )
 from frontdesk.services import chain
-from frontdesk.services.fees import payments, receipts
+from frontdesk.services.fees import bill_queries, payments, receipts
 from frontdesk.services.keys import loans
 from tests import factories
 
@@ -67,7 +67,7 @@ def t(world, db):
         paid = payments.take_payment(desk, world.unit, amount=amount, method="wechat",
                                      idempotency_key=f"chain-test-{n}", purpose=purpose,
                                      payer="张三", line_ids=[bill.id] if n == 1 else None)
-        made.append(payments.receipt_of(paid))
+        made.append(bill_queries.receipt_of(paid))
     spare_payment = Payment(estate_id=world.estate.id, unit_id=world.unit.id, amount=D("5"),
                             method="cash", purpose="prepaid", payer="", note="",
                             cashier_id=desk.id, received_at=NOW, idempotency_key="spare",

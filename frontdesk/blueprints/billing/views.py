@@ -7,10 +7,9 @@ from flask_login import current_user
 
 from frontdesk.blueprints.billing import bp
 from frontdesk.blueprints.billing.forms import AdjustmentForm, CreditForm, PostForm, RunForm
-from frontdesk.extensions import db
-from frontdesk.models import BillLine, BillRun, Building, Estate, FeeItem, Unit, User
+from frontdesk.models import BillLine, BillRun, Unit
 from frontdesk.services import DomainError
-from frontdesk.services.fees import billing
+from frontdesk.services.fees import bill_queries, billing, corrections
 from frontdesk.web import apply_domain_error, format_money, require_estate, requires, scoped_get
 
 #: problems shown per page of the preview, and sample lines (the totals cover everything)
@@ -35,22 +34,13 @@ def _run_form(estate, formdata=None) -> RunForm:
     return form
 
 
-def _scope(estate, building_id: str | None) -> Building | None:
-    if not building_id:
-        return None
-    building = db.session.get(Building, int(building_id))
-    if building is None or building.estate_id != estate.id:
-        return None
-    return building
-
-
 @bp.get("/")
 @requires("billing.run")
 def runs():
     """List the estate's bill runs, newest first."""
     estate = require_estate()
     page = request.args.get("page", 1, type=int)
-    runs = billing.list_runs(estate.id, page)
+    runs = bill_queries.list_runs(estate.id, page)
     buildings = {b.id: b for b in estate.buildings}
     return render_template("billing/runs.html", runs=runs, buildings=buildings)
 
@@ -65,7 +55,7 @@ def preview():
     if request.args and form.validate():
         try:
             result = billing.preview_bill_run(estate, form.period.data,
-                                              _scope(estate, form.building.data))
+                                              bill_queries.building_of(estate, form.building.data))
         except DomainError as e:
             apply_domain_error(form, e)
     post_form = PostForm(formdata=None, period=form.period.data, building=form.building.data)
@@ -93,7 +83,7 @@ def post():
         flash(_("The form has expired. Please preview the bill run again."), "danger")
         return redirect(url_for("billing.preview"))
     back = url_for("billing.preview", period=form.period.data, building=form.building.data)
-    building = _scope(estate, form.building.data)
+    building = bill_queries.building_of(estate, form.building.data)
     if form.building.data and building is None:
         flash(_("The building is not in this estate."), "danger")
         return redirect(url_for("billing.preview"))
@@ -124,21 +114,16 @@ def post():
 def run(bill_run_id: int):
     """Show a posted run: totals per building and fee item, and its first lines."""
     bill_run = scoped_get(BillRun, bill_run_id)
-    estate = db.session.get(Estate, bill_run.estate_id)
-    return render_template(
-        "billing/run.html", run=bill_run, totals=billing.run_totals(bill_run),
-        items={i.id: i for i in billing.fee_items(estate.id)},
-        buildings={b.id: b for b in estate.buildings}, lines=billing.lines_of_run(bill_run),
-        poster=db.session.get(User, bill_run.posted_by_id) if bill_run.posted_by_id else None)
+    return render_template("billing/run.html", **bill_queries.run_page(bill_run))
 
 
 def _unit_page(unit: Unit, credit_forms=None, adjust_form=None, status: int = 200):
-    items = billing.fee_items(unit.estate_id)
+    items = bill_queries.fee_items(unit.estate_id)
     if adjust_form is None:
         adjust_form = AdjustmentForm(formdata=None)
     adjust_form.fee_item.choices = [(i.id, f"{i.code} {i.name}") for i in items]
     return render_template(
-        "billing/unit.html", unit=unit, lines=billing.lines_of_unit(unit),
+        "billing/unit.html", unit=unit, lines=bill_queries.lines_of_unit(unit),
         items={i.id: i for i in items}, credit_forms=credit_forms or {},
         credit_form=CreditForm(formdata=None), adjust_form=adjust_form), status
 
@@ -155,11 +140,11 @@ def unit_lines(unit_id: int):
 def credit(bill_line_id: int):
     """Reverse the unpaid part of a bill line with a credit note."""
     line = scoped_get(BillLine, bill_line_id)
-    unit = db.session.get(Unit, line.unit_id)
+    unit = bill_queries.unit_of(line)
     form = CreditForm()
     if form.validate():
         try:
-            billing.credit_line(current_user, line, form.reason.data)
+            corrections.credit_line(current_user, line, form.reason.data)
         except DomainError as e:
             apply_domain_error(form, e)
         else:
@@ -174,11 +159,12 @@ def adjust(unit_id: int):
     """Add an adjustment line to a unit's bill."""
     unit = scoped_get(Unit, unit_id)
     form = AdjustmentForm()
-    form.fee_item.choices = [(i.id, i.name) for i in billing.fee_items(unit.estate_id)]
+    items = {i.id: i for i in bill_queries.fee_items(unit.estate_id)}
+    form.fee_item.choices = [(i.id, i.name) for i in items.values()]
     if form.validate():
         try:
-            billing.adjust(current_user, unit, db.session.get(FeeItem, form.fee_item.data),
-                           form.period.data, form.amount.data, form.reason.data)
+            corrections.adjust(current_user, unit, items[form.fee_item.data],
+                               form.period.data, form.amount.data, form.reason.data)
         except DomainError as e:
             apply_domain_error(form, e)
         else:

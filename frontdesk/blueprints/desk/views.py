@@ -11,7 +11,7 @@ from frontdesk.blueprints.desk import bp
 from frontdesk.blueprints.desk.forms import SearchForm
 from frontdesk.models import Unit
 from frontdesk.pdf.registration import registration_form
-from frontdesk.services.fees.payments import unit_fees
+from frontdesk.services.fees.bill_queries import unit_fees
 from frontdesk.services.keys import loans, queries
 from frontdesk.services.register.queries import registration_data, unit_card
 from frontdesk.services.register.search import find_hits

@@ -23,7 +23,14 @@ from frontdesk.models import BillLine, Deposit, Receipt, Refund, Unit
 from frontdesk.pdf.receipt import receipt_pdf
 from frontdesk.pdf.refund_voucher import refund_voucher as refund_voucher_pdf
 from frontdesk.services import DomainError
-from frontdesk.services.fees import payments, receipts
+from frontdesk.services.fees import (
+    bill_queries,
+    corrections,
+    late_fees,
+    payments,
+    receipts,
+    refunds,
+)
 from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
 
 
@@ -44,7 +51,7 @@ def take(unit_id: int):
         except DomainError as e:
             apply_domain_error(form, e)
         else:
-            receipt = payments.receipt_of(payment)
+            receipt = bill_queries.receipt_of(payment)
             flash(_("Payment of %(amount)s yuan recorded; receipt %(number)s.",
                     amount=f"{payment.amount:,.2f}", number=receipt.number), "success")
             owed = receipt.content.get("still_owed")
@@ -52,7 +59,7 @@ def take(unit_id: int):
                 flash(_("The unit still owes %(owed)s yuan after this payment.",
                         owed=f"{Decimal(owed):,.2f}"), "warning")
             return redirect(url_for("payments.receipt", receipt_id=receipt.id))
-    fees = payments.unit_fees(unit)
+    fees = bill_queries.unit_fees(unit)
     if not form.is_submitted():
         # every open bill ticked, the amount their total: the clerk unticks what is not paid
         form.idempotency_key.data = secrets.token_hex(16)
@@ -128,7 +135,7 @@ def void(receipt_id: int):
 def request_refund(unit_id: int):
     """Ask for a refund of a unit's prepaid balance or of one of its deposits."""
     unit = scoped_get(Unit, unit_id)
-    fees = payments.unit_fees(unit)
+    fees = bill_queries.unit_fees(unit)
     form = RefundForm()
     form.deposit_id.choices = [("", "—")] + [
         (h.deposit.id, _("%(kind)s, %(held)s yuan held", kind=h.deposit.kind,
@@ -138,7 +145,7 @@ def request_refund(unit_id: int):
         if form.source.data == "deposit" and form.deposit_id.data:
             deposit = scoped_get(Deposit, form.deposit_id.data)
         try:
-            payments.request_refund(current_user, unit, source=form.source.data,
+            refunds.request_refund(current_user, unit, source=form.source.data,
                                     amount=form.amount.data, method=form.method.data,
                                     reason=form.reason.data, deposit=deposit)
         except DomainError as e:
@@ -150,20 +157,20 @@ def request_refund(unit_id: int):
     return render_template("payments/refund_new.html", form=form, unit=unit, fees=fees), status
 
 
-@bp.get("/refunds")
+@bp.get("/refunds", endpoint="refunds")
 @requires("fees.view")
-def refunds():
+def refund_list():
     """List the estate's refunds, those waiting for approval first."""
     estate = require_estate()
     state = request.args.get("state") or None
     if state not in (None, *labels.REFUND_STATE_LABELS):
         state = None
     page = request.args.get("page", 1, type=int)
-    pagination = payments.list_refunds(estate.id, state, page)
+    pagination = bill_queries.list_refunds(estate.id, state, page)
     return render_template("payments/refunds.html", state=state, form=DecideRefundForm(),
                            refunds=pagination, states=labels.REFUND_STATE_LABELS,
-                           names=payments.refund_people(pagination.items),
-                           codes=payments.unit_codes(r.unit_id for r in pagination.items))
+                           names=bill_queries.refund_people(pagination.items),
+                           codes=bill_queries.unit_codes(r.unit_id for r in pagination.items))
 
 
 @bp.post("/refunds/<int:refund_id>/decide")
@@ -174,7 +181,7 @@ def decide_refund(refund_id: int):
     form = DecideRefundForm()
     if form.validate_on_submit() and (form.approve.data or form.reject.data):
         try:
-            payments.decide_refund(current_user, refund, approve=bool(form.approve.data))
+            refunds.decide_refund(current_user, refund, approve=bool(form.approve.data))
         except DomainError as e:
             flash(str(e.message), "danger")
         else:
@@ -195,7 +202,7 @@ def pay_refund(refund_id: int):
     form = PayRefundForm()
     if form.validate_on_submit():
         try:
-            payments.pay_refund(current_user, refund, method=form.method.data,
+            refunds.pay_refund(current_user, refund, method=form.method.data,
                                 payee=form.payee.data)
         except DomainError as e:
             apply_domain_error(form, e)
@@ -205,10 +212,10 @@ def pay_refund(refund_id: int):
             return redirect(url_for("payments.refunds", state="paid"))
     elif not form.is_submitted():
         form.method.data = refund.method
-        form.payee.data = payments.usual_payer(unit) or ""
+        form.payee.data = bill_queries.usual_payer(unit) or ""
     status = 422 if form.is_submitted() else 200
     return render_template("payments/refund_pay.html", form=form, refund=refund, unit=unit,
-                           names=payments.refund_people([refund])), status
+                           names=bill_queries.refund_people([refund])), status
 
 
 @bp.get("/refunds/<int:refund_id>/voucher.pdf")
@@ -217,7 +224,7 @@ def refund_voucher(refund_id: int):
     """Print the refund voucher (退款单) to be signed when the money is handed over."""
     refund = scoped_get(Refund, refund_id)
     try:
-        data = payments.refund_voucher_data(refund, printed_by=current_user.full_name)
+        data = refunds.refund_voucher_data(refund, printed_by=current_user.full_name)
     except DomainError as e:
         flash(e.message, "danger")
         return redirect(url_for("payments.refunds"))
@@ -234,7 +241,7 @@ def waive(bill_line_id: int):
     form = WaiveForm()
     if form.validate_on_submit():
         try:
-            amount = payments.waive_late_fee(current_user, line, form.reason.data)
+            amount = corrections.waive_late_fee(current_user, line, form.reason.data)
         except DomainError as e:
             apply_domain_error(form, e)
         else:
@@ -243,7 +250,7 @@ def waive(bill_line_id: int):
             return redirect(url_for("desk.unit", unit_id=line.unit_id))
     status = 422 if form.is_submitted() else 200
     return render_template("payments/waive.html", form=form, line=line,
-                           open_line=payments.line_late_fee(line)), status
+                           open_line=late_fees.line_late_fee(line)), status
 
 
 @bp.app_template_global()

@@ -17,29 +17,20 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from frontdesk.blueprints.reports import bp
 from frontdesk.blueprints.reports.forms import ArrearsForm, DailyReportForm, DashboardForm
-from frontdesk.labels import PAYMENT_METHOD_LABELS
+from frontdesk.labels import AGE_BUCKET_LABELS, PAYMENT_METHOD_LABELS
 from frontdesk.pdf.arrears import arrears as arrears_pdf_document
 from frontdesk.pdf.daily_report import daily_report as daily_report_pdf_document
 from frontdesk.services import DomainError, periods
-from frontdesk.services.fees import reports as fee_reports
+from frontdesk.services.fees import daily_report, reports, reports_xlsx
 from frontdesk.web import apply_domain_error, require_estate, requires
-
-METHOD_LABELS = PAYMENT_METHOD_LABELS
-BUCKET_LABELS = {
-    "0-30": _l("0–30 days"),
-    "31-90": _l("31–90 days"),
-    "91-365": _l("91–365 days"),
-    "365+": _l("Over 365 days"),
-}
 
 
 def _labels() -> dict:
-    return {"methods": METHOD_LABELS, "buckets": BUCKET_LABELS}
+    return {"methods": PAYMENT_METHOD_LABELS, "buckets": AGE_BUCKET_LABELS}
 
 
 def _print_stamp(report: dict, estate) -> dict:
@@ -64,7 +55,7 @@ def _daily(estate) -> tuple[DailyReportForm, dict | None]:
         if not form.validate():
             return form, None
     try:
-        return form, fee_reports.daily_report(estate, **form.report_range())
+        return form, daily_report.daily_report(estate, **form.report_range())
     except DomainError as e:
         apply_domain_error(form, e)
         return form, None
@@ -76,7 +67,7 @@ def _arrears(estate) -> tuple[ArrearsForm, dict | None]:
     if request.args and not form.validate():
         return form, None
     try:
-        report = fee_reports.arrears(estate, form.as_of.data)
+        report = reports.arrears(estate, form.as_of.data)
     except DomainError as e:
         apply_domain_error(form, e)
         return form, None
@@ -126,7 +117,7 @@ def daily_xlsx():
     if report is None:
         _form_errors(form)
         return redirect(url_for("reports.daily", **request.args))
-    return _download(fee_reports.daily_report_workbook(report), fee_reports.XLSX_MIMETYPE,
+    return _download(reports_xlsx.daily_report_workbook(report), reports_xlsx.XLSX_MIMETYPE,
                      _daily_name(report, "xlsx"))
 
 
@@ -162,7 +153,7 @@ def arrears_xlsx():
     if report is None:
         _form_errors(form)
         return redirect(url_for("reports.arrears", **request.args))
-    return _download(fee_reports.arrears_workbook(report), fee_reports.XLSX_MIMETYPE,
+    return _download(reports_xlsx.arrears_workbook(report), reports_xlsx.XLSX_MIMETYPE,
                      f"arrears-{report['as_of'].isoformat()}.xlsx")
 
 
@@ -174,7 +165,7 @@ def dashboard():
     period = request.args.get("period") or periods.estate_today(estate).strftime("%Y-%m")
     form = DashboardForm(None, period=period)
     try:
-        data = fee_reports.dashboard(estate, period)
+        data = reports.dashboard(estate, period)
     except DomainError as e:
         apply_domain_error(form, e)
         data = None
@@ -194,11 +185,12 @@ def dashboard_data():
         except ValueError:
             return jsonify(error=_("Enter the date as year-month-day, e.g. 2026-11-24.")), 400
     try:
-        data = fee_reports.dashboard(estate, period, as_of)
+        data = reports.dashboard(estate, period, as_of)
     except DomainError as e:
         return jsonify(error=str(e.message)), 400
-    payload = fee_reports.as_json(data)
-    payload["buckets"] = [{"key": k, "label": str(BUCKET_LABELS[k])} for k in data["bucket_keys"]]
+    payload = reports.as_json(data)
+    payload["buckets"] = [{"key": k, "label": str(AGE_BUCKET_LABELS[k])}
+                          for k in data["bucket_keys"]]
     payload["labels"] = {
         "rate": _("Collection rate"),
         "arrears": _("Arrears (yuan)"),

@@ -162,8 +162,8 @@ def load_demo_finance(today: date | None = None, payments: int = 250,
     """
     from frontdesk.services.demo.fees import load_demo_fees
     from frontdesk.services.demo.meters import load_demo_meters
-    from frontdesk.services.fees import billing
-    from frontdesk.services.fees import payments as payment_service
+    from frontdesk.services.fees import billing, late_fees
+    from frontdesk.services.fees.payments import take_payment
 
     estate = db.session.scalar(sa.select(Estate).where(Estate.name == DEMO_ESTATE))
     if today is None:
@@ -183,12 +183,12 @@ def load_demo_finance(today: date | None = None, payments: int = 250,
     methods = ["wechat", "alipay", "cash", "card", "transfer"]
     taken = 0
     for unit in rng.sample(owing, min(payments, len(owing))):
-        due = sum((line.total for line in payment_service.open_lines(unit, today)), Decimal(0))
+        due = sum((line.total for line in late_fees.open_lines(unit, today)), Decimal(0))
         if due <= 0:
             continue
         share = rng.choice([Decimal("1"), Decimal("1"), Decimal("0.5")])
         amount = max(Decimal("0.01"), (due * share).quantize(Decimal("0.01")))
-        payment_service.take_payment(
+        take_payment(
             cashier, unit, amount=amount, method=rng.choice(methods),
             idempotency_key=f"demo-{unit.id}", payer="", today=today)
         taken += 1

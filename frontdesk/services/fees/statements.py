@@ -6,7 +6,7 @@ Read-only: these functions gather plain data (dicts of str, date and Decimal) fo
 A notice lists a unit's open bill lines (amount − settled > 0) of a period and earlier periods,
 each with the late fee it has run up by the notice date (unless waived), and asks for
 outstanding + late fees − the prepaid balance (预存款) that can cover them. Late fees follow the
-payments rule (``payments.late_fee_for``): once a payment has posted a late fee on a line, its
+payments rule (``late_fees.late_fee_for``): once a payment has posted a late fee on a line, its
 fee runs from that day only, all its fees together stay under its cap, and the posted late-fee
 lines carry none themselves; so a notice shows what the desk would charge that day.
 
@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from frontdesk.extensions import db
+from frontdesk.labels import PRINTED_LINE_KINDS, PRINTED_PAYMENT_METHODS, PRINTED_PAYMENT_PURPOSES
 from frontdesk.models import (
     Allocation,
     BillLine,
@@ -47,16 +48,10 @@ from frontdesk.models import (
 )
 from frontdesk.money import quantize_money
 from frontdesk.services import DomainError
-from frontdesk.services.fees.payments import LATE_KINDS, charged_late_fees_bulk, late_fee_for
+from frontdesk.services.fees.late_fees import LATE_KINDS, charged_late_fees_bulk, late_fee_for
 from frontdesk.services.periods import estate_today, parse_period
 
 ZERO = Decimal("0.00")
-#: how payments may be made, in the order printed on notices
-METHOD_LABELS = {
-    "cash": "现金", "wechat": "微信", "alipay": "支付宝", "card": "银行卡", "transfer": "转账",
-}
-LINE_KIND_LABELS = {"charge": "账单", "credit": "冲红", "adjustment": "调整", "late_fee": "滞纳金"}
-PURPOSE_LABELS = {"bills": "缴费", "prepaid": "预存款", "deposit": "押金"}
 #: the longest statement, in years
 MAX_STATEMENT_YEARS = 3
 
@@ -223,7 +218,7 @@ def _notice_envelope(estate: Estate, period: str, today: date, printed_by: str,
                      units: list[dict]) -> dict:
     return {
         "estate": _estate_data(estate),
-        "payment_methods": list(METHOD_LABELS.values()),
+        "payment_methods": list(PRINTED_PAYMENT_METHODS.values()),
         "period": period,
         "notice_date": today,
         "printed_at": estate_now_text(estate),
@@ -252,7 +247,7 @@ def _unit_notice(unit: Unit, building_label: str, owner: str, lines: list, charg
         fee, days = late.amount, late.days
         rows.append({
             "item": line.name if line.kind == "charge"
-            else f"{line.name}（{LINE_KIND_LABELS.get(line.kind, line.kind)}）",
+            else f"{line.name}（{PRINTED_LINE_KINDS.get(line.kind, line.kind)}）",
             "period": line.period,
             "explanation": line.explanation,
             "amount": line.amount,
@@ -373,7 +368,7 @@ def _line_events(unit: Unit, since: datetime, until: datetime, tz: ZoneInfo) -> 
         events.append({
             "_key": (r.created_at, 0, r.id),
             "date": r.created_at.astimezone(tz).date(),
-            "kind": LINE_KIND_LABELS.get(r.kind, r.kind),
+            "kind": PRINTED_LINE_KINDS.get(r.kind, r.kind),
             "description": text,
             "reference": "",
             "charge": r.amount,
@@ -406,8 +401,8 @@ def _payment_events(unit: Unit, since: datetime, until: datetime,
         if applied is not None and not isinstance(applied, Decimal):
             applied = money_type.process_result_value(applied, db.engine.dialect)
         applied = _money(applied)
-        method = METHOD_LABELS.get(r.method, r.method)
-        text = f"{method}{PURPOSE_LABELS.get(r.purpose, '')} {r.amount:,.2f}"
+        method = PRINTED_PAYMENT_METHODS.get(r.method, r.method)
+        text = f"{method}{PRINTED_PAYMENT_PURPOSES.get(r.purpose, '')} {r.amount:,.2f}"
         if r.voided:
             text += "（已作废，不计入）"
         elif r.amount != applied:

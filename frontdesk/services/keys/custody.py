@@ -4,7 +4,7 @@
 Money: a custody deposit (钥匙押金) is taken as a payment with a receipt in the SAME transaction as
 the custody (``payments.record_payment``, the non-committing body of ``take_payment``), and
 taking the key back asks for the deposit's refund in the same transaction too (the body of the
-``@transactional`` ``payments.request_refund``), so either all of it is written or nothing.
+``@transactional`` ``refunds.request_refund``), so either all of it is written or nothing.
 
 Concurrency: every change of a key's custody locks the key's row first (``FOR UPDATE`` on
 PostgreSQL), so a deposit posted twice, or a take-back racing a deposit, run one after the other.
@@ -40,7 +40,7 @@ from frontdesk.models import (
 )
 from frontdesk.models.fees import PAYMENT_METHODS
 from frontdesk.services import DomainError, audit, transactional
-from frontdesk.services.fees import payments
+from frontdesk.services.fees import bill_queries, payments, refunds
 from frontdesk.services.keys.registry import (
     COPIES_MESSAGE,
     MAX_COPIES,
@@ -300,7 +300,7 @@ def deposit_left(custody: KeyCustody) -> Decimal:
     if custody.deposit_id is None:
         return Decimal("0.00")
     deposit = db.session.get(Deposit, custody.deposit_id)
-    held = {h.deposit.id: h for h in payments.deposits_held(deposit.unit_id)}.get(deposit.id)
+    held = {h.deposit.id: h for h in bill_queries.deposits_held(deposit.unit_id)}.get(deposit.id)
     return held.held - held.pending if held else Decimal("0.00")
 
 
@@ -337,7 +337,7 @@ def take_back(actor: User, custody: KeyCustody, *, now: datetime,
         payment = db.session.get(Payment, deposit.payment_id)
         unit = db.session.get(Unit, deposit.unit_id)
         # request_refund joins this transaction (services nest)
-        refund = payments.request_refund(
+        refund = refunds.request_refund(
             actor, unit, source="deposit", amount=left, method=refund_method or payment.method,
             reason=f"钥匙 {key.tag} 业主取回，退还钥匙押金", deposit=deposit)
     return TakeBack(custody=custody, refund=refund)

@@ -51,7 +51,7 @@ from frontdesk.models import (
 )
 from frontdesk.models.base import utcnow
 from frontdesk.services import DomainError, audit, chain, transactional
-from frontdesk.services.fees import billing, items
+from frontdesk.services.fees import corrections, items
 from frontdesk.services.fees.payments import parse_amount
 from frontdesk.services.keys import borrowers
 from frontdesk.services.keys.registry import local_input, tz_of
@@ -436,7 +436,7 @@ def report_lost(actor: User, key: Key, *, circumstances: str, now: datetime,
         item = _replacement_item(actor, estate)
         today = now.astimezone(ZoneInfo(estate.timezone)).date()
         # adjust joins this transaction (services nest): the charge is written with the report
-        line = billing.adjust(
+        line = corrections.adjust(
             actor, unit, item, f"{today:%Y-%m}", amount, f"钥匙补配：{key.tag} 遗失",
             today=today)
         report.bill_line_id = line.id

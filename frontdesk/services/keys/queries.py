@@ -34,7 +34,7 @@ from frontdesk.models.base import utcnow
 from frontdesk.models.keys import KEY_STATUSES
 from frontdesk.pdf.money import amount_in_words
 from frontdesk.services import audit_names
-from frontdesk.services.fees import payments
+from frontdesk.services.fees import bill_queries
 from frontdesk.services.keys import borrowers, loans
 from frontdesk.services.keys.custody import deposit_left, valid_authorisations
 from frontdesk.services.keys.registry import normalise_tag, open_loan, tz_of
@@ -68,7 +68,7 @@ def list_keys(estate_id: int, *, status: str | None = None, building_id: int | N
 
 def key_rows(keys: list[Key]) -> list[tuple[Key, str]]:
     """Return (key, unit code or area) for a page of keys, in one query."""
-    codes = payments.unit_codes(k.unit_id for k in keys if k.unit_id)
+    codes = bill_queries.unit_codes(k.unit_id for k in keys if k.unit_id)
     return [(k, codes.get(k.unit_id, "") if k.unit_id else k.area) for k in keys]
 
 

@@ -1,0 +1,437 @@
+"""A bill run's arithmetic: the data of a period and scope, loaded in bulk, and the lines it bills.
+
+The preview loads everything it needs in a handful of bulk queries (units, meters, readings,
+year-to-date use, tariffs, lines already billed) so that an estate of 10,000 units is computed
+without a query per unit. A line computed from a flagged reading that nobody has reviewed yet is
+held: listed as a problem, never posted. Shared meters' losses are apportioned in :mod:`shares`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from frontdesk.extensions import db
+from frontdesk.models import (
+    BillLine,
+    Building,
+    Estate,
+    FeeItem,
+    Meter,
+    MeterReading,
+    Unit,
+)
+from frontdesk.money import quantize_money
+from frontdesk.services.fees import shares, tariffs
+from frontdesk.services.fees.bill_preview import Line, Preview, Problem
+from frontdesk.services.fees.calc import (
+    accrual_months,
+    area_charge,
+    fmt,
+    next_period,
+    period_bounds,
+    tiered_charge,
+)
+
+VACANT = "空置"
+#: units of consumption shown in explanations
+KIND_UNITS = {"water": "m³", "electricity": "kWh", "gas": "m³"}
+MAX_EXPLANATION = 300
+ZERO = Decimal("0.00")
+NOTHING = Decimal(0)
+
+Progress = Callable[[int, int], None]
+#: what a line computation returns when no tariff is in force for the unit
+NO_TARIFF = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """A line computed from flagged readings nobody has reviewed: (meter, reading) ids."""
+
+    charge: tuple
+    readings: tuple
+
+
+def due_date(period: str, item: FeeItem | _Item) -> date:
+    """Return the day of the period's month by which an item's bill is due."""
+    return date(int(period[:4]), int(period[5:7]), item.due_day or 15)
+
+# formatting -------------------------------------------------------------------------------------
+
+def _num(value: Decimal) -> str:
+    """Show a meter reading without needless decimals: 1,268 or 1,268.5."""
+    return f"{value.normalize():,f}"
+
+def clip(text: str) -> str:
+    """Cut an explanation to the length a bill line holds."""
+    return text if len(text) <= MAX_EXPLANATION else text[: MAX_EXPLANATION - 1] + "…"
+
+# the computation --------------------------------------------------------------------------------
+
+def _rows(statement):
+    """Run a select of plain columns on the session's connection (no ORM row machinery)."""
+    return db.session.connection().execute(statement).all()
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """A fee item's settings as plain values (read once, used for every unit)."""
+
+    id: int
+    code: str
+    name: str
+    method: str
+    area_basis: str
+    meter_kind: str | None
+    tier_mode: str
+    vacancy_discount: Decimal
+    cycle_months: int
+    due_day: int
+    #: the unit of consumption shown in explanations (m³, kWh)
+    unit_label: str
+
+    @classmethod
+    def of(cls, item: FeeItem) -> _Item:
+        return cls(item.id, item.code, item.name, item.method, item.area_basis or "gross",
+                   item.meter_kind, item.tier_mode or "none",
+                   item.vacancy_discount or Decimal(0), max(1, item.cycle_months or 1),
+                   item.due_day or 15, KIND_UNITS.get(item.meter_kind or "", ""))
+
+@dataclass(frozen=True, slots=True)
+class _Rate:
+    """A tariff's price and tiers as plain values."""
+
+    id: int
+    price: Decimal
+    tiers: tuple
+
+class Plan:
+    """The data of one preview, loaded in bulk, and the per-method computations."""
+
+    def __init__(self, estate: Estate, period: str, building: Building | None):
+        self.estate = estate
+        self.period = period
+        self.building = building
+        self.first, self.last = period_bounds(period)
+        self.book = tariffs.TariffBook(estate.id, self.first)
+        fee_items = list(db.session.scalars(
+            sa.select(FeeItem).where(FeeItem.estate_id == estate.id, FeeItem.active.is_(True))
+            .order_by(FeeItem.code, FeeItem.id)))
+        self.items = [_Item.of(i) for i in fee_items]
+        self._rates: dict[tariffs.Tariff, _Rate] = {}
+        bq = sa.select(Building).where(Building.estate_id == estate.id)
+        if building is not None:
+            bq = bq.where(Building.id == building.id)
+        self.buildings = list(db.session.scalars(bq.order_by(Building.sort_key, Building.id)))
+        self.preview = Preview(estate.id, period, building.id if building else None,
+                               fee_items, self.buildings)
+        self._area_cache: dict[tuple, object] = {}
+        self._days: dict[tuple, tuple[tuple[int, int], ...]] = {}
+        self._tier_cache: dict[tuple, object] = {}
+        self._load_units()
+        self._load_billed()
+        self._load_meters()
+        #: (unit id, item id) → [(share, quantity, price, explanation)] of shared meters
+        self.shares = shares.apportion_shared(self)
+
+    # loading ---------------------------------------------------------------------------------
+
+    def _unit_query(self):
+        q = sa.select(Unit.id, Unit.code, Unit.building_id, Unit.gross_area, Unit.inner_area,
+                      Unit.status, Unit.handover_date).where(Unit.estate_id == self.estate.id)
+        if self.building is not None:
+            q = q.where(Unit.building_id == self.building.id)
+        return q.order_by(Unit.building_id, Unit.code)
+
+    def _load_units(self) -> None:
+        self.units_by_building: dict[int, list] = defaultdict(list)
+        self.unit_ids: set[int] = set()
+        for row in _rows(self._unit_query()):
+            self.units_by_building[row.building_id].append(row)
+            self.unit_ids.add(row.id)
+
+    def _load_billed(self) -> None:
+        rows = _rows(
+            sa.select(BillLine.unit_id, BillLine.fee_item_id).where(
+                BillLine.estate_id == self.estate.id, BillLine.period == self.period,
+                BillLine.kind == "charge"))
+        self.billed = {(u, i) for u, i in rows if u in self.unit_ids}
+
+    def _load_meters(self) -> None:
+        """Load the unit meters, their readings of the period and the year's earlier use."""
+        kinds = {i.meter_kind for i in self.items if i.method == "metered" and i.meter_kind}
+        #: (unit id, kind) → [a meter with its reading; meter_id None when it has none]
+        self.unit_meters: dict[tuple[int, str], list] = defaultdict(list)
+        self.ytd: dict[tuple[int, str], Decimal] = {}
+        if not kinds:
+            return
+        # every unit meter with its reading of the period, if there is one
+        reading = (sa.select(MeterReading.id, MeterReading.meter_id, MeterReading.value,
+                             MeterReading.previous_value, MeterReading.consumption,
+                             MeterReading.kind,
+                             # flagged and not reviewed: the line is held
+                             sa.and_(MeterReading.flagged.is_(True),
+                                     MeterReading.reviewed_at.is_(None)).label("unreviewed"))
+                   .where(MeterReading.estate_id == self.estate.id,
+                          MeterReading.period == self.period).subquery())
+        mq = (sa.select(Meter.id, Meter.unit_id, Meter.kind, Meter.number, Meter.multiplier,
+                        Meter.active, reading.c.meter_id, reading.c.value,
+                        reading.c.previous_value, reading.c.consumption,
+                        reading.c.kind.label("reading_kind"), reading.c.id.label("reading_id"),
+                        reading.c.unreviewed)
+              .outerjoin(reading, reading.c.meter_id == Meter.id)
+              .where(Meter.estate_id == self.estate.id, Meter.shared.is_(False),
+                     Meter.unit_id.is_not(None), Meter.kind.in_(kinds)))
+        unit_ids, unit_meters = self.unit_ids, self.unit_meters
+        for m in _rows(mq):
+            if m.unit_id in unit_ids:
+                unit_meters[(m.unit_id, m.kind)].append(m)
+        annual = {i.meter_kind for i in self.items
+                  if i.method == "metered" and i.tier_mode == "annual"}
+        if annual and self.period[5:7] != "01":
+            # the same sum as meters.year_to_date, for every unit at once
+            total = sa.func.sum(MeterReading.consumption)
+            yq = (sa.select(Meter.unit_id, Meter.kind, total)
+                  .join(Meter, Meter.id == MeterReading.meter_id)
+                  .where(Meter.estate_id == self.estate.id, Meter.unit_id.is_not(None),
+                         Meter.kind.in_(annual),
+                         MeterReading.period >= f"{self.period[:4]}-01",
+                         MeterReading.period < self.period)
+                  .group_by(Meter.unit_id, Meter.kind))
+            self.ytd = {(u, k): s or Decimal(0) for u, k, s in _rows(yq)
+                        if u in self.unit_ids}
+
+    def rate(self, tariff) -> _Rate | None:
+        if tariff is None:
+            return None
+        rate = self._rates.get(tariff)
+        if rate is None:
+            rate = self._rates[tariff] = _Rate(tariff.id, tariff.price,
+                                               tuple(tariffs.tiers_of(tariff)))
+        return rate
+
+    def _unit_rate(self, item: _Item, unit) -> _Rate | None:
+        return self.rate(self.book.for_unit(item.id, unit))
+
+    def problem(self, kind: str, where: str, item: _Item, message, **ids) -> None:
+        self.preview.problems.append(Problem(kind, where, item.name, message, **ids))
+
+    # one line per method ---------------------------------------------------------------------
+
+    def _window(self, item: _Item) -> tuple[date, date, int] | None:
+        """Return the days an item's bill covers, or None when its cycle does not start now."""
+        cycle = item.cycle_months
+        if cycle == 1 or item.method not in ("area", "fixed"):
+            return self.first, self.last, 1
+        if (int(self.period[5:7]) - 1) % cycle:
+            return None
+        return self.first, period_bounds(next_period(self.period, cycle - 1))[1], cycle
+
+    def _area_line(self, unit, item: _Item, window) -> tuple | None:
+        last, cycle = window[1], window[2]
+        handover = unit.handover_date
+        if handover is None or handover > last:
+            return None
+        area = unit.gross_area if item.area_basis != "inner" else unit.inner_area
+        if not area:
+            self.problem("no_area", unit.code, item,
+                          _l("No inner area recorded.") if item.area_basis == "inner"
+                          else _l("No gross area recorded."))
+            return None
+        tariff = self._unit_rate(item, unit)
+        if tariff is None:
+            return NO_TARIFF
+        discount = item.vacancy_discount if unit.status == VACANT else Decimal(0)
+        # each month of the cycle prorated by its own days, as the monthly bills would be
+        days = self._days.get((handover, cycle))
+        if days is None:
+            days = self._days[(handover, cycle)] = accrual_months(self.period, cycle, handover)
+        if not any(used for used, _total in days):
+            return None
+        key = (area, tariff.price, days, discount)
+        charge = self._area_cache.get(key)
+        if charge is None:
+            c = area_charge(area, tariff.price, days, discount)
+            charge = self._area_cache[key] = (c.quantity, c.price, c.amount, c.explanation)
+        return charge
+
+    def _metered_line(self, unit, item: _Item, window=None) -> tuple | None:
+        kind = item.meter_kind
+        unit_meters = self.unit_meters.get((unit.id, kind))
+        if not unit_meters:
+            return None  # the unit has no meter of this kind: nothing to bill
+        if len(unit_meters) == 1:  # the usual case: one meter, one reading
+            single = unit_meters[0]
+            if single.meter_id is None:
+                missing = [single.number] if single.active else []
+            else:
+                missing = None
+                consumption = single.consumption
+        else:
+            found = [m for m in unit_meters if m.meter_id is not None]
+            missing = [m.number for m in unit_meters if m.active and m.meter_id is None] or None
+            consumption = sum((m.consumption for m in found), Decimal(0))
+            single = found[0] if len(found) == 1 else None
+        if missing is not None:
+            if missing:
+                self.problem("missing_reading", unit.code, item, _l(
+                    "No reading of meter %(meters)s for %(period)s.",
+                    meters="、".join(missing), period=self.period))
+            return None
+        if consumption <= 0:
+            return None
+        tariff = self._unit_rate(item, unit)
+        if tariff is None:
+            return NO_TARIFF
+        charge = self._metered_charge(unit, item, tariff, consumption, single)
+        if charge is None:
+            return None
+        unreviewed = tuple((m.id, m.number, m.reading_id, m.consumption) for m in unit_meters
+                           if m.meter_id is not None and m.unreviewed)
+        return _Held(charge, unreviewed) if unreviewed else charge
+
+    def _metered_charge(self, unit, item: _Item, tariff: _Rate, consumption: Decimal,
+                        single) -> tuple | None:
+        kind = item.meter_kind
+        u = item.unit_label
+        if single is not None and single.previous_value is not None \
+                and single.reading_kind == "normal":
+            reading = f"({_num(single.value)} − {_num(single.previous_value)})"
+            if single.multiplier != 1:
+                reading += f" × {_num(single.multiplier)}"
+            reading += f" {u}"
+        else:
+            reading = None
+        if item.tier_mode == "none":
+            price = tariff.price
+            amount = quantize_money(consumption * price)
+            text = f"{reading or fmt(consumption) + ' ' + u} × {price:.4f} 元/{u} = {fmt(amount)}"
+            return consumption, price, amount, text
+        annual = item.tier_mode == "annual"
+        used_before = self.ytd.get((unit.id, kind), NOTHING) if annual else NOTHING
+        key = (tariff.id, consumption, used_before)
+        charge = self._tier_cache.get(key)
+        if charge is None:
+            try:
+                charge = tiered_charge(consumption, list(tariff.tiers), used_before, u)
+            except ValueError:
+                charge = "tiers"
+            self._tier_cache[key] = charge
+        if isinstance(charge, str):
+            self.problem("tiers", unit.code, item,
+                          _l("The tariff's tiers do not cover a consumption of %(c)s.",
+                             c=fmt(consumption)))
+            return None
+        text = charge.explanation
+        if annual:
+            text = f"本年已用 {fmt(used_before)} {u}，{text}"
+        if reading:
+            text = f"{reading}，{text}"
+        return consumption, charge.price, charge.amount, text
+
+    def _apportioned_line(self, unit, item: _Item, window=None) -> tuple | None:
+        pieces = self.shares.get((unit.id, item.id))
+        if not pieces:
+            return None
+        amount = sum((p[0] for p in pieces), ZERO)
+        qty = sum((p[1] for p in pieces), Decimal(0))
+        text = "；".join(p[3] for p in pieces)
+        if len(pieces) > 1:
+            text += f"；合计 {fmt(amount)}"
+        return qty, pieces[0][2], amount, text
+
+    def _fixed_line(self, unit, item: _Item, window) -> tuple | None:
+        if unit.handover_date is None or unit.handover_date > window[1]:
+            return None
+        tariff = self._unit_rate(item, unit)
+        if tariff is None:
+            return NO_TARIFF
+        amount = quantize_money(tariff.price)
+        cycle = window[2]
+        per = "户" if cycle == 1 else f"户·{cycle} 月"
+        return Decimal(1), tariff.price, amount, f"定额 {tariff.price:.4f} 元/{per} = {fmt(amount)}"
+
+    # the loop --------------------------------------------------------------------------------
+
+    def _hold(self, unit, b_id: int, item: _Item, held: _Held) -> Line | None:
+        """Keep a line of unreviewed flagged readings out of the posting, as a problem."""
+        qty, price, amount, text = held.charge
+        if not amount:
+            return None
+        line = Line(unit.id, unit.code, b_id, item.id, qty, price, amount, clip(text))
+        self.preview.held.append(line)
+        for meter_id, number, reading_id, used in held.readings:
+            self.problem("flagged_reading", unit.code, item, _l(
+                "Meter %(number)s read %(used)s %(unit)s for %(period)s, far above its average, "
+                "and the reading has not been reviewed: the line of %(amount)s is held, not "
+                "posted, until it is reviewed.", number=number, used=fmt(used),
+                unit=item.unit_label, period=self.period, amount=fmt(amount)),
+                meter_id=meter_id, reading_id=reading_id)
+        return line
+
+    def compute(self, progress: Progress | None = None) -> Preview:
+        p = self.preview
+        windows = {i.id: self._window(i) for i in self.items}
+        for item in self.items:
+            if item.method == "metered" and not item.meter_kind:
+                self.problem("setup", "", item, _l("The fee item names no meter kind."))
+        methods = {"area": self._area_line, "metered": self._metered_line,
+                   "apportioned": self._apportioned_line, "fixed": self._fixed_line}
+        billed = self.billed
+        lines = p.lines
+        n = len(self.buildings)
+        for done, b in enumerate(self.buildings, 1):
+            b_id = b.id
+            units = self.units_by_building.get(b_id, ())
+            for item in self.items:
+                window = windows[item.id]
+                if window is None or (item.method == "metered" and not item.meter_kind):
+                    continue
+                compute_line = methods[item.method]
+                item_id = item.id
+                no_tariff = skipped = count = held = 0
+                amount_sum = held_sum = ZERO
+                for unit in units:
+                    if billed and (unit.id, item_id) in billed:
+                        skipped += 1
+                        continue
+                    result = compute_line(unit, item, window)
+                    if result is None:
+                        continue
+                    if result is NO_TARIFF:
+                        no_tariff += 1
+                        continue
+                    if type(result) is _Held:
+                        line = self._hold(unit, b_id, item, result)
+                        if line is not None:
+                            held += 1
+                            held_sum += line.amount
+                        continue
+                    qty, price, amount, text = result
+                    if not amount:
+                        continue
+                    lines.append(Line(unit.id, unit.code, b_id, item_id, qty, price, amount,
+                                      text if len(text) <= MAX_EXPLANATION else clip(text)))
+                    count += 1
+                    amount_sum += amount
+                for total in (p.by_building[b_id], p.by_item[item_id], p.total):
+                    total.lines += count
+                    total.amount += amount_sum
+                    total.billed += skipped
+                    total.held += held
+                    total.held_amount += held_sum
+                if count:
+                    p.cells[(b_id, item_id)] += amount_sum
+                if no_tariff:
+                    self.problem("no_tariff", b.label, item, _l(
+                        "No tariff in force on %(date)s for %(n)s units.",
+                        date=self.first.isoformat(), n=no_tariff))
+            if progress is not None:
+                progress(done, n)
+        return p
