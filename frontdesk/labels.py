@@ -116,6 +116,8 @@ FEE_METHOD_LABELS = {
     "fixed": _l("Fixed amount"),
 }
 AREA_BASIS_LABELS = {"gross": _l("Gross area"), "inner": _l("Inner area")}
+#: the unit a meter of each kind counts in, on screens and on paper alike
+METER_UNITS = {"water": "m³", "electricity": "kWh", "gas": "m³"}
 FEE_METER_KIND_LABELS = {"water": _l("Water"), "electricity": _l("Electricity"),
                          "gas": _l("Gas")}
 TIER_MODE_LABELS = {

@@ -17,6 +17,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from frontdesk import labels
 from frontdesk.extensions import db
 from frontdesk.models import (
     BillLine,
@@ -41,7 +42,7 @@ from frontdesk.services.fees.calc import (
 
 VACANT = "空置"
 #: units of consumption shown in explanations
-KIND_UNITS = {"water": "m³", "electricity": "kWh", "gas": "m³"}
+KIND_UNITS = labels.METER_UNITS
 MAX_EXPLANATION = 300
 ZERO = Decimal("0.00")
 NOTHING = Decimal(0)

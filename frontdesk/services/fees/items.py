@@ -27,7 +27,7 @@ METER_KIND_LABELS = labels.FEE_METER_KIND_LABELS
 TIER_MODE_LABELS = labels.TIER_MODE_LABELS
 SCOPE_LABELS = labels.TARIFF_SCOPE_LABELS
 #: what consumption is counted in, by meter kind (symbols, the same in every language)
-QUANTITY_UNITS = {"water": "m³", "electricity": "kWh", "gas": "m³"}
+QUANTITY_UNITS = labels.METER_UNITS
 
 CODE_RE = re.compile(r"[A-Za-z0-9]{1,16}")
 NUMBER_RE = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)", re.ASCII)

@@ -142,7 +142,7 @@ def year_to_date(unit_id: int, kind: str, period: str) -> Decimal:
 
 METER_KIND_LABELS = labels.METER_KIND_LABELS
 #: the unit consumption is measured in, per kind of meter (a symbol, the same in every language)
-METER_UNITS = {"water": "m³", "electricity": "kWh", "gas": "m³"}
+METER_UNITS = labels.METER_UNITS
 READING_KIND_LABELS = labels.READING_KIND_LABELS
 APPORTION_BASES = ("area", "equal")
 APPORTION_LABELS = labels.APPORTION_LABELS
