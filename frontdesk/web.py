@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import re
 from datetime import datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import flask
@@ -196,13 +195,6 @@ def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     estate = current_estate()
     tz = ZoneInfo(estate.timezone if estate else "Asia/Shanghai")
     return value.astimezone(tz).strftime(fmt)
-
-
-def format_money(value: Decimal | None) -> str:
-    """Show an amount with thousands separators and two decimals."""
-    if value is None or value == "":
-        return ""
-    return f"{Decimal(str(value)):,.2f}"
 
 
 def list_sep() -> str:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from pypdf import PdfReader
 
-from frontdesk.pdf.money import amount_in_words
+from frontdesk.money import amount_in_words
 from frontdesk.pdf.refund_voucher import refund_voucher
 
 

@@ -9,9 +9,10 @@ from frontdesk.blueprints.billing import bp
 from frontdesk.blueprints.billing.forms import AdjustmentForm, CreditForm, PostForm, RunForm
 from frontdesk.extensions import db
 from frontdesk.models import BillLine, BillRun, Building, Estate, FeeItem, Unit, User
+from frontdesk.money import format_money
 from frontdesk.services import DomainError
 from frontdesk.services.fees import billing
-from frontdesk.web import apply_domain_error, format_money, require_estate, requires, scoped_get
+from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
 
 #: problems shown per page of the preview, and sample lines (the totals cover everything)
 SHOWN_PROBLEMS = 200

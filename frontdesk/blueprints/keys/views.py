@@ -20,6 +20,7 @@ from frontdesk.blueprints.keys.forms import (
 )
 from frontdesk.models import Building, Key, KeyAuthorisation, KeyCustody, Person
 from frontdesk.models.keys import KEY_KINDS, KEY_STATUSES
+from frontdesk.money import format_money
 from frontdesk.pdf.key_custody import custody_pdf as render_custody_pdf
 from frontdesk.services import DomainError
 from frontdesk.services.keys import loans as key_loans
@@ -270,7 +271,7 @@ def take_back(custody_id: int):
                 if result.refund is not None:
                     flash(_("Key %(tag)s returned to its owner. The refund of the deposit "
                             "(%(a)s yuan) waits for a manager's approval.",
-                            tag=custody.key.tag, a=f"{result.refund.amount:,.2f}"), "success")
+                            tag=custody.key.tag, a=format_money(result.refund.amount)), "success")
                 else:
                     flash(_("Key %(tag)s returned to its owner.", tag=custody.key.tag),
                           "success")

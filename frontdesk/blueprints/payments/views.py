@@ -20,6 +20,7 @@ from frontdesk.blueprints.payments.forms import (
     WaiveForm,
 )
 from frontdesk.models import BillLine, Deposit, Receipt, Refund, Unit
+from frontdesk.money import format_money
 from frontdesk.pdf.receipt import receipt_pdf
 from frontdesk.pdf.refund_voucher import refund_voucher as refund_voucher_pdf
 from frontdesk.services import DomainError
@@ -46,11 +47,11 @@ def take(unit_id: int):
         else:
             receipt = payments.receipt_of(payment)
             flash(_("Payment of %(amount)s yuan recorded; receipt %(number)s.",
-                    amount=f"{payment.amount:,.2f}", number=receipt.number), "success")
+                    amount=format_money(payment.amount), number=receipt.number), "success")
             owed = receipt.content.get("still_owed")
             if owed and Decimal(owed) > 0:
                 flash(_("The unit still owes %(owed)s yuan after this payment.",
-                        owed=f"{Decimal(owed):,.2f}"), "warning")
+                        owed=format_money(owed)), "warning")
             return redirect(url_for("payments.receipt", receipt_id=receipt.id))
     fees = payments.unit_fees(unit)
     if not form.is_submitted():
@@ -132,7 +133,7 @@ def request_refund(unit_id: int):
     form = RefundForm()
     form.deposit_id.choices = [("", "—")] + [
         (h.deposit.id, _("%(kind)s, %(held)s yuan held", kind=h.deposit.kind,
-                         held=f"{h.held:,.2f}")) for h in fees.deposits]
+                         held=format_money(h.held))) for h in fees.deposits]
     if form.validate_on_submit():
         deposit = None
         if form.source.data == "deposit" and form.deposit_id.data:
@@ -201,7 +202,7 @@ def pay_refund(refund_id: int):
             apply_domain_error(form, e)
         else:
             flash(_("Refund of %(amount)s yuan paid out to %(payee)s.",
-                    amount=f"{refund.amount:,.2f}", payee=refund.payee), "success")
+                    amount=format_money(refund.amount), payee=refund.payee), "success")
             return redirect(url_for("payments.refunds", state="paid"))
     elif not form.is_submitted():
         form.method.data = refund.method
@@ -239,7 +240,7 @@ def waive(bill_line_id: int):
             apply_domain_error(form, e)
         else:
             flash(_("Late fee waived (%(amount)s yuan as of today).",
-                    amount=f"{amount:,.2f}"), "success")
+                    amount=format_money(amount)), "success")
             return redirect(url_for("desk.unit", unit_id=line.unit_id))
     status = 422 if form.is_submitted() else 200
     return render_template("payments/waive.html", form=form, line=line,

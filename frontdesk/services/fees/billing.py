@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from itertools import repeat
 
 import sqlalchemy as sa
@@ -39,7 +39,7 @@ from frontdesk.models import (
     User,
 )
 from frontdesk.models.base import utcnow
-from frontdesk.money import quantize_money
+from frontdesk.money import quantize_money, read_amount
 from frontdesk.services import DomainError, audit, transactional
 from frontdesk.services.fees import tariffs
 from frontdesk.services.fees.calc import (
@@ -903,8 +903,8 @@ def parse_amount(value) -> Decimal:
     if isinstance(value, float):
         raise TypeError("amounts must not be floats")
     try:
-        amount = Decimal(str(value).strip().replace(",", "")) if value is not None else None
-    except InvalidOperation:
+        amount = read_amount(value)
+    except ValueError:
         amount = None
     if amount is None or not amount.is_finite():
         raise DomainError(_l("The amount must be a number, e.g. -12.50."), "amount")

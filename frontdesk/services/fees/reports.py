@@ -40,7 +40,7 @@ from frontdesk.models import (
 )
 from frontdesk.models.base import Money
 from frontdesk.models.fees import PAYMENT_METHODS
-from frontdesk.pdf.money import amount_in_words
+from frontdesk.money import amount_in_words
 from frontdesk.services import DomainError
 from frontdesk.services.chain import printed_heads
 from frontdesk.services.fees.payments import refund_number

@@ -48,7 +48,7 @@ from frontdesk.models import (
 )
 from frontdesk.models.fees import PAYMENT_METHODS
 from frontdesk.models.keys import KEY_KINDS, KEY_STATUSES
-from frontdesk.pdf.money import amount_in_words
+from frontdesk.money import amount_in_words
 from frontdesk.services import DomainError, audit, audit_names, transactional
 from frontdesk.services.fees import payments
 from frontdesk.services.validation import mask_phone, normalise_phone, phone_error
