@@ -203,7 +203,7 @@ def test_shift_ending_before_it_starts_is_refused_with_a_message(finance, day_pa
         ("day=2025-13-45", "日期格式"),
         ("day=yesterday", "日期格式"),
         ("start=2025-11-24T08:30", "请同时填写班次的开始时间和结束时间"),
-        ("start=abc&end=2025-11-24T08:30", "日期时间格式"),
+        ("start=abc&end=2025-11-24T08:30", "请按 年-月-日 时:分 填写时间"),
         ("start=2025-11-01T00:00&end=2025-12-24T00:00", "最多涵盖 31 天"),
     ],
 )
