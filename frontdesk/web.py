@@ -178,6 +178,17 @@ def apply_domain_error(form, error) -> None:
         flash(error.message, "danger")
 
 
+def form_status(form, *, failed: bool | None = None) -> int:
+    """The status of a page that shows a form: 422 when the form was sent and failed, else 200.
+
+    A posted form shown again has failed; a query form (GET) has failed when its fields carry
+    errors, or when the caller says so with ``failed`` (an error shown as a flash message).
+    """
+    if failed is None:
+        failed = form.is_submitted() or bool(form.errors)
+    return 422 if failed else 200
+
+
 def mask_phone_for(value: str, permission: str = "person.phone_full") -> str:
     """Show a phone whole to roles that need it, masked to the others."""
     return value if current_user.can(permission) else mask_phone(value)

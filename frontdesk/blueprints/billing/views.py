@@ -12,7 +12,7 @@ from frontdesk.models import BillLine, BillRun, Building, Estate, FeeItem, Unit,
 from frontdesk.money import format_money
 from frontdesk.services import DomainError
 from frontdesk.services.fees import billing
-from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
+from frontdesk.web import apply_domain_error, form_status, require_estate, requires, scoped_get
 
 #: problems shown per page of the preview, and sample lines (the totals cover everything)
 SHOWN_PROBLEMS = 200
@@ -81,7 +81,7 @@ def preview():
         problems_pages=pages, problems_start=start, problem_labels=PROBLEM_LABELS,
         sample=result.sample(SAMPLE_LINES) if result else [],
         names={i.id: i.name for i in result.items} if result else {},
-    ), (200 if result is not None or not request.args else 422)
+    ), form_status(form, failed=result is None and bool(request.args))
 
 
 @bp.post("/post")

@@ -18,6 +18,7 @@ from frontdesk.services.register import search as search_service
 from frontdesk.services.register.unit_card import registration_data, unit_card
 from frontdesk.web import (
     current_estate,
+    form_status,
     mask_id_for,
     mask_phone_for,
     occupancy_label,
@@ -57,7 +58,7 @@ def search():
         if len(hits) == 1:
             return redirect(url_for("desk.unit", unit_id=hits[0].unit.id))
     return render_template("desk/search.html", form=form, hits=hits, searched=bool(form.q.data),
-                           overdue_loans=_overdue_loans())
+                           overdue_loans=_overdue_loans()), form_status(form)
 
 
 @bp.get("/desk/units/<int:unit_id>")

@@ -13,7 +13,14 @@ from frontdesk.blueprints.imports import bp
 from frontdesk.blueprints.imports.forms import ConfirmForm, UploadForm
 from frontdesk.services import DomainError
 from frontdesk.services.register import imports
-from frontdesk.web import apply_domain_error, mask_id_for, mask_phone_for, require_estate, requires
+from frontdesk.web import (
+    apply_domain_error,
+    form_status,
+    mask_id_for,
+    mask_phone_for,
+    require_estate,
+    requires,
+)
 
 
 def _folder() -> Path:
@@ -48,7 +55,7 @@ def upload():
             return render_template("imports/preview.html", preview=preview,
                                    confirm=ConfirmForm(formdata=None, token=preview.token),
                                    shown_errors=imports.SHOWN_ERRORS), 200 if preview.ok else 422
-    status = 422 if form.errors else 200
+    status = form_status(form)
     return render_template("imports/upload.html", form=form, columns=imports.COLUMNS,
                            kinds=imports.KIND_LABELS,
                            max_rows=current_app.config["IMPORT_MAX_ROWS"]), status

@@ -25,7 +25,7 @@ from frontdesk.pdf.key_custody import custody_pdf as render_custody_pdf
 from frontdesk.services import DomainError
 from frontdesk.services.keys import loans as key_loans
 from frontdesk.services.keys import registry as keys
-from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
+from frontdesk.web import apply_domain_error, form_status, require_estate, requires, scoped_get
 
 OWNER_PREFIX = "person:"
 TYPED = "typed"
@@ -77,7 +77,7 @@ def new_key():
         else:
             flash(_("Key %(tag)s registered.", tag=key.tag), "success")
             return redirect(url_for("keys.show", key_id=key.id))
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("form_page.html", form=form, title=_("Register a key"),
                            back=url_for("keys.index")), status
 
@@ -106,7 +106,7 @@ def bulk_new():
                 flash(_("%(n)s keys registered for %(b)s.", n=len(created), b=building.label),
                       "success")
                 return redirect(url_for("keys.index", building_id=building.id))
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("form_page.html", form=form, title=_("Register keys of a building"),
                            intro=_("Every unit of the building gets the same number of keys of "
                                    "one kind. If any of the tags is already registered, nothing "
@@ -141,7 +141,7 @@ def edit_key(key_id: int):
         else:
             flash(_("Key %(tag)s saved.", tag=key.tag), "success")
             return redirect(url_for("keys.show", key_id=key.id))
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("form_page.html", form=form, title=_("Edit key %(tag)s", tag=key.tag),
                            back=url_for("keys.show", key_id=key.id)), status
 
@@ -176,7 +176,7 @@ def deposit(key_id: int):
                 return redirect(url_for("keys.custody", custody_id=custody.id))
     if form.idempotency_key.errors:
         flash(form.idempotency_key.errors[0], "danger")
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("form_page.html", form=form,
                            title=_("Custody of key %(tag)s · %(where)s", tag=key.tag,
                                    where=keys.where(key)),

@@ -25,7 +25,7 @@ from frontdesk.pdf.receipt import receipt_pdf
 from frontdesk.pdf.refund_voucher import refund_voucher as refund_voucher_pdf
 from frontdesk.services import DomainError
 from frontdesk.services.fees import payments, receipts
-from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
+from frontdesk.web import apply_domain_error, form_status, require_estate, requires, scoped_get
 
 
 @bp.route("/units/<int:unit_id>/new", methods=["GET", "POST"])
@@ -62,7 +62,7 @@ def take(unit_id: int):
         form.amount.data = fees.total_due if fees.total_due > 0 else None
     if form.idempotency_key.errors:
         flash(form.idempotency_key.errors[0], "danger")
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("payments/take.html", form=form, unit=unit, fees=fees,
                            ticked=set(form.line_ids.data or []),
                            reference_methods=payments.REFERENCE_METHODS), status
@@ -147,7 +147,7 @@ def request_refund(unit_id: int):
         else:
             flash(_("Refund requested; it waits for a manager's approval."), "success")
             return redirect(url_for("payments.refunds"))
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("payments/refund_new.html", form=form, unit=unit, fees=fees), status
 
 
@@ -207,7 +207,7 @@ def pay_refund(refund_id: int):
     elif not form.is_submitted():
         form.method.data = refund.method
         form.payee.data = payments.usual_payer(unit) or ""
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("payments/refund_pay.html", form=form, refund=refund, unit=unit,
                            names=payments.refund_people([refund])), status
 
@@ -242,7 +242,7 @@ def waive(bill_line_id: int):
             flash(_("Late fee waived (%(amount)s yuan as of today).",
                     amount=format_money(amount)), "success")
             return redirect(url_for("desk.unit", unit_id=line.unit_id))
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("payments/waive.html", form=form, line=line,
                            open_line=payments.line_late_fee(line)), status
 
