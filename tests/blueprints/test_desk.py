@@ -62,7 +62,7 @@ def test_search_never_crosses_estates(desk, world, db):
 @pytest.mark.parametrize("query", ["' OR 1=1 --", "<script>alert(1)</script>", "%", "_", "x" * 500])
 def test_hostile_queries_find_nothing_and_are_escaped(desk, world, query):
     r = desk.get("/desk", query_string={"q": query})
-    assert r.status_code == 200
+    assert r.status_code == (422 if len(query) > 64 else 200)  # too long: a failed form
     assert "<script>alert(1)</script>" not in r.text
     assert f"/desk/units/{world.unit.id}" not in r.text
 

@@ -110,7 +110,7 @@ def test_method_cannot_change_once_the_item_has_been_billed(finance, db, world):
     db.session.commit()
     r = finance.post(f"/fees/items/{item.id}/edit",
                      data={**METHOD_FORMS["area"], "code": "LJF", "name": "垃圾清运费"})
-    assert r.status_code == 200 and "计费方式不能修改" in r.text
+    assert r.status_code == 422 and "计费方式不能修改" in r.text
     db.session.refresh(item)
     assert item.method == "fixed"
     # other fields may still change
@@ -144,7 +144,7 @@ def test_method_cannot_change_once_the_item_has_been_billed(finance, db, world):
 def test_bad_fee_item_input_gets_a_message_and_writes_nothing(finance, db, world, over, message):
     events = count(db, AuditEvent)
     r = finance.post("/fees/items/new", data=item_form(**over))
-    assert r.status_code == 200
+    assert r.status_code == 422
     assert message in r.text
     assert count(db, FeeItem) == 0 and count(db, AuditEvent) == events
 
@@ -232,7 +232,7 @@ def test_ending_a_tariff_lets_the_next_version_start(finance, db, world):
     first = db.session.scalar(sa.select(Tariff))
     assert "2025-01-01" in finance.get(f"/fees/tariffs/{first.id}/end").text
     r = finance.post(f"/fees/tariffs/{first.id}/end", data={"valid_to": "2024-12-31"})
-    assert r.status_code == 200 and "截止日期不能早于生效日期" in r.text
+    assert r.status_code == 422 and "截止日期不能早于生效日期" in r.text
     r = finance.post(f"/fees/tariffs/{first.id}/end", data={"valid_to": "2026-06-30"})
     assert r.status_code == 302
     assert add(finance, item, valid_from="2026-07-01", price="2.80").status_code == 302

@@ -277,7 +277,7 @@ def test_add_a_units_meter_and_bad_input(finance, db, world):
                           ({"number": "SB-004", "kind": "gas", "multiplier": "0"}, "大于 0"),
                           ({"number": "SB-005", "kind": "gas", "max_value": "x"}, "必须是数字")]:
         r = finance.post("/meters/new", data={**form, **over})
-        assert r.status_code == 200 and message in r.text, (over, r.text[:3000])
+        assert r.status_code == 422 and message in r.text, (over, r.text[:3000])
     assert count(db, Meter) == before
 
 

@@ -179,7 +179,7 @@ def test_unit_with_nothing_due_gets_a_message_and_no_pdf(world, desk):
     period, _ = this_month()
     response = desk.get(f"/statements/units/{world.unit.id}/notice.pdf",
                         query_string={"period": period})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert response.mimetype == "text/html"
     assert f"3-2-1502 截至 {period} 没有未缴费用" in response.get_data(as_text=True)
 
@@ -196,7 +196,7 @@ def test_unit_with_nothing_due_gets_a_message_and_no_pdf(world, desk):
 def test_bad_period_gets_a_message_on_the_form(world, desk, period, message):
     response = desk.get(f"/statements/units/{world.unit.id}/notice.pdf",
                         query_string={"period": period})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert response.mimetype == "text/html"
     body = response.get_data(as_text=True)
     assert message in body
@@ -462,7 +462,7 @@ def test_statement_pdf_shows_balances_payments_and_receipt_numbers(world, desk, 
 def test_bad_statement_range_gets_a_message_and_no_pdf(world, desk, start, end, message):
     response = desk.get(f"/statements/units/{world.unit.id}/statement.pdf",
                         query_string={"start": start, "end": end})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert response.mimetype == "text/html"
     assert message in response.get_data(as_text=True)
 
