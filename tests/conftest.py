@@ -157,6 +157,16 @@ def desk(as_role):
 
 
 @pytest.fixture
+def finance(as_role):
+    return as_role("finance")
+
+
+@pytest.fixture
+def engineer(as_role):
+    return as_role("engineering")
+
+
+@pytest.fixture
 def manager(as_role):
     return as_role("manager")
 

@@ -18,11 +18,6 @@ REFUSED = "提交的内容含有不可见的控制字符"
 HUGE = "99999999999999999999"
 
 
-@pytest.fixture
-def finance(as_role):
-    return as_role("finance")
-
-
 def count(db, model) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 

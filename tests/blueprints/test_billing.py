@@ -21,11 +21,6 @@ def fees(world):
     return Fees(world)
 
 
-@pytest.fixture
-def finance(as_role):
-    return as_role("finance")
-
-
 def count(db, model, *where) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
 

@@ -24,11 +24,6 @@ def fees(world):
     return Fees(world)
 
 
-@pytest.fixture
-def finance(as_role):
-    return as_role("finance")
-
-
 def water_history(unit, number: str):
     """A water meter read 10 m³ a month from April to September."""
     m = meter(_estate_of(unit), "water", number, unit=unit)

@@ -50,11 +50,6 @@ def tariff_form(**over) -> dict:
     return data
 
 
-@pytest.fixture
-def finance(as_role):
-    return as_role("finance")
-
-
 def make_item(finance, db, method: str = "area", **over) -> FeeItem:
     r = finance.post("/fees/items/new", data={**METHOD_FORMS[method], **over})
     assert r.status_code == 302, r.text[:2000]

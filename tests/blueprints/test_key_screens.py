@@ -3,16 +3,15 @@ unmarked keys asks for confirmation, and the loan slip masks phones."""
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from pypdf import PdfReader
 
 from frontdesk.models import Key, KeyAuthorisation, KeyCount, KeyCountItem, KeyCustody, KeyLoan
 from tests import factories
+from tests.pdf_text import pdf_text
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 WHEN = {"purpose": "忘带钥匙", "expected_return_at": "2026-11-20 18:00"}
@@ -123,11 +122,11 @@ def test_the_loan_slip_masks_the_phones_as_the_custody_voucher_does(desk, db, ke
         "proxy_phone": "13600004444", "proxy_id_tail": "8888", **WHEN})
     [loan] = loans(db)
     r = desk.post(f"/keys/loans/{loan.id}/slip.pdf")
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(r.data)).pages)
+    text = pdf_text(r.data, sep="")
     assert "139****2222" in text and "136****4444" in text
     assert "13900002222" not in text and "13600004444" not in text
     voucher = desk.get(f"/keys/custodies/{friend.custody_id}/receipt.pdf")
-    voucher_text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(voucher.data)).pages)
+    voucher_text = pdf_text(voucher.data, sep="")
     assert "139****2222" in voucher_text and "13900002222" not in voucher_text
 
 

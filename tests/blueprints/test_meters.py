@@ -21,11 +21,6 @@ from frontdesk.services.fees import meters
 from tests import factories
 
 
-@pytest.fixture
-def finance(as_role):
-    return as_role("finance")
-
-
 def count(db, model=MeterReading) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 

@@ -3,7 +3,6 @@ other methods, partial payments, and the receipt stating what the unit still owe
 
 from __future__ import annotations
 
-import io
 import re
 import secrets
 from datetime import timedelta
@@ -11,11 +10,11 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from pypdf import PdfReader
 
 from frontdesk.models import AuditEvent, BillLine, FeeItem, Payment, Receipt
 from frontdesk.services.fees import payments
 from tests import factories
+from tests.pdf_text import pdf_text
 
 D = Decimal
 
@@ -57,7 +56,7 @@ def receipt_of(db, response) -> Receipt:
 def printed(client, receipt: Receipt) -> str:
     response = client.post(f"/payments/receipts/{receipt.id}/print")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
-    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages)
+    return pdf_text(response.data)
 
 
 def count(db, model) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 import secrets
 from datetime import date, timedelta
@@ -10,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from pypdf import PdfReader
 
 from frontdesk.models import (
     Allocation,
@@ -27,6 +25,7 @@ from frontdesk.models import (
 from frontdesk.services.chain import verify
 from frontdesk.services.fees import payments
 from tests import factories
+from tests.pdf_text import pdf_text
 
 D = Decimal
 
@@ -98,9 +97,6 @@ def settled(db, line) -> Decimal:
     db.session.expire_all()
     return db.session.get(BillLine, line.id).settled
 
-
-def pdf_text(data: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
 # --- allocation and prepaid balance ----------------------------------------------------------

@@ -13,13 +13,13 @@ from itertools import count
 
 import openpyxl
 import pytest
-from pypdf import PdfReader
 
 from frontdesk.extensions import db as _db
 from frontdesk.models import Allocation, BillLine, FeeItem, Payment, Receipt
 from frontdesk.services import DomainError
 from frontdesk.services.fees import reports as fee_reports
 from tests import factories
+from tests.pdf_text import pdf_pages, pdf_text
 
 DAY = date(2025, 11, 24)
 AS_OF = date(2025, 11, 30)
@@ -71,11 +71,6 @@ def payment(unit, cashier, amount: str, method: str, at: datetime, *, voided: bo
         _db.session.add(Allocation(payment_id=p.id, bill_line_id=line.id, amount=p.amount))
     _db.session.flush()
     return p
-
-
-@pytest.fixture
-def finance(as_role):
-    return as_role("finance")
 
 
 @pytest.fixture
@@ -153,7 +148,7 @@ def test_daily_report_pdf_reads_back_date_cashiers_totals_and_capitals(finance, 
     r = finance.get("/reports/daily.pdf?day=2025-11-24")
     assert r.status_code == 200 and r.mimetype == "application/pdf"
     assert "daily-report-2025-11-24.pdf" in r.headers["Content-Disposition"]
-    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(r.data)).pages)
+    text = pdf_text(r.data, sep="")
     for expected in ("收费日报", "阳光花园", "2025-11-24", "frontdesk测试", "finance测试",
                      "现金", "微信", "支付宝", "银行卡", "转账", "150.50", "1,372.84",
                      "壹仟叁佰柒拾贰元捌角肆分", "作废", "金额录错", "999.00", "3-1-301",
@@ -217,7 +212,7 @@ def test_daily_report_of_an_empty_day_says_so(finance, world):
     r = finance.get("/reports/daily?day=2020-01-01")
     assert "该期间无收款" in r.get_data(as_text=True)
     r = finance.get("/reports/daily.pdf?day=2020-01-01")
-    text = PdfReader(io.BytesIO(r.data)).pages[0].extract_text()
+    text = pdf_pages(r.data)[0]
     assert "本期间无收款" in text and "零元整" in text
 
 
@@ -305,7 +300,7 @@ def test_arrears_page_pdf_and_xlsx(finance, owed):
 
     r = finance.get("/reports/arrears.pdf?as_of=2025-11-30")
     assert r.status_code == 200 and r.mimetype == "application/pdf"
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(r.data)).pages)
+    text = pdf_text(r.data, sep="")
     for expected in ("欠费明细", "阳光花园", "2025-11-30", "3号楼", "10号楼", "3-2-1502",
                      "张三", "业主甲、业主乙", "0–30天", "365天以上", "167.00", "467.00",
                      "1,467.00", "壹仟肆佰陆拾柒元整", "小计"):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import re
 import secrets
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -11,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from pypdf import PdfReader
 
 from frontdesk.extensions import db
 from frontdesk.models import (
@@ -26,6 +23,7 @@ from frontdesk.pdf.notice import payment_notice
 from frontdesk.services import DomainError
 from frontdesk.services.fees import payments, statements
 from tests import factories
+from tests.pdf_text import pdf_pages, printed_pages, squash
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PM_EXPLANATION = "89.50 m² × 2.3500 元/m²·月 × 1 月 = 210.33"
@@ -92,17 +90,6 @@ def prepaid(unit, amount: str, kind: str, created_at: datetime | None = None,
     return entry
 
 
-def pdf_pages(response) -> list[str]:
-    assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    assert response.mimetype == "application/pdf"
-    return [page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages]
-
-
-def flat(text: str) -> str:
-    """Drop the whitespace pypdf puts between characters and lines."""
-    return re.sub(r"\s+", "", text)
-
-
 def this_month() -> tuple[str, date]:
     today = datetime.now(SHANGHAI).date()
     return today.strftime("%Y-%m"), today
@@ -142,13 +129,13 @@ def test_unit_notice_lists_open_lines_with_late_fees_and_the_total_in_capitals(w
                                                                                dues):
     response = desk.get(f"/statements/units/{world.unit.id}/notice.pdf",
                         query_string={"period": dues["period"]})
-    pages = pdf_pages(response)
+    pages = printed_pages(response)
     assert len(pages) == 1
-    text = flat(pages[0])
+    text = squash(pages[0])
     assert "缴费通知单" in text and "阳光花园" in text and "021-66668888" in text
     assert "3-2-1502" in text and "张三" in text
     assert "物业费" in text and "水费" in text
-    assert flat(PM_EXPLANATION) in text and flat(WATER_EXPLANATION) in text
+    assert squash(PM_EXPLANATION) in text and squash(WATER_EXPLANATION) in text
     # 210.33 (2024-01, late fee capped at 10 % = 21.03) + 210.33 + (125.00 − 25.00)
     assert "520.66" in text and "21.03" in text
     # prepaid 80.00 − 30.00 = 50.00 is used: 520.66 + 21.03 − 50.00 = 491.69
@@ -220,7 +207,7 @@ def test_building_notices_have_one_page_per_unit_with_dues(world, desk, dues):
 
     response = desk.get(f"/statements/buildings/{building.id}/notices.pdf",
                         query_string={"period": period})
-    pages = [flat(p) for p in pdf_pages(response)]
+    pages = [squash(p) for p in printed_pages(response)]
     assert len(pages) == 2
     assert "3-1-101" in pages[0] and "150.00" in pages[0] and "壹佰伍拾元整" in pages[0]
     assert "3-2-1502" in pages[1] and "¥491.69" in pages[1]
@@ -328,7 +315,7 @@ def test_notice_on_the_payment_day_charges_no_late_fee_again(world, desk, part_p
     assert notice["amount_due"] == Decimal("203.48")
     response = desk.get(f"/statements/units/{world.unit.id}/notice.pdf",
                         query_string={"period": part_paid["today"].strftime("%Y-%m")})
-    text = flat(pdf_pages(response)[0])
+    text = squash(printed_pages(response)[0])
     assert "¥203.48" in text and "206.63" not in text  # not 203.48 + the 3.15 paid today
 
 
@@ -441,8 +428,8 @@ def test_statement_data_runs_the_balance_from_the_opening_balance(world, ledger)
 def test_statement_pdf_shows_balances_payments_and_receipt_numbers(world, desk, ledger):
     response = desk.get(f"/statements/units/{ledger.id}/statement.pdf",
                         query_string={"start": "2026-01-01", "end": "2026-03-31"})
-    pages = pdf_pages(response)
-    text = flat("".join(pages))
+    pages = printed_pages(response)
+    text = squash("".join(pages))
     assert "对账单" in text and "3-2-1502" in text and "2026-01-01至2026-03-31" in text
     assert "期初余额" in text and "110.33" in text
     assert "一月物业费" in text and "滞纳金" in text and "冲红" in text and "面积更正" in text
@@ -523,7 +510,7 @@ def test_notice_pdf_prints_markup_as_text_and_wraps_long_figures():
     pdf = payment_notice({"estate": {"name": "阳光花园"}, "payment_methods": ["现金"],
                           "period": "2026-11", "notice_date": date(2026, 11, 24),
                           "units": [unit]})
-    text = flat(PdfReader(io.BytesIO(pdf)).pages[0].extract_text())
+    text = squash(pdf_pages(pdf)[0])
     assert "<script>alert(1)</script>" in text and "电费<b>" in text
     assert "1,234,567.89" in text and "壹佰贰拾叁万肆仟伍佰陆拾柒元捌角玖分" in text
     assert "往期欠费" in text

@@ -1,6 +1,5 @@
 """Tests for the resident registration form and the shared PDF parts it is built on."""
 
-import io
 import logging
 import os
 import re
@@ -12,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pypdf import PdfReader
 
 from frontdesk.pdf import base
 from frontdesk.pdf.registration import registration_form
+from tests.pdf_text import pdf_pages, squash
 
 SCRIPT_NAME = "<script>alert(1)</script>"
 SQL_NAME = "' OR 1=1 --"
@@ -82,8 +81,7 @@ def _data(residents: list[dict[str, Any]] | None = None) -> dict[str, Any]:
 
 def _pages_text(pdf: bytes) -> list[str]:
     """Return each page's text with all whitespace removed."""
-    reader = PdfReader(io.BytesIO(pdf))
-    return [re.sub(r"\s+", "", page.extract_text()) for page in reader.pages]
+    return [squash(text) for text in pdf_pages(pdf)]
 
 
 def _squash(text: str) -> str:

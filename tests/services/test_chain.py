@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -10,7 +9,6 @@ from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
-from pypdf import PdfReader
 
 from frontdesk.models import (
     Allocation,
@@ -28,6 +26,7 @@ from frontdesk.services import chain
 from frontdesk.services.fees import payments, receipts
 from frontdesk.services.keys import loans as key_loans
 from tests import factories
+from tests.pdf_text import pdf_text
 
 D = Decimal
 #: the key loans' frozen clock: 2026-11-20 10:00 in Shanghai
@@ -258,7 +257,7 @@ def printed_heads(as_role) -> dict[str, str]:
     """Print the daily report and read each chain's head off it: {label prefix: LABEL:HASH}."""
     response = as_role("finance").get("/reports/daily.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages)
+    text = pdf_text(response.data, sep="")
     assert "链头" in text
     flat = re.sub(r"\s+", "", text)
     return {m[:2]: m for m in re.findall(r"(?:SJ|JY)\d{4}-\d{6}:[0-9a-f]{64}", flat)}
