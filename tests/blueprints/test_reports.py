@@ -15,10 +15,11 @@ import openpyxl
 import pytest
 
 from frontdesk.extensions import db as _db
-from frontdesk.models import Allocation, BillLine, FeeItem, Payment, Receipt
+from frontdesk.models import BillLine, Payment
 from frontdesk.services import DomainError
 from frontdesk.services.fees import reports as fee_reports
 from tests import factories
+from tests.factories import bill_line, fee_item
 from tests.pdf_text import pdf_pages, pdf_text
 
 DAY = date(2025, 11, 24)
@@ -34,43 +35,18 @@ def local(day: date, hh: int, mm: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hh, mm, tzinfo=UTC) - timedelta(hours=8)
 
 
-def fee_item(estate, code: str = "WY", name: str = "物业费") -> FeeItem:
-    item = FeeItem(estate_id=estate.id, code=code, name=name, method="area")
-    _db.session.add(item)
-    _db.session.flush()
-    return item
 
 
-def bill_line(unit, item, period: str, amount: str, *, due: date, settled: str = "0",
-              kind: str = "charge") -> BillLine:
-    line = BillLine(estate_id=unit.estate_id, unit_id=unit.id, fee_item_id=item.id, period=period,
-                    kind=kind, amount=Decimal(amount), settled=Decimal(settled), due_date=due,
-                    explanation=f"{item.name} {period}")
-    _db.session.add(line)
-    _db.session.flush()
-    return line
 
 
 def payment(unit, cashier, amount: str, method: str, at: datetime, *, voided: bool = False,
             line: BillLine | None = None, reason: str = "") -> Payment:
-    """A payment with its receipt (and an allocation to a line when given)."""
-    n = next(_seq)
-    p = Payment(estate_id=unit.estate_id, unit_id=unit.id, amount=Decimal(amount), method=method,
-                cashier_id=cashier.id, received_at=at, idempotency_key=f"key-{n}",
-                voided=voided, payer="张三")
-    _db.session.add(p)
-    _db.session.flush()
-    _db.session.add(Receipt(
-        estate_id=unit.estate_id, year=at.year, seq=n, number=f"SJ{at.year}-{n:06d}",
-        payment_id=p.id, unit_id=unit.id, amount=p.amount, issued_at=at, cashier_id=cashier.id,
-        content={"amount": amount}, prev_hash="0" * 64, hash=f"{n:064d}",
-        voided_at=at + timedelta(minutes=5) if voided else None,
-        voided_by_id=cashier.id if voided else None, void_reason=reason,
-    ))
-    if line is not None:
-        _db.session.add(Allocation(payment_id=p.id, bill_line_id=line.id, amount=p.amount))
-    _db.session.flush()
-    return p
+    """A payment by 张三 (paying a line whole when given; voided five minutes later)."""
+    return factories.payment(
+        unit, cashier, amount, at, method=method, payer="张三", content={"amount": amount},
+        voided=voided, voided_at=at + timedelta(minutes=5) if voided else None,
+        void_reason=reason, allocations=[(line, amount)] if line is not None else (),
+        settle=False)
 
 
 @pytest.fixture

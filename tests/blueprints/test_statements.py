@@ -12,17 +12,14 @@ import sqlalchemy as sa
 
 from frontdesk.extensions import db
 from frontdesk.models import (
-    Allocation,
     BillLine,
-    FeeItem,
-    Payment,
     PrepaidEntry,
-    Receipt,
 )
 from frontdesk.pdf.notice import payment_notice
 from frontdesk.services import DomainError
 from frontdesk.services.fees import payments, statements
 from tests import factories
+from tests.factories import bill_line, fee_item, payment
 from tests.pdf_text import pdf_pages, printed_pages, squash
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -33,12 +30,6 @@ WATER_EXPLANATION = "25.00 m³ 阶梯：25.00 × 5.0000 = 125.00"
 # --- data straight into the tables (billing and payments services are not used) --------------
 
 
-def fee_item(estate, code: str, name: str, **kw) -> FeeItem:
-    item = FeeItem(estate_id=estate.id, code=code, name=name, method=kw.pop("method", "area"),
-                   **kw)
-    db.session.add(item)
-    db.session.flush()
-    return item
 
 
 def local(year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
@@ -46,38 +37,8 @@ def local(year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> d
     return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
 
 
-def bill_line(unit, item, period: str, amount: str, explanation: str, due: date, *,
-              settled: str = "0", kind: str = "charge", created_at: datetime | None = None,
-              waived: bool = False, reason: str = "") -> BillLine:
-    line = BillLine(estate_id=unit.estate_id, unit_id=unit.id, fee_item_id=item.id, period=period,
-                    kind=kind, amount=Decimal(amount), explanation=explanation, due_date=due,
-                    settled=Decimal(settled), late_fee_waived=waived, reason=reason,
-                    created_at=created_at or datetime.now(UTC))
-    db.session.add(line)
-    db.session.flush()
-    return line
 
 
-def payment(unit, cashier, amount: str, number: str, received_at: datetime, *,
-            method: str = "cash", allocations=(), voided: bool = False) -> Payment:
-    """A payment with its receipt and its allocations (which also settle the lines)."""
-    pay = Payment(estate_id=unit.estate_id, unit_id=unit.id, amount=Decimal(amount),
-                  method=method, cashier_id=cashier.id, received_at=received_at,
-                  idempotency_key=f"key-{number}", voided=voided)
-    db.session.add(pay)
-    db.session.flush()
-    year, seq = int(number[2:6]), int(number[-6:])
-    db.session.add(Receipt(estate_id=unit.estate_id, year=year, seq=seq, number=number,
-                           payment_id=pay.id, unit_id=unit.id, amount=pay.amount,
-                           issued_at=received_at, cashier_id=cashier.id, content={},
-                           prev_hash="0" * 64, hash=f"{seq:064d}",
-                           voided_at=received_at if voided else None))
-    for line, part in allocations:
-        db.session.add(Allocation(payment_id=pay.id, bill_line_id=line.id, amount=Decimal(part)))
-        if not voided:
-            line.settled += Decimal(part)
-    db.session.flush()
-    return pay
 
 
 def prepaid(unit, amount: str, kind: str, created_at: datetime | None = None,
@@ -380,19 +341,19 @@ def ledger(world):
     pm = fee_item(world.estate, "PM", "物业费")
     dec = bill_line(unit, pm, "2025-12", "210.33", "十二月物业费", date(2025, 12, 15),
                     created_at=local(2025, 12, 1))
-    payment(unit, cashier, "100.00", "SJ2025-000009", local(2025, 12, 20),
+    payment(unit, cashier, "100.00", local(2025, 12, 20), number="SJ2025-000009",
             allocations=[(dec, "100.00")])
     prepaid(unit, "20.00", "payment", local(2025, 12, 20))
     # 00:30 on 1 January in Shanghai is still 31 December in UTC: it belongs to the range
     jan = bill_line(unit, pm, "2026-01", "210.33", "一月物业费", date(2026, 1, 15),
                     created_at=local(2026, 1, 1, 0, 30))
-    payment(unit, cashier, "300.00", "SJ2026-000001", local(2026, 1, 20), method="wechat",
-            allocations=[(dec, "110.33"), (jan, "189.67")])
+    payment(unit, cashier, "300.00", local(2026, 1, 20), number="SJ2026-000001",
+            method="wechat", allocations=[(dec, "110.33"), (jan, "189.67")])
     fee = bill_line(unit, pm, "2026-01", "5.20", "滞纳金 210.33 × 0.05% × 49 天", date(2026, 2, 10),
                     kind="late_fee", created_at=local(2026, 2, 10))
     bill_line(unit, pm, "2026-01", "-10.00", "冲红 一月物业费", date(2026, 2, 15), kind="credit",
               created_at=local(2026, 2, 15), reason="面积更正")
-    payment(unit, cashier, "50.00", "SJ2026-000002", local(2026, 3, 1),
+    payment(unit, cashier, "50.00", local(2026, 3, 1), number="SJ2026-000002",
             allocations=[(fee, "5.20")], voided=True)
     prepaid(unit, "-15.00", "applied", local(2026, 3, 5), line=jan)
     jan.settled += Decimal("15.00")
