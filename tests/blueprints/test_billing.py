@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from frontdesk.models import AuditEvent, BillLine, BillRun
 from tests import factories
-from tests.services.test_billing_service import Fees, meter
+from tests.factories import meter
+from tests.services.test_billing_service import Fees
 
 D = Decimal
 PERIOD = "2026-10"

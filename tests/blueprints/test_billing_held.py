@@ -12,7 +12,8 @@ from frontdesk.blueprints.billing import views as billing_views
 from frontdesk.extensions import db as _db
 from frontdesk.models import AuditEvent, BillLine, BillRun, Estate, MeterReading
 from tests import factories
-from tests.services.test_billing_service import Fees, meter, reading
+from tests.factories import meter, reading
+from tests.services.test_billing_service import Fees
 
 D = Decimal
 PERIOD = "2026-10"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -12,9 +12,7 @@ import sqlalchemy as sa
 
 from frontdesk.models import (
     Allocation,
-    BillLine,
     ChainEntry,
-    FeeItem,
     Key,
     KeyAuthorisation,
     KeyCustody,
@@ -39,24 +37,15 @@ TABLES = {"receipt": Receipt, "payment": Payment, "allocation": Allocation,
 # --- test data ---------------------------------------------------------------------------------
 
 
-def bill_line(world, item, period, amount="210.33") -> BillLine:
-    line = BillLine(estate_id=world.estate.id, unit_id=world.unit.id, fee_item_id=item.id,
-                    period=period, kind="charge", quantity=D("89.50"), price=D("2.3500"),
-                    amount=D(amount), settled=D("0"), due_date=date(2026, 10, 15),
-                    explanation=f"89.50 m² × 2.3500 元/m²·月 × 1 月 = {amount}")
-    factories.db.session.add(line)
-    factories.db.session.flush()
-    return line
 
 
 @pytest.fixture
 def t(world, db):
     """Three receipts (prepaid 10, a bill of 210.33, prepaid 30) and rows to point columns at."""
-    item = FeeItem(estate_id=world.estate.id, code="WY", name="物业费", method="area",
-                   due_day=15, late_grace_days=0, late_daily_rate=D("0"), late_cap_ratio=D("1"))
-    db.session.add(item)
-    db.session.flush()
-    bill, spare_line = bill_line(world, item, "2026-10"), bill_line(world, item, "2026-11")
+    item = factories.fee_item(world.estate)
+    charge = factories.area_charge("210.33")
+    bill, spare_line = [factories.bill_line(world.unit, item, period, **charge)
+                        for period in ("2026-10", "2026-11")]
     other_unit = factories.unit(world.building, "2", 16, "1602")
     db.session.commit()
     desk = world.users["frontdesk"]
