@@ -162,9 +162,7 @@ def test_twenty_guesses_at_once_get_five_checks(app, second_app, world):
 
 @pytest.fixture
 def key(world, db):
-    k = Key(estate_id=world.estate.id, unit_id=world.unit.id, tag="K-1", kind="入户门",
-            copies=1, cabinet="A", slot="1", status="in_cabinet")
-    db.session.add(k)
+    k = factories.key(world.estate, world.unit, "K-1")
     db.session.commit()
     return k
 

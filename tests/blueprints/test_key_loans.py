@@ -33,31 +33,19 @@ STRANGER = {"borrower_name": "王五", "borrower_phone": "13700003333", "borrowe
 # --- test data: keys, custody and authorisations inserted directly --------------------------
 
 
-def make_key(world, tag="K-3-2-1502-01", *, unit=True, status="in_cabinet") -> Key:
-    key = Key(estate_id=world.estate.id, tag=tag, unit_id=world.unit.id if unit else None,
-              area="" if unit else "3号楼设备间", kind="入户门" if unit else "设备间",
-              copies=1, cabinet="A", slot="12", status=status)
-    factories.db.session.add(key)
-    factories.db.session.flush()
-    return key
+def make_key(world, tag="K-3-2-1502-01", *, unit=True) -> Key:
+    """A key in slot A-12: the unit's front door, or the plant room's."""
+    return factories.key(world.estate, world.unit if unit else None, tag, slot="12")
 
 
 def authorise(world, key, *, valid_until, revoked_at=None, **person) -> KeyAuthorisation:
     custody = factories.db.session.scalar(sa.select(KeyCustody).where(KeyCustody.key_id == key.id))
     if custody is None:
-        custody = KeyCustody(estate_id=world.estate.id, key_id=key.id, person_id=world.person.id,
-                             depositor_name="张三", depositor_phone="13812345678", copies=1,
-                             deposited_at=NOW - timedelta(days=60),
-                             received_by_id=world.users["frontdesk"].id)
-        factories.db.session.add(custody)
-        factories.db.session.flush()
-    a = KeyAuthorisation(estate_id=world.estate.id, custody_id=custody.id,
-                         name=person["borrower_name"], phone=person["borrower_phone"],
-                         id_tail=person["borrower_id_tail"], valid_until=valid_until,
-                         revoked_at=revoked_at)
-    factories.db.session.add(a)
-    factories.db.session.flush()
-    return a
+        custody = factories.custody(key, world.person, world.users["frontdesk"],
+                                    NOW - timedelta(days=60))
+    return factories.authorisation(custody, valid_until, person["borrower_name"],
+                                   person["borrower_phone"], person["borrower_id_tail"],
+                                   revoked_at=revoked_at)
 
 
 @pytest.fixture

@@ -17,19 +17,10 @@ NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 WHEN = {"purpose": "忘带钥匙", "expected_return_at": "2026-11-20 18:00"}
 
 
-def make_key(world, tag="K-3-2-1502-01", **kw) -> Key:
-    key = Key(estate_id=world.estate.id, tag=tag, unit_id=world.unit.id, area="",
-              kind=kw.pop("kind", "入户门"), copies=1, cabinet="A", slot="1",
-              status=kw.pop("status", "in_cabinet"))
-    factories.db.session.add(key)
-    factories.db.session.flush()
-    return key
-
-
 @pytest.fixture
 def key(world, db, app) -> Key:
     app.config["FRONTDESK_NOW"] = NOW
-    k = make_key(world)
+    k = factories.key(world.estate, world.unit)
     db.session.commit()
     return k
 
@@ -135,7 +126,7 @@ def test_the_loan_slip_masks_the_phones_as_the_custody_voucher_does(desk, db, ke
 
 @pytest.fixture
 def count_id(desk, world, db, key) -> int:
-    make_key(world, "K-3-2-1502-02", kind="信箱")
+    factories.key(world.estate, world.unit, "K-3-2-1502-02", kind="信箱")
     db.session.commit()
     r = desk.post("/keys/counts/new", data={"note": "月度盘点"})
     return int(re.search(r"/keys/counts/(\d+)$", r.headers["Location"]).group(1))

@@ -33,12 +33,9 @@ def text_of(response) -> str:
     return response.get_data(as_text=True)
 
 
-def make_key(estate, unit=None, tag="3-2-1502-RHM-01", **kw) -> Key:
-    key = Key(estate_id=estate.id, tag=tag, unit_id=unit.id if unit else None,
-              area=kw.pop("area", "" if unit else "3号楼设备间"), kind=kw.pop("kind", "入户门"),
-              copies=kw.pop("copies", 1), cabinet=kw.pop("cabinet", "A"),
-              slot=kw.pop("slot", "1"), status=kw.pop("status", "in_cabinet"), **kw)
-    db.session.add(key)
+def make_key(estate, unit, tag="3-2-1502-RHM-01", **kw) -> Key:
+    """A unit's key, tagged as this register numbers them, committed."""
+    key = factories.key(estate, unit, tag, **kw)
     db.session.commit()
     return key
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from frontdesk import labels
 from frontdesk.models import FeeItem, Key, KeyLoan
 from frontdesk.permissions import PERMISSIONS
+from tests import factories
 from tests.conftest import login
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
@@ -32,9 +33,7 @@ def table(page: str, table_id: str) -> str:
 def lost_loan(world, db, app, desk):
     """A key lent to its owner at 10:00 local time and then reported lost."""
     app.config["FRONTDESK_NOW"] = NOW
-    key = Key(estate_id=world.estate.id, tag="K-3-2-1502-01", unit_id=world.unit.id, area="",
-              kind="入户门", copies=1, cabinet="A", slot="1", status="in_cabinet")
-    db.session.add(key)
+    key = factories.key(world.estate, world.unit)
     db.session.commit()
     assert desk.post(f"/keys/{key.id}/lend", data={
         "borrower": f"owner:{world.person.id}", "purpose": "忘带钥匙",

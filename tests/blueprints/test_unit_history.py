@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from frontdesk.models import AuditEvent, BillLine, FeeItem, Key, KeyLoan, Receipt
+from frontdesk.models import AuditEvent, BillLine, FeeItem, KeyLoan, Receipt
 from frontdesk.services.fees import payments
+from tests import factories
 
 D = Decimal
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
@@ -37,9 +38,7 @@ def bill(world, db):
 @pytest.fixture
 def key(world, db, app):
     app.config["FRONTDESK_NOW"] = NOW
-    k = Key(estate_id=world.estate.id, tag="K-3-2-1502-01", unit_id=world.unit.id, area="",
-            kind="入户门", copies=1, cabinet="A", slot="1", status="in_cabinet")
-    db.session.add(k)
+    k = factories.key(world.estate, world.unit)
     db.session.commit()
     return k
 

@@ -13,9 +13,6 @@ import sqlalchemy as sa
 from frontdesk.models import (
     Allocation,
     ChainEntry,
-    Key,
-    KeyAuthorisation,
-    KeyCustody,
     KeyLoan,
     Payment,
     Receipt,
@@ -310,24 +307,11 @@ def test_a_head_is_typed_with_or_without_its_label_and_shortened(db, runner, t):
 @pytest.fixture
 def lt(world, db):
     """Three loans of three keys; the middle one returned."""
-    keys = []
-    for n in range(1, 5):
-        key = Key(estate_id=world.estate.id, tag=f"K-3-2-1502-0{n}", unit_id=world.unit.id,
-                  area="", kind="入户门", copies=1, cabinet="A", slot=str(n), status="in_cabinet")
-        db.session.add(key)
-        keys.append(key)
-    db.session.flush()
-    custody = KeyCustody(estate_id=world.estate.id, key_id=keys[0].id,
-                         person_id=world.person.id, depositor_name="张三",
-                         depositor_phone="13812345678", copies=1,
-                         deposited_at=NOW - timedelta(days=60),
-                         received_by_id=world.users["frontdesk"].id)
-    db.session.add(custody)
-    db.session.flush()
-    authorisation = KeyAuthorisation(estate_id=world.estate.id, custody_id=custody.id,
-                                     name="李四", phone="13900002222", id_tail="123X",
-                                     valid_until=NOW + timedelta(days=90))
-    db.session.add(authorisation)
+    keys = [factories.key(world.estate, world.unit, f"K-3-2-1502-0{n}", slot=str(n))
+            for n in range(1, 5)]
+    custody = factories.custody(keys[0], world.person, world.users["frontdesk"],
+                                NOW - timedelta(days=60))
+    authorisation = factories.authorisation(custody, NOW + timedelta(days=90))
     db.session.commit()
     desk = world.users["frontdesk"]
     loans = [key_loans.lend_key(desk, k, **OWNER, purpose="忘带钥匙开门",
