@@ -337,12 +337,8 @@ def test_building_of_another_estate_is_refused(finance, db, world):
 
 
 def test_another_estates_fee_item_and_tariff_give_404(finance, db, world):
-    other = FeeItem(estate_id=world.other_estate.id, code="WYF", name="物业费", method="area")
-    db.session.add(other)
-    db.session.flush()
-    tariff = Tariff(estate_id=world.other_estate.id, fee_item_id=other.id, scope="estate",
-                    valid_from=date(2026, 1, 1), price=Decimal("2.00"))
-    db.session.add(tariff)
+    other = factories.fee_item(world.other_estate, "WYF")
+    tariff = factories.tariff(other, "2.00")
     db.session.commit()
     assert finance.get(f"/fees/items/{other.id}").status_code == 404
     assert finance.get(f"/fees/items/{other.id}/edit").status_code == 404
@@ -355,12 +351,8 @@ def test_another_estates_fee_item_and_tariff_give_404(finance, db, world):
 
 
 def test_every_fees_page_gives_404_for_another_estates_ids(app, finance, db, world):
-    other = FeeItem(estate_id=world.other_estate.id, code="WYF", name="物业费", method="area")
-    db.session.add(other)
-    db.session.flush()
-    tariff = Tariff(estate_id=world.other_estate.id, fee_item_id=other.id, scope="estate",
-                    valid_from=date(2026, 1, 1), price=Decimal("2.00"))
-    db.session.add(tariff)
+    other = factories.fee_item(world.other_estate, "WYF")
+    tariff = factories.tariff(other, "2.00")
     db.session.commit()
     ids = {"fee_item_id": other.id, "tariff_id": tariff.id}
     rules = [r for r in app.url_map.iter_rules()

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from frontdesk.models import AuditEvent, BillLine, FeeItem, Payment, Receipt
+from frontdesk.models import AuditEvent, Payment, Receipt
 from frontdesk.services.fees import payments
 from tests import factories
 from tests.pdf_text import pdf_text
@@ -22,19 +22,11 @@ D = Decimal
 @pytest.fixture
 def bills(world, db):
     """Three monthly bills of 210.33 and one of 100.00 (late fees off), oldest first."""
-    item = FeeItem(estate_id=world.estate.id, code="WY", name="物业费", method="area",
-                   due_day=15, late_grace_days=0, late_daily_rate=D("0"), late_cap_ratio=D("1"))
-    db.session.add(item)
-    db.session.flush()
+    item = factories.fee_item(world.estate)
     today = payments.estate_today(world.estate)
-    lines = []
-    for period, days, amount in (("2026-08", 90, "210.33"), ("2026-09", 60, "210.33"),
-                                 ("2026-10", 30, "210.33"), ("2026-11", 5, "100.00")):
-        line = BillLine(estate_id=world.estate.id, unit_id=world.unit.id, fee_item_id=item.id,
-                        period=period, kind="charge", amount=D(amount), settled=D("0"),
-                        due_date=today - timedelta(days=days), explanation=f"物业费 {period}")
-        db.session.add(line)
-        lines.append(line)
+    lines = [factories.bill_line(world.unit, item, period, amount, due=today - timedelta(days=days))
+             for period, days, amount in (("2026-08", 90, "210.33"), ("2026-09", 60, "210.33"),
+                                          ("2026-10", 30, "210.33"), ("2026-11", 5, "100.00"))]
     db.session.commit()
     return lines
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from frontdesk.models import AuditEvent, BillLine, FeeItem, KeyLoan, Receipt
+from frontdesk.models import AuditEvent, KeyLoan, Receipt
 from frontdesk.services.fees import payments
 from tests import factories
 
@@ -22,15 +22,8 @@ NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 
 @pytest.fixture
 def bill(world, db):
-    item = FeeItem(estate_id=world.estate.id, code="WY", name="物业费", method="area",
-                   due_day=15, late_grace_days=0, late_daily_rate=D("0"), late_cap_ratio=D("1"))
-    db.session.add(item)
-    db.session.flush()
-    line = BillLine(estate_id=world.estate.id, unit_id=world.unit.id, fee_item_id=item.id,
-                    period="2026-10", kind="charge", amount=D("210.33"), settled=D("0"),
-                    due_date=payments.estate_today(world.estate) - timedelta(days=20),
-                    explanation="物业费")
-    db.session.add(line)
+    line = factories.bill_line(world.unit, factories.fee_item(world.estate), explanation="物业费",
+                               due=payments.estate_today(world.estate) - timedelta(days=20))
     db.session.commit()
     return line
 
