@@ -12,7 +12,7 @@ from frontdesk.models import AuditEvent, BillLine, BillRun, Person, Refund, Tari
 from frontdesk.money import quantize_money
 from frontdesk.services.validation import DB_INT_MAX, record_id
 from frontdesk.web import whole_number
-from tests.services.test_billing_service import Fees
+from tests.conftest import Fees
 
 REFUSED = "提交的内容含有不可见的控制字符"
 HUGE = "99999999999999999999"

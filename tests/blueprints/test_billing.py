@@ -11,15 +11,9 @@ import sqlalchemy as sa
 from frontdesk.models import AuditEvent, BillLine, BillRun
 from tests import factories
 from tests.factories import meter
-from tests.services.test_billing_service import Fees
 
 D = Decimal
 PERIOD = "2026-10"
-
-
-@pytest.fixture
-def fees(world):
-    return Fees(world)
 
 
 def count(db, model, *where) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
 import sqlalchemy as sa
 
 from frontdesk.blueprints.billing import views as billing_views
@@ -13,16 +12,10 @@ from frontdesk.extensions import db as _db
 from frontdesk.models import AuditEvent, BillLine, BillRun, Estate, MeterReading
 from tests import factories
 from tests.factories import meter, reading
-from tests.services.test_billing_service import Fees
 
 D = Decimal
 PERIOD = "2026-10"
 POST = {"period": PERIOD, "building": "", "confirm": "y"}
-
-
-@pytest.fixture
-def fees(world):
-    return Fees(world)
 
 
 def water_history(unit, number: str):

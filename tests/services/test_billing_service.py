@@ -26,43 +26,10 @@ from tests.factories import fee_item, meter, reading, tariff
 D = Decimal
 PERIOD = "2026-11"
 TODAY = date(2026, 11, 30)
-WATER_TIERS = [{"upto": "180", "price": "5.00"}, {"upto": "260", "price": "7.00"},
-               {"upto": None, "price": "9.00"}]
-POWER_TIERS = [{"upto": "200", "price": "0.60"}, {"upto": None, "price": "0.90"}]
+
 
 
 # test data, inserted straight into the tables ---------------------------------------------------
-
-
-class Fees:
-    """The world's estate with an area, a water, an electricity, a shared and a fixed item."""
-
-    def __init__(self, world):
-        e = self.estate = world.estate
-        self.building = world.building
-        self.unit = world.unit
-        self.unit.status = "已入住"
-        self.unit.handover_date = date(2024, 5, 1)
-        self.area = fee_item(e, "WY", method="area", name="物业费", due_day=15,
-                             vacancy_discount=D("0.30"))
-        tariff(self.area, "2.35")
-        self.water = fee_item(e, "SF", method="metered", name="水费", meter_kind="water",
-                              tier_mode="annual", due_day=20)
-        tariff(self.water, "5.00", tiers=WATER_TIERS)
-        self.power = fee_item(e, "DF", method="metered", name="电费", meter_kind="electricity",
-                              tier_mode="period", due_day=20)
-        tariff(self.power, "0.60", tiers=POWER_TIERS)
-        self.shared = fee_item(e, "GT", method="apportioned", name="公摊电费",
-                               meter_kind="electricity")
-        tariff(self.shared, "1.00")
-        self.fixed = fee_item(e, "LJ", method="fixed", name="垃圾费")
-        tariff(self.fixed, "20.00")
-        _db.session.commit()
-
-    def unit_in(self, room, gross="100.00", **kw):
-        kw.setdefault("status", "已入住")
-        kw.setdefault("handover_date", date(2024, 5, 1))
-        return factories.unit(self.building, "1", int(room[:-2]), room, gross, **kw)
 
 
 @pytest.fixture(autouse=True)
@@ -70,11 +37,6 @@ def _chinese(app):
     """Give messages a locale outside requests (the app's selector reads the session)."""
     with force_locale("zh_CN"):
         yield
-
-
-@pytest.fixture
-def fees(world):
-    return Fees(world)
 
 
 def post(estate, actor=None, period=PERIOD, **kw):
