@@ -29,10 +29,6 @@ def count(model) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
-def text_of(response) -> str:
-    return response.get_data(as_text=True)
-
-
 def make_key(estate, unit, tag="3-2-1502-RHM-01", **kw) -> Key:
     """A unit's key, tagged as this register numbers them, committed."""
     key = factories.key(estate, unit, tag, **kw)
@@ -61,7 +57,7 @@ def deposit_form(world, **over) -> dict:
 def custody(world, key, desk):
     """The owner's key in custody with a deposit of 200 yuan taken in cash."""
     r = desk.post(f"/keys/{key.id}/deposit", data=deposit_form(world, deposit_amount="200"))
-    assert r.status_code == 302, text_of(r)[:2000]
+    assert r.status_code == 302, r.text[:2000]
     return db.session.scalar(sa.select(KeyCustody).where(KeyCustody.key_id == key.id))
 
 
@@ -86,7 +82,7 @@ def test_front_desk_registers_a_key_of_a_unit(world, desk):
     assert r.headers["Location"].endswith(f"/keys/{key.id}")
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.object_type == "key"))
     assert event.action == "create" and event.after["tag"] == "3-2-1502-RHM-01"
-    page = text_of(desk.get(f"/keys/{key.id}"))
+    page = desk.get(f"/keys/{key.id}").text
     assert "3-2-1502-RHM-01" in page and "在柜" in page
 
 
@@ -103,9 +99,9 @@ def test_a_tag_that_exists_is_refused_and_nothing_is_written(world, key, desk):
     r = desk.post("/keys/new", data={"tag": "3-2-1502-rhm-01", "unit_code": "3-2-1502",
                                      "kind": "信箱", "copies": "1"})
     assert r.status_code == 422
-    assert "钥匙编号 3-2-1502-RHM-01 在本小区已登记" in text_of(r)
+    assert "钥匙编号 3-2-1502-RHM-01 在本小区已登记" in r.text
     assert count(Key) == 1 and count(AuditEvent) == events
-    assert 'value="3-2-1502-rhm-01"' in text_of(r)  # the form keeps what was typed
+    assert 'value="3-2-1502-rhm-01"' in r.text  # the form keeps what was typed
 
 
 @pytest.mark.parametrize("data, message", [
@@ -123,8 +119,8 @@ def test_bad_key_input_gets_a_clear_message_and_writes_nothing(world, desk, data
     form.update(data)
     r = desk.post("/keys/new", data=form)
     assert r.status_code == 422
-    assert message in text_of(r)
-    assert "<script>alert(1)</script>" not in text_of(r)
+    assert message in r.text
+    assert "<script>alert(1)</script>" not in r.text
     assert count(Key) == 0
 
 
@@ -132,7 +128,7 @@ def test_editing_a_key_keeps_the_tag_unique_and_is_audited(world, key, desk):
     other = make_key(world.estate, world.unit, tag="3-2-1502-XX-01", kind="信箱")
     form = {"tag": "3-2-1502-RHM-01", "unit_code": "3-2-1502", "kind": "信箱", "copies": "1"}
     r = desk.post(f"/keys/{other.id}/edit", data=form)
-    assert r.status_code == 422 and "已登记" in text_of(r)
+    assert r.status_code == 422 and "已登记" in r.text
     form["tag"] = "3-2-1502-XX-02"
     form["slot"] = "7"
     assert desk.post(f"/keys/{other.id}/edit", data=form).status_code == 302
@@ -149,13 +145,13 @@ def test_key_list_filters_by_status_building_and_tag(world, desk):
     u5 = factories.unit(other_building, "1", 2, "201")
     make_key(world.estate, world.unit, tag="3-2-1502-RHM-01")
     make_key(world.estate, u5, tag="5-1-201-RHM-01", status="lost")
-    page = text_of(desk.get("/keys/"))
+    page = desk.get("/keys/").text
     assert "3-2-1502-RHM-01" in page and "5-1-201-RHM-01" in page
-    page = text_of(desk.get("/keys/?status=lost"))
+    page = desk.get("/keys/?status=lost").text
     assert "3-2-1502-RHM-01" not in page and "5-1-201-RHM-01" in page
-    page = text_of(desk.get(f"/keys/?building_id={world.building.id}"))
+    page = desk.get(f"/keys/?building_id={world.building.id}").text
     assert "3-2-1502-RHM-01" in page and "5-1-201-RHM-01" not in page
-    page = text_of(desk.get("/keys/?q=201-rhm"))
+    page = desk.get("/keys/?q=201-rhm").text
     assert "3-2-1502-RHM-01" not in page and "5-1-201-RHM-01" in page
 
 
@@ -181,7 +177,7 @@ def bulk_form(world, **over) -> dict:
 
 def test_bulk_registration_gives_every_unit_of_a_building_its_keys(world, desk, building_units):
     r = desk.post("/keys/bulk", data=bulk_form(world))
-    assert r.status_code == 302, text_of(r)[:3000]
+    assert r.status_code == 302, r.text[:3000]
     keys = list(db.session.scalars(sa.select(Key).order_by(Key.id)))
     assert [(k.tag, k.slot) for k in keys] == [
         ("3-1-201-RHM-01", "1"), ("3-1-201-RHM-02", "2"),
@@ -192,7 +188,7 @@ def test_bulk_registration_gives_every_unit_of_a_building_its_keys(world, desk, 
     assert {(k.cabinet, k.kind, k.status, k.note) for k in keys} == {
         ("A3", "入户门", "in_cabinet", "开发商移交")}
     assert count(AuditEvent) == 8 + 1  # one event per key (+ the login)
-    assert "已为 3号楼 登记 8 把钥匙" in text_of(desk.get(r.headers["Location"]))
+    assert "已为 3号楼 登记 8 把钥匙" in desk.get(r.headers["Location"]).text
 
 
 def test_bulk_registration_with_a_prefix_numbers_the_keys_on(world, desk, building_units):
@@ -208,7 +204,7 @@ def test_bulk_registration_is_refused_whole_when_a_tag_exists(world, desk, build
     events = count(AuditEvent)
     r = desk.post("/keys/bulk", data=bulk_form(world))
     assert r.status_code == 422
-    assert "其中 1 个钥匙编号已登记（3-2-1502-RHM-02），本批钥匙均未登记" in text_of(r)
+    assert "其中 1 个钥匙编号已登记（3-2-1502-RHM-02），本批钥匙均未登记" in r.text
     assert count(Key) == 1 and count(AuditEvent) == events
 
 
@@ -222,7 +218,7 @@ def test_bulk_registration_is_refused_whole_when_a_tag_exists(world, desk, build
 def test_bad_bulk_input_is_refused(world, desk, building_units, over, message):
     r = desk.post("/keys/bulk", data=bulk_form(world, **over))
     assert r.status_code == 422
-    assert message in text_of(r)
+    assert message in r.text
     assert count(Key) == 0
 
 
@@ -250,7 +246,7 @@ def test_deposit_with_a_deposit_takes_a_payment_with_a_receipt(world, key, desk)
     actions = set(db.session.execute(sa.select(AuditEvent.object_type, AuditEvent.action)))
     assert {("key_custody", "create"), ("key", "update"), ("payment", "create"),
             ("receipt", "issue")} <= actions
-    page = text_of(desk.get(f"/keys/custodies/{custody.id}"))
+    page = desk.get(f"/keys/custodies/{custody.id}").text
     assert receipt.number in page and "200.00" in page
 
     # the same form posted again gives the same custody, not a second payment
@@ -279,7 +275,7 @@ def test_deposit_by_someone_typed_in_without_a_deposit(world, key, desk):
 def test_bad_deposit_input_writes_nothing(world, key, desk, over, message):
     r = desk.post(f"/keys/{key.id}/deposit", data=deposit_form(world, **over))
     assert r.status_code == 422
-    page = text_of(r)
+    page = r.text
     assert message in page or _zh(message) in page
     assert count(KeyCustody) == 0 and count(Payment) == 0
 
@@ -292,16 +288,16 @@ def _zh(message: str) -> str:
 
 def test_a_key_in_custody_or_lost_cannot_be_deposited(world, key, desk, custody):
     r = desk.post(f"/keys/{key.id}/deposit", data=deposit_form(world))
-    assert r.status_code == 422 and "已在托管中" in text_of(r)
+    assert r.status_code == 422 and "已在托管中" in r.text
     lost = make_key(world.estate, world.unit, tag="3-2-1502-XX-01", status="lost")
     r = desk.post(f"/keys/{lost.id}/deposit", data=deposit_form(world))
-    assert r.status_code == 422 and "已报遗失" in text_of(r)
+    assert r.status_code == 422 and "已报遗失" in r.text
     assert count(KeyCustody) == 1
 
 
 def test_manager_cannot_take_a_key_deposit(world, key, manager):
     r = manager.post(f"/keys/{key.id}/deposit", data=deposit_form(world, deposit_amount="100"))
-    assert r.status_code == 422 and "只有收费人员可以收取押金" in text_of(r)
+    assert r.status_code == 422 and "只有收费人员可以收取押金" in r.text
     assert count(KeyCustody) == 0
 
 
@@ -320,7 +316,7 @@ def test_the_owner_authorises_a_person(world, custody, desk):
     event = db.session.scalar(sa.select(AuditEvent).where(
         AuditEvent.object_type == "key_authorisation"))
     assert event.action == "create" and event.after["name"] == "李四"
-    page = text_of(desk.get(f"/keys/custodies/{custody.id}"))
+    page = desk.get(f"/keys/custodies/{custody.id}").text
     assert "李四" in page and "13900001234" in page  # whole for the desk (person.phone_full)
 
 
@@ -339,7 +335,7 @@ def test_a_bad_authorisation_is_refused_and_nothing_written(world, custody, desk
                                                             message):
     r = desk.post(f"/keys/custodies/{custody.id}/authorisations", data=authorise_form(**over))
     assert r.status_code == 422
-    assert message in text_of(r)
+    assert message in r.text
     assert count(KeyAuthorisation) == 0
 
 
@@ -347,7 +343,7 @@ def test_the_same_person_is_not_authorised_twice(world, custody, desk):
     url = f"/keys/custodies/{custody.id}/authorisations"
     assert desk.post(url, data=authorise_form()).status_code == 302
     r = desk.post(url, data=authorise_form(name="李四 (again)"))
-    assert r.status_code == 422 and "李四 已是这把钥匙的授权人" in text_of(r)
+    assert r.status_code == 422 and "李四 已是这把钥匙的授权人" in r.text
     assert count(KeyAuthorisation) == 1
 
 
@@ -361,7 +357,7 @@ def test_revoking_an_authorisation(world, custody, desk):
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "revoke"))
     assert event.object_id == a.id and event.before == {"revoked_at": None}
     r = desk.post(f"/keys/authorisations/{a.id}/revoke", follow_redirects=True)
-    assert "此授权已撤销" in text_of(r)
+    assert "此授权已撤销" in r.text
     assert count(AuditEvent.__table__) and db.session.scalar(
         sa.select(sa.func.count()).where(AuditEvent.action == "revoke")) == 1
 
@@ -379,7 +375,7 @@ def test_the_owner_takes_the_key_back_and_the_deposit_refund_is_requested(world,
     refund = db.session.scalar(sa.select(Refund))
     assert (refund.source, refund.deposit_id, refund.amount, refund.method, refund.state) == (
         "deposit", custody.deposit_id, Decimal("200.00"), "cash", "pending")
-    page = text_of(desk.get(r.headers["Location"]))
+    page = desk.get(r.headers["Location"]).text
     assert "已归还业主" in page and "押金退款（200.00 元）待经理审批" in page
     assert {("key_custody", "end"), ("key", "update"), ("refund", "request")} <= set(
         db.session.execute(sa.select(AuditEvent.object_type, AuditEvent.action)))
@@ -390,7 +386,7 @@ def test_the_owner_takes_the_key_back_and_the_deposit_refund_is_requested(world,
     assert db.session.get(Deposit, custody.deposit_id).refunded == Decimal("200.00")
 
     again = desk.post(f"/keys/custodies/{custody.id}/take-back", data={})
-    assert again.status_code == 422 and "这把钥匙已被取回" in text_of(again)
+    assert again.status_code == 422 and "这把钥匙已被取回" in again.text
     assert count(Refund) == 1
 
 
@@ -398,7 +394,7 @@ def test_a_key_on_loan_cannot_be_taken_back(world, key, custody, desk):
     key.status = "on_loan"
     db.session.commit()
     r = desk.post(f"/keys/custodies/{custody.id}/take-back", data={})
-    assert r.status_code == 422 and "已借出，归还后才能取回" in text_of(r)
+    assert r.status_code == 422 and "已借出，归还后才能取回" in r.text
     db.session.refresh(custody)
     assert custody.ended_at is None and count(Refund) == 0
 
@@ -435,7 +431,7 @@ def test_the_custody_receipt_prints_key_unit_depositor_and_authorised(world, key
 
 def test_the_key_page_shows_its_whole_history(world, key, custody, desk):
     desk.post(f"/keys/custodies/{custody.id}/authorisations", data=authorise_form())
-    page = text_of(desk.get(f"/keys/{key.id}"))
+    page = desk.get(f"/keys/{key.id}").text
     for expected in ("3-2-1502-RHM-01", "张三", "李四", "200.00", "托管中", "没有借用记录",
                      "没有遗失报告"):
         assert expected in page, expected
@@ -444,13 +440,13 @@ def test_the_key_page_shows_its_whole_history(world, key, custody, desk):
 
 def test_the_unit_card_shows_the_units_keys(world, key, custody, desk):
     desk.post(f"/keys/custodies/{custody.id}/authorisations", data=authorise_form())
-    page = text_of(desk.get(f"/desk/units/{world.unit.id}"))
+    page = desk.get(f"/desk/units/{world.unit.id}").text
     assert 'id="tab-keys"' in page
     assert "3-2-1502-RHM-01" in page and "李四" in page
 
 
 def test_the_unit_card_has_no_keys_tab_for_finance(world, key, as_role):
-    page = text_of(as_role("finance").get(f"/desk/units/{world.unit.id}"))
+    page = as_role("finance").get(f"/desk/units/{world.unit.id}").text
     assert 'id="tab-keys"' not in page
 
 
@@ -478,11 +474,11 @@ def test_another_estates_keys_custodies_and_authorisations_give_404(world, desk)
                         ("POST", f"/keys/custodies/{custody.id}/take-back"),
                         ("POST", f"/keys/authorisations/{a.id}/revoke")):
         assert desk.open(url, method=method).status_code == 404, url
-    assert "7-1-301-RHM-01" not in text_of(desk.get("/keys/"))
+    assert "7-1-301-RHM-01" not in desk.get("/keys/").text
     r = desk.post("/keys/bulk", data={"building_id": str(building.id), "kind": "入户门",
                                       "per_unit": "1", "copies": "1"})
     assert r.status_code == 422 and count(Key) == 1  # not a building of ours to choose
-    assert "请选择本小区的楼栋" in text_of(r)
+    assert "请选择本小区的楼栋" in r.text
 
 
 def test_engineering_gets_403(world, key, as_role):

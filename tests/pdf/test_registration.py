@@ -2,7 +2,6 @@
 
 import logging
 import os
-import re
 import shutil
 import subprocess
 from datetime import date
@@ -84,11 +83,6 @@ def _pages_text(pdf: bytes) -> list[str]:
     return [squash(text) for text in pdf_pages(pdf)]
 
 
-def _squash(text: str) -> str:
-    """Remove whitespace so wrapped cell text compares whole."""
-    return re.sub(r"\s+", "", text)
-
-
 def _pdffonts(pdf: bytes, tmp_path: Path) -> list[dict[str, str]]:
     """Run pdffonts on the PDF and return one dict per font line."""
     if shutil.which("pdffonts") is None:
@@ -131,8 +125,8 @@ def test_form_prints_unit_residents_and_signatures() -> None:
         "110101199001011234",
         "2024-05-01",
         "✓",
-        _squash(SCRIPT_NAME),
-        _squash(SQL_NAME),
+        squash(SCRIPT_NAME),
+        squash(SQL_NAME),
         "车辆信息",
         "京A12345",
         "紧急联系人",
