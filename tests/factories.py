@@ -144,11 +144,11 @@ def tariff(item: FeeItem, price, *, scope: str = "estate", building: Building | 
 
 def meter(est: Estate, kind: str, number: str, *, unit: Unit | None = None,
           building: Building | None = None, shared: bool = False, item: FeeItem | None = None,
-          basis: str = "area", multiplier: str = "1") -> Meter:
+          basis: str = "area", multiplier: str = "1", **kw) -> Meter:
     return _add(Meter(estate_id=est.id, unit_id=unit.id if unit else None,
                       building_id=building.id if building else None, kind=kind, number=number,
                       shared=shared, fee_item_id=item.id if item else None,
-                      apportion_basis=basis, multiplier=Decimal(multiplier)))
+                      apportion_basis=basis, multiplier=Decimal(multiplier), **kw))
 
 
 def reading(m: Meter, period: str, value, previous=None, *, approved: bool = False

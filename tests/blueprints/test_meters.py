@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from frontdesk.models import AuditEvent, BillLine, FeeItem, Meter, MeterReading
+from frontdesk.models import AuditEvent, Meter, MeterReading
 from frontdesk.services import DomainError
 from frontdesk.services.demo.meters import load_demo_meters
 from frontdesk.services.fees import meters
@@ -25,24 +25,10 @@ def count(db, model=MeterReading) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
-def make_meter(db, unit, kind="water", number=None, **kw) -> Meter:
-    meter = Meter(estate_id=unit.estate_id, unit_id=unit.id, building_id=unit.building_id,
-                  kind=kind, number=number or f"{kind[0].upper()}{unit.code}", **kw)
-    db.session.add(meter)
-    db.session.flush()
-    return meter
-
-
-def add_reading(db, meter, period, value, previous=None, **kw) -> MeterReading:
-    value = Decimal(value)
-    previous = Decimal(previous) if previous is not None else None
-    used = (value - previous) * meter.multiplier if previous is not None else Decimal(0)
-    reading = MeterReading(estate_id=meter.estate_id, meter_id=meter.id, period=period,
-                           value=value, previous_value=previous,
-                           consumption=kw.pop("consumption", used), **kw)
-    db.session.add(reading)
-    db.session.flush()
-    return reading
+def make_meter(unit, kind="water", **kw) -> Meter:
+    """A unit's meter in the unit's building, numbered after the unit (W3-2-1502)."""
+    return factories.meter(unit.building.estate, kind, f"{kind[0].upper()}{unit.code}",
+                           unit=unit, building=unit.building, **kw)
 
 
 def reading_of(db, meter, period) -> MeterReading | None:
@@ -68,10 +54,10 @@ def block(db, world):
     """Building 3 with three units, each with a water meter read in 2026-09."""
     units = [world.unit, factories.unit(world.building, "2", 16, "1602", "120.00"),
              factories.unit(world.building, "1", 3, "301", "60.50")]
-    water = [make_meter(db, u) for u in units]
+    water = [make_meter(u) for u in units]
     for meter, value in zip(water, ("100", "2000.5", "37"), strict=True):
-        add_reading(db, meter, "2026-08", Decimal(value) - 10)
-        add_reading(db, meter, "2026-09", value, Decimal(value) - 10)
+        factories.reading(meter, "2026-08", Decimal(value) - 10)
+        factories.reading(meter, "2026-09", value, Decimal(value) - 10)
     db.session.commit()
     return units, water
 
@@ -140,10 +126,10 @@ def test_reading_below_the_last_one_is_refused(finance, db, world, block):
 
 
 def test_rollover_is_accepted_with_the_consumption_across_the_dial_maximum(finance, db, world):
-    meter = make_meter(db, world.unit, "electricity", max_value=Decimal("99999"),
+    meter = make_meter(world.unit, "electricity", max_value=Decimal("99999"),
                        multiplier=Decimal("2"))
-    add_reading(db, meter, "2026-08", "99000")
-    add_reading(db, meter, "2026-09", "99990", "99000")
+    factories.reading(meter, "2026-08", "99000")
+    factories.reading(meter, "2026-09", "99990", "99000")
     db.session.commit()
     r = record(finance, meter, kind="rollover", value="15")
     assert r.status_code == 302, r.text[:3000]
@@ -175,11 +161,11 @@ def test_meter_replacement_is_accepted(finance, db, world, block):
 
 
 def test_three_times_the_average_is_flagged_not_refused(finance, db, world):
-    meter = make_meter(db, world.unit)
-    add_reading(db, meter, "2026-01", "500")
+    meter = make_meter(world.unit)
+    factories.reading(meter, "2026-01", "500")
     value = 500
     for month in range(2, 8):
-        add_reading(db, meter, f"2026-{month:02d}", value + 10, value)
+        factories.reading(meter, f"2026-{month:02d}", value + 10, value)
         value += 10
     db.session.commit()
     r = record(finance, meter, period="2026-08", value=str(value + 31))
@@ -236,13 +222,8 @@ def test_reentering_replaces_until_the_period_is_billed(finance, db, world, bloc
     reading = reading_of(db, water[0], "2026-10")
     assert reading.value == Decimal("130") and reading.consumption == Decimal("30")
     assert count(db, MeterReading) == 7  # one reading per meter and period
-    item = FeeItem(estate_id=world.estate.id, code="SF", name="水费", method="metered",
-                   meter_kind="water")
-    db.session.add(item)
-    db.session.flush()
-    db.session.add(BillLine(estate_id=world.estate.id, unit_id=world.unit.id,
-                            fee_item_id=item.id, period="2026-10", amount=Decimal("150.00"),
-                            explanation="", due_date=date(2026, 11, 15)))
+    item = factories.fee_item(world.estate, "SF", "水费", method="metered", meter_kind="water")
+    factories.bill_line(world.unit, item, "2026-10", "150.00", "", date(2026, 11, 15))
     db.session.commit()
     r = record(finance, water[0], value="140")
     assert r.status_code == 422 and "已出账" in r.text
@@ -281,14 +262,12 @@ def test_add_a_units_meter_and_bad_input(finance, db, world):
 
 def test_shared_reading_is_approved_and_the_loss_is_shown(finance, as_role, db, world):
     other_unit = factories.unit(world.building, "2", 16, "1602", "120.00")
-    item = FeeItem(estate_id=world.estate.id, code="GTDF", name="公摊电费",
-                   method="apportioned", meter_kind="electricity")
-    db.session.add(item)
-    db.session.flush()
+    item = factories.fee_item(world.estate, "GTDF", "公摊电费", method="apportioned",
+                              meter_kind="electricity")
     for unit, used in ((world.unit, 100), (other_unit, 150)):
-        sub = make_meter(db, unit, "electricity")
-        add_reading(db, sub, "2026-09", "1000")
-        add_reading(db, sub, "2026-10", 1000 + used, "1000")
+        sub = make_meter(unit, "electricity")
+        factories.reading(sub, "2026-09", "1000")
+        factories.reading(sub, "2026-10", 1000 + used, "1000")
     db.session.commit()
     r = finance.post("/meters/shared/new", data={
         "kind": "electricity", "number": "GT-3", "building_id": str(world.building.id),
@@ -390,8 +369,8 @@ def test_import_of_a_clean_workbook_after_preview_and_confirm(finance, db, world
 def test_another_estates_meters_readings_and_buildings_give_404(finance, db, world):
     building = factories.building(world.other_estate, "7")
     unit = factories.unit(building, "1", 3, "301")
-    meter = make_meter(db, unit)
-    reading = add_reading(db, meter, "2026-09", "10")
+    meter = make_meter(unit)
+    reading = factories.reading(meter, "2026-09", "10")
     db.session.commit()
     assert finance.get(f"/meters/{meter.id}").status_code == 404
     assert record(finance, meter, value="20").status_code == 404
