@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from frontdesk.models import Key, KeyAuthorisation, KeyCount, KeyCountItem, KeyCustody, KeyLoan
+from frontdesk.models import Key, KeyAuthorisation, KeyCount, KeyCountItem, KeyLoan
 from tests import factories
 from tests.pdf_text import pdf_text
 
@@ -28,15 +28,9 @@ def key(world, db, app) -> Key:
 @pytest.fixture
 def friend(world, db, key) -> KeyAuthorisation:
     """李四, whom the owner authorised to borrow the key for 90 days."""
-    custody = KeyCustody(estate_id=world.estate.id, key_id=key.id, person_id=world.person.id,
-                         depositor_name="张三", depositor_phone="13812345678", copies=1,
-                         deposited_at=NOW - timedelta(days=60),
-                         received_by_id=world.users["frontdesk"].id)
-    db.session.add(custody)
-    db.session.flush()
-    a = KeyAuthorisation(estate_id=world.estate.id, custody_id=custody.id, name="李四",
-                         phone="13900002222", id_tail="123X", valid_until=NOW + timedelta(days=90))
-    db.session.add(a)
+    custody = factories.custody(key, world.person, world.users["frontdesk"],
+                                NOW - timedelta(days=60))
+    a = factories.authorisation(custody, NOW + timedelta(days=90))
     db.session.commit()
     return a
 

@@ -7,7 +7,7 @@ owner or payer, numbered 第 N 页 共 M 页; an explanation taller than a page 
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -34,11 +34,7 @@ def squashed_pages(response) -> list[str]:
 
 @pytest.fixture
 def water(world, db) -> FeeItem:
-    item = FeeItem(estate_id=world.estate.id, code="WATER", name="水费", method="metered",
-                   meter_kind="water", due_day=15)
-    db.session.add(item)
-    db.session.flush()
-    return item
+    return factories.fee_item(world.estate, "WATER", "水费", method="metered", meter_kind="water")
 
 
 @pytest.fixture
@@ -51,12 +47,9 @@ def owing(world, db):
 
 
 def bill(unit, item, period: str, amount: str, explanation: str) -> BillLine:
-    line = BillLine(estate_id=unit.estate_id, unit_id=unit.id, fee_item_id=item.id,
-                    period=period, kind="charge", amount=D(amount), explanation=explanation,
-                    due_date=date(int(period[:4]), int(period[5:]), 15),
-                    settled=D(0), created_at=datetime.now(UTC))
-    factories.db.session.add(line)
-    return line
+    """A charge due on the 15th of its period."""
+    return factories.bill_line(unit, item, period, amount, explanation,
+                               date(int(period[:4]), int(period[5:]), 15))
 
 
 def earlier_periods(n: int) -> list[str]:
