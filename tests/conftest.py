@@ -178,6 +178,11 @@ def fees(world) -> Fees:
     return Fees(world)
 
 
+def count(db, model, *where) -> int:
+    """Count the rows of a model (that match ``where``)."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+
 def login(client, username: str, password: str = factories.PASSWORD):
     """Log in through the login form and return the response."""
     return client.post("/login", data={"username": username, "password": password})

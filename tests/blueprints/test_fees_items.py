@@ -13,15 +13,11 @@ from frontdesk.models import AuditEvent, BillLine, FeeItem, Tariff
 from frontdesk.services.demo.fees import load_demo_fees
 from frontdesk.services.fees.tariffs import TariffBook, tiers_of
 from tests import factories
-from tests.conftest import login
+from tests.conftest import count, login
 
 WATER_TIERS = {"tiers-0-upto": "180", "tiers-0-price": "5.00",
                "tiers-1-upto": "260", "tiers-1-price": "7.00",
                "tiers-2-upto": "", "tiers-2-price": "9.00"}
-
-
-def count(db, model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 def item_form(**over) -> dict:

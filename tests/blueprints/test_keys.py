@@ -22,11 +22,8 @@ from frontdesk.models import (
 )
 from frontdesk.models.base import utcnow
 from tests import factories
+from tests.conftest import count
 from tests.pdf_text import printed_pages, squash
-
-
-def count(model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 def make_key(estate, unit, tag="3-2-1502-RHM-01", **kw) -> Key:
@@ -95,12 +92,12 @@ def test_a_key_of_a_public_area_needs_no_unit(world, desk):
 
 
 def test_a_tag_that_exists_is_refused_and_nothing_is_written(world, key, desk):
-    events = count(AuditEvent)
+    events = count(db, AuditEvent)
     r = desk.post("/keys/new", data={"tag": "3-2-1502-rhm-01", "unit_code": "3-2-1502",
                                      "kind": "信箱", "copies": "1"})
     assert r.status_code == 422
     assert "钥匙编号 3-2-1502-RHM-01 在本小区已登记" in r.text
-    assert count(Key) == 1 and count(AuditEvent) == events
+    assert count(db, Key) == 1 and count(db, AuditEvent) == events
     assert 'value="3-2-1502-rhm-01"' in r.text  # the form keeps what was typed
 
 
@@ -121,7 +118,7 @@ def test_bad_key_input_gets_a_clear_message_and_writes_nothing(world, desk, data
     assert r.status_code == 422
     assert message in r.text
     assert "<script>alert(1)</script>" not in r.text
-    assert count(Key) == 0
+    assert count(db, Key) == 0
 
 
 def test_editing_a_key_keeps_the_tag_unique_and_is_audited(world, key, desk):
@@ -187,7 +184,7 @@ def test_bulk_registration_gives_every_unit_of_a_building_its_keys(world, desk, 
     ]
     assert {(k.cabinet, k.kind, k.status, k.note) for k in keys} == {
         ("A3", "入户门", "in_cabinet", "开发商移交")}
-    assert count(AuditEvent) == 8 + 1  # one event per key (+ the login)
+    assert count(db, AuditEvent) == 8 + 1  # one event per key (+ the login)
     assert "已为 3号楼 登记 8 把钥匙" in desk.get(r.headers["Location"]).text
 
 
@@ -201,11 +198,11 @@ def test_bulk_registration_with_a_prefix_numbers_the_keys_on(world, desk, buildi
 
 def test_bulk_registration_is_refused_whole_when_a_tag_exists(world, desk, building_units):
     make_key(world.estate, world.unit, tag="3-2-1502-RHM-02")
-    events = count(AuditEvent)
+    events = count(db, AuditEvent)
     r = desk.post("/keys/bulk", data=bulk_form(world))
     assert r.status_code == 422
     assert "其中 1 个钥匙编号已登记（3-2-1502-RHM-02），本批钥匙均未登记" in r.text
-    assert count(Key) == 1 and count(AuditEvent) == events
+    assert count(db, Key) == 1 and count(db, AuditEvent) == events
 
 
 @pytest.mark.parametrize("over, message", [
@@ -219,7 +216,7 @@ def test_bad_bulk_input_is_refused(world, desk, building_units, over, message):
     r = desk.post("/keys/bulk", data=bulk_form(world, **over))
     assert r.status_code == 422
     assert message in r.text
-    assert count(Key) == 0
+    assert count(db, Key) == 0
 
 
 # --- custody ---------------------------------------------------------------------------------
@@ -252,7 +249,7 @@ def test_deposit_with_a_deposit_takes_a_payment_with_a_receipt(world, key, desk)
     # the same form posted again gives the same custody, not a second payment
     again = desk.post(f"/keys/{key.id}/deposit", data=form)
     assert again.status_code == 302
-    assert count(KeyCustody) == 1 and count(Payment) == 1 and count(Receipt) == 1
+    assert count(db, KeyCustody) == 1 and count(db, Payment) == 1 and count(db, Receipt) == 1
 
 
 def test_deposit_by_someone_typed_in_without_a_deposit(world, key, desk):
@@ -262,7 +259,7 @@ def test_deposit_by_someone_typed_in_without_a_deposit(world, key, desk):
     custody = db.session.scalar(sa.select(KeyCustody))
     assert (custody.person_id, custody.depositor_name, custody.depositor_phone,
             custody.deposit_id) == (None, "王五", "13900005678", None)
-    assert count(Payment) == 0
+    assert count(db, Payment) == 0
 
 
 @pytest.mark.parametrize("over, message", [
@@ -277,7 +274,7 @@ def test_bad_deposit_input_writes_nothing(world, key, desk, over, message):
     assert r.status_code == 422
     page = r.text
     assert message in page or _zh(message) in page
-    assert count(KeyCustody) == 0 and count(Payment) == 0
+    assert count(db, KeyCustody) == 0 and count(db, Payment) == 0
 
 
 def _zh(message: str) -> str:
@@ -292,13 +289,13 @@ def test_a_key_in_custody_or_lost_cannot_be_deposited(world, key, desk, custody)
     lost = make_key(world.estate, world.unit, tag="3-2-1502-XX-01", status="lost")
     r = desk.post(f"/keys/{lost.id}/deposit", data=deposit_form(world))
     assert r.status_code == 422 and "已报遗失" in r.text
-    assert count(KeyCustody) == 1
+    assert count(db, KeyCustody) == 1
 
 
 def test_manager_cannot_take_a_key_deposit(world, key, manager):
     r = manager.post(f"/keys/{key.id}/deposit", data=deposit_form(world, deposit_amount="100"))
     assert r.status_code == 422 and "只有收费人员可以收取押金" in r.text
-    assert count(KeyCustody) == 0
+    assert count(db, KeyCustody) == 0
 
 
 # --- authorisations --------------------------------------------------------------------------
@@ -336,7 +333,7 @@ def test_a_bad_authorisation_is_refused_and_nothing_written(world, custody, desk
     r = desk.post(f"/keys/custodies/{custody.id}/authorisations", data=authorise_form(**over))
     assert r.status_code == 422
     assert message in r.text
-    assert count(KeyAuthorisation) == 0
+    assert count(db, KeyAuthorisation) == 0
 
 
 def test_the_same_person_is_not_authorised_twice(world, custody, desk):
@@ -344,7 +341,7 @@ def test_the_same_person_is_not_authorised_twice(world, custody, desk):
     assert desk.post(url, data=authorise_form()).status_code == 302
     r = desk.post(url, data=authorise_form(name="李四 (again)"))
     assert r.status_code == 422 and "李四 已是这把钥匙的授权人" in r.text
-    assert count(KeyAuthorisation) == 1
+    assert count(db, KeyAuthorisation) == 1
 
 
 def test_revoking_an_authorisation(world, custody, desk):
@@ -358,7 +355,7 @@ def test_revoking_an_authorisation(world, custody, desk):
     assert event.object_id == a.id and event.before == {"revoked_at": None}
     r = desk.post(f"/keys/authorisations/{a.id}/revoke", follow_redirects=True)
     assert "此授权已撤销" in r.text
-    assert count(AuditEvent.__table__) and db.session.scalar(
+    assert count(db, AuditEvent.__table__) and db.session.scalar(
         sa.select(sa.func.count()).where(AuditEvent.action == "revoke")) == 1
 
 
@@ -387,7 +384,7 @@ def test_the_owner_takes_the_key_back_and_the_deposit_refund_is_requested(world,
 
     again = desk.post(f"/keys/custodies/{custody.id}/take-back", data={})
     assert again.status_code == 422 and "这把钥匙已被取回" in again.text
-    assert count(Refund) == 1
+    assert count(db, Refund) == 1
 
 
 def test_a_key_on_loan_cannot_be_taken_back(world, key, custody, desk):
@@ -396,16 +393,16 @@ def test_a_key_on_loan_cannot_be_taken_back(world, key, custody, desk):
     r = desk.post(f"/keys/custodies/{custody.id}/take-back", data={})
     assert r.status_code == 422 and "已借出，归还后才能取回" in r.text
     db.session.refresh(custody)
-    assert custody.ended_at is None and count(Refund) == 0
+    assert custody.ended_at is None and count(db, Refund) == 0
 
 
 def test_a_key_taken_back_can_be_deposited_again(world, key, desk):
     desk.post(f"/keys/{key.id}/deposit", data=deposit_form(world))
     custody = db.session.scalar(sa.select(KeyCustody))
     assert desk.post(f"/keys/custodies/{custody.id}/take-back", data={}).status_code == 302
-    assert count(Refund) == 0  # no deposit, nothing to refund
+    assert count(db, Refund) == 0  # no deposit, nothing to refund
     assert desk.post(f"/keys/{key.id}/deposit", data=deposit_form(world)).status_code == 302
-    assert count(KeyCustody) == 2
+    assert count(db, KeyCustody) == 2
     db.session.refresh(key)
     assert key.status == "in_cabinet"
 
@@ -477,7 +474,7 @@ def test_another_estates_keys_custodies_and_authorisations_give_404(world, desk)
     assert "7-1-301-RHM-01" not in desk.get("/keys/").text
     r = desk.post("/keys/bulk", data={"building_id": str(building.id), "kind": "入户门",
                                       "per_unit": "1", "copies": "1"})
-    assert r.status_code == 422 and count(Key) == 1  # not a building of ours to choose
+    assert r.status_code == 422 and count(db, Key) == 1  # not a building of ours to choose
     assert "请选择本小区的楼栋" in r.text
 
 
@@ -506,7 +503,7 @@ def test_the_same_deposit_form_posted_twice_at_once_takes_one_deposit(app, world
     assert [status for status, _ in results] == [302, 302], results
     assert len({loc for _, loc in results}) == 1  # both get the one custody
     db.session.expire_all()
-    assert count(KeyCustody) == 1 and count(Payment) == 1 and count(Receipt) == 1
+    assert count(db, KeyCustody) == 1 and count(db, Payment) == 1 and count(db, Receipt) == 1
 
 
 @pytest.mark.postgres
@@ -523,4 +520,4 @@ def test_ten_desks_depositing_one_key_at_once_give_one_custody(app, world, key):
                                                          strict=True)])
     assert sorted(results) == [302] + [422] * 9, results
     db.session.expire_all()
-    assert count(KeyCustody) == 1 and count(Payment) == 1 and count(Deposit) == 1
+    assert count(db, KeyCustody) == 1 and count(db, Payment) == 1 and count(db, Deposit) == 1

@@ -19,10 +19,7 @@ from frontdesk.services import DomainError
 from frontdesk.services.demo.meters import load_demo_meters
 from frontdesk.services.fees import meters
 from tests import factories
-
-
-def count(db, model=MeterReading) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+from tests.conftest import count
 
 
 def make_meter(unit, kind="water", **kw) -> Meter:
@@ -70,12 +67,12 @@ def test_grid_shows_last_readings_and_saves_the_typed_ones(finance, db, world, b
     r = finance.get(f"/meters/buildings/{world.building.id}/grid?kind=water&period=2026-10")
     assert r.status_code == 200
     assert "3-2-1502" in r.text and "2,000.5" in r.text and "2026-09" in r.text
-    before = count(db)
+    before = count(db, MeterReading)
     r = finance.post(f"/meters/buildings/{world.building.id}/grid", data={
         "kind": "water", "period": "2026-10", f"reading-{water[0].id}": "112",
         f"reading-{water[1].id}": " 2,010.75 ", f"reading-{water[2].id}": ""})
     assert r.status_code == 302, r.text[:3000]
-    assert count(db) == before + 2
+    assert count(db, MeterReading) == before + 2
     first, second = reading_of(db, water[0], "2026-10"), reading_of(db, water[1], "2026-10")
     assert (first.previous_value, first.value, first.consumption) == (
         Decimal("100"), Decimal("112"), Decimal("12"))
@@ -91,12 +88,12 @@ def test_grid_shows_last_readings_and_saves_the_typed_ones(finance, db, world, b
 def test_grid_with_one_bad_cell_saves_nothing_and_keeps_what_was_typed(finance, db, world,
                                                                         block):
     _units, water = block
-    before = count(db)
+    before = count(db, MeterReading)
     r = finance.post(f"/meters/buildings/{world.building.id}/grid", data={
         "kind": "water", "period": "2026-10", f"reading-{water[0].id}": "112",
         f"reading-{water[1].id}": "12o4", f"reading-{water[2].id}": "30"})
     assert r.status_code == 422
-    assert count(db) == before
+    assert count(db, MeterReading) == before
     assert "读数必须是数字" in r.text
     assert "低于上次读数" in r.text  # 30 < 37: every bad cell is reported at once
     assert 'value="12o4"' in r.text and 'value="112"' in r.text
@@ -105,12 +102,12 @@ def test_grid_with_one_bad_cell_saves_nothing_and_keeps_what_was_typed(finance, 
 
 def test_grid_refuses_a_future_period(finance, db, world, block):
     _units, water = block
-    before = count(db)
+    before = count(db, MeterReading)
     r = finance.post(f"/meters/buildings/{world.building.id}/grid", data={
         "kind": "water", "period": next_month(), f"reading-{water[0].id}": "150"})
     assert r.status_code == 422
     assert "尚未到来" in r.text
-    assert count(db) == before
+    assert count(db, MeterReading) == before
 
 
 # one meter: below the last, rollover, replacement, flags ----------------------------------------
@@ -118,11 +115,11 @@ def test_grid_refuses_a_future_period(finance, db, world, block):
 
 def test_reading_below_the_last_one_is_refused(finance, db, world, block):
     _units, water = block
-    before = count(db)
+    before = count(db, MeterReading)
     r = record(finance, water[0], value="99")
     assert r.status_code == 422
     assert "低于上次读数" in r.text and 'value="99"' in r.text
-    assert count(db) == before
+    assert count(db, MeterReading) == before
 
 
 def test_rollover_is_accepted_with_the_consumption_across_the_dial_maximum(finance, db, world):
@@ -181,10 +178,10 @@ def test_three_times_the_average_is_flagged_not_refused(finance, db, world):
 
 def test_future_period_is_refused_on_the_meter_page(finance, db, world, block):
     _units, water = block
-    before = count(db)
+    before = count(db, MeterReading)
     r = record(finance, water[0], period=next_month(), value="150")
     assert r.status_code == 422 and "尚未到来" in r.text
-    assert count(db) == before
+    assert count(db, MeterReading) == before
 
 
 @pytest.mark.parametrize(("value", "message"), [
@@ -199,20 +196,20 @@ def test_future_period_is_refused_on_the_meter_page(finance, db, world, block):
 def test_letters_negative_and_absurd_readings_are_refused(finance, db, world, block, value,
                                                           message):
     _units, water = block
-    before = count(db)
+    before = count(db, MeterReading)
     r = record(finance, water[0], value=value)
     assert r.status_code == 422
     assert message in r.text, r.text[:3000]
     assert "<script>1</script>" not in r.text
-    assert count(db) == before
+    assert count(db, MeterReading) == before
 
 
 def test_bad_period_is_refused(finance, db, world, block):
     _units, water = block
-    before = count(db)
+    before = count(db, MeterReading)
     r = record(finance, water[0], period="2026-13", value="150")
     assert r.status_code == 422 and "年-月" in r.text
-    assert count(db) == before
+    assert count(db, MeterReading) == before
 
 
 def test_reentering_replaces_until_the_period_is_billed(finance, db, world, block):
@@ -319,7 +316,7 @@ def upload(client, data: bytes, filename: str):
 
 def test_import_with_a_bad_row_lists_it_and_writes_nothing(finance, db, world, block):
     _units, water = block
-    before = count(db)
+    before = count(db, MeterReading)
     data = csv_bytes([["表号", "期间", "读数"],
                       [water[0].number, "2026-10", "112"],
                       ["NO-SUCH", "2026-10", "5"],
@@ -333,7 +330,7 @@ def test_import_with_a_bad_row_lists_it_and_writes_nothing(finance, db, world, b
     assert [(row, column) for row, column, _ in rows] == [("3", "表号"), ("4", "读数"),
                                                           ("5", "读数")]
     assert "NO-SUCH" in rows[0][2] and "数字" in rows[1][2] and "低于上次读数" in rows[2][2]
-    assert count(db) == before
+    assert count(db, MeterReading) == before
 
 
 def test_import_of_a_clean_workbook_after_preview_and_confirm(finance, db, world, block):
@@ -350,17 +347,17 @@ def test_import_of_a_clean_workbook_after_preview_and_confirm(finance, db, world
         row[-1].value = typed[row[0].value]
     buffer = io.BytesIO()
     workbook.save(buffer)
-    before = count(db)
+    before = count(db, MeterReading)
     r = upload(finance, buffer.getvalue(), "抄表.xlsx")
     assert r.status_code == 200, r.text[:3000]
-    assert count(db) == before  # nothing until confirmed
+    assert count(db, MeterReading) == before  # nothing until confirmed
     token = re.search(r'name="token" type="hidden" value="([0-9a-f]{32})"', r.text).group(1)
     r = finance.post("/meters/import/confirm", data={"token": token})
     assert r.status_code == 302
-    assert count(db) == before + 3
+    assert count(db, MeterReading) == before + 3
     assert reading_of(db, water[2], "2026-10").consumption == Decimal("3")
     r = finance.post("/meters/import/confirm", data={"token": token})
-    assert count(db) == before + 3  # a second confirm imports nothing
+    assert count(db, MeterReading) == before + 3  # a second confirm imports nothing
 
 
 # other estates ---------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from frontdesk.models import AuditEvent, Payment, Receipt
 from frontdesk.services.fees import payments
 from tests import factories
+from tests.conftest import count
 from tests.pdf_text import pdf_text
 
 D = Decimal
@@ -49,10 +50,6 @@ def printed(client, receipt: Receipt) -> str:
     response = client.post(f"/payments/receipts/{receipt.id}/print")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     return pdf_text(response.data)
-
-
-def count(db, model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 def test_the_form_starts_with_every_bill_ticked_and_their_total_as_the_amount(desk, world,

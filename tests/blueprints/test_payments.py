@@ -25,6 +25,7 @@ from frontdesk.models import (
 from frontdesk.services.chain import verify
 from frontdesk.services.fees import payments
 from tests import factories
+from tests.conftest import count
 from tests.factories import fee_item
 from tests.pdf_text import pdf_text
 
@@ -81,10 +82,6 @@ def pay(client, unit, amount, *, key=None, lines=(), method="wechat", purpose="b
 def receipt_id(response) -> int:
     assert response.status_code == 302, response.text[:2000]
     return int(re.search(r"/payments/receipts/(\d+)$", response.headers["Location"]).group(1))
-
-
-def count(db, model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 def settled(db, line) -> Decimal:

@@ -8,10 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from frontdesk.models import AuditEvent, Building, Occupancy, Person, Unit, Vehicle
-
-
-def count(db, model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+from tests.conftest import count
 
 
 def unit_form(**over):
