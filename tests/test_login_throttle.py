@@ -154,7 +154,7 @@ def test_twenty_guesses_at_once_get_five_checks(app, second_app, world):
         t.start()
     for t in threads:
         t.join(timeout=120)
-    assert sorted(statuses) == [200] * 5 + [429] * 15
+    assert sorted(statuses) == [422] * 5 + [429] * 15
 
 
 # --- the manager's password on the key lend form --------------------------------------------
