@@ -201,13 +201,13 @@ def register_template_helpers(app: Flask) -> None:
     """Expose masking, estate and permission helpers to templates."""
     from flask_babel import get_locale
 
-    from frontdesk import labels, web
+    from frontdesk import labels, money, web
 
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["mask_phone"] = web.mask_phone_for
     app.jinja_env.filters["mask_id"] = web.mask_id_for
     app.jinja_env.filters["localtime"] = web.localtime
-    app.jinja_env.filters["money"] = web.format_money
+    app.jinja_env.filters["money"] = money.format_money
     app.jinja_env.globals["current_estate"] = web.current_estate
     app.jinja_env.globals["role_label"] = web.role_label
     app.jinja_env.globals["list_sep"] = web.list_sep

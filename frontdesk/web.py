@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import re
 from datetime import datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import flask
@@ -179,6 +178,17 @@ def apply_domain_error(form, error) -> None:
         flash(error.message, "danger")
 
 
+def form_status(form, *, failed: bool | None = None) -> int:
+    """The status of a page that shows a form: 422 when the form was sent and failed, else 200.
+
+    A posted form shown again has failed; a query form (GET) has failed when its fields carry
+    errors, or when the caller says so with ``failed`` (an error shown as a flash message).
+    """
+    if failed is None:
+        failed = form.is_submitted() or bool(form.errors)
+    return 422 if failed else 200
+
+
 def mask_phone_for(value: str, permission: str = "person.phone_full") -> str:
     """Show a phone whole to roles that need it, masked to the others."""
     return value if current_user.can(permission) else mask_phone(value)
@@ -196,13 +206,6 @@ def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     estate = current_estate()
     tz = ZoneInfo(estate.timezone if estate else "Asia/Shanghai")
     return value.astimezone(tz).strftime(fmt)
-
-
-def format_money(value: Decimal | None) -> str:
-    """Show an amount with thousands separators and two decimals."""
-    if value is None or value == "":
-        return ""
-    return f"{Decimal(str(value)):,.2f}"
 
 
 def list_sep() -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -133,6 +135,54 @@ def world(app) -> World:
     return World()
 
 
+WATER_TIERS = [{"upto": "180", "price": "5.00"}, {"upto": "260", "price": "7.00"},
+               {"upto": None, "price": "9.00"}]
+POWER_TIERS = [{"upto": "200", "price": "0.60"}, {"upto": None, "price": "0.90"}]
+
+
+class Fees:
+    """The world's estate with an area, a water, an electricity, a shared and a fixed item,
+    each with its tariff."""
+
+    def __init__(self, world):
+        e = self.estate = world.estate
+        self.building = world.building
+        self.unit = world.unit
+        self.unit.status = "已入住"
+        self.unit.handover_date = date(2024, 5, 1)
+        item, tariff = factories.fee_item, factories.tariff
+        self.area = item(e, "WY", method="area", name="物业费", due_day=15,
+                         vacancy_discount=Decimal("0.30"))
+        tariff(self.area, "2.35")
+        self.water = item(e, "SF", method="metered", name="水费", meter_kind="water",
+                          tier_mode="annual", due_day=20)
+        tariff(self.water, "5.00", tiers=WATER_TIERS)
+        self.power = item(e, "DF", method="metered", name="电费", meter_kind="electricity",
+                          tier_mode="period", due_day=20)
+        tariff(self.power, "0.60", tiers=POWER_TIERS)
+        self.shared = item(e, "GT", method="apportioned", name="公摊电费",
+                           meter_kind="electricity")
+        tariff(self.shared, "1.00")
+        self.fixed = item(e, "LJ", method="fixed", name="垃圾费")
+        tariff(self.fixed, "20.00")
+        _db.session.commit()
+
+    def unit_in(self, room, gross="100.00", **kw):
+        kw.setdefault("status", "已入住")
+        kw.setdefault("handover_date", date(2024, 5, 1))
+        return factories.unit(self.building, "1", int(room[:-2]), room, gross, **kw)
+
+
+@pytest.fixture
+def fees(world) -> Fees:
+    return Fees(world)
+
+
+def count(db, model, *where) -> int:
+    """Count the rows of a model (that match ``where``)."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+
 def login(client, username: str, password: str = factories.PASSWORD):
     """Log in through the login form and return the response."""
     return client.post("/login", data={"username": username, "password": password})
@@ -154,6 +204,16 @@ def as_role(app, world):
 @pytest.fixture
 def desk(as_role):
     return as_role("frontdesk")
+
+
+@pytest.fixture
+def finance(as_role):
+    return as_role("finance")
+
+
+@pytest.fixture
+def engineer(as_role):
+    return as_role("engineering")
 
 
 @pytest.fixture

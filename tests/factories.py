@@ -1,8 +1,11 @@
-"""Test data built straight into the database (fast password hashes)."""
+"""Test data built straight into the database (fast password hashes), one factory per model.
+
+Each factory adds its row and flushes; the test commits. Amounts are given as str or Decimal.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import count
 
@@ -10,11 +13,22 @@ from werkzeug.security import generate_password_hash
 
 from frontdesk.extensions import db
 from frontdesk.models import (
+    Allocation,
+    BillLine,
     Building,
     Estate,
+    FeeItem,
+    Key,
+    KeyAuthorisation,
+    KeyCustody,
     Membership,
+    Meter,
+    MeterReading,
     Occupancy,
+    Payment,
     Person,
+    Receipt,
+    Tariff,
     Unit,
     User,
     UserRole,
@@ -102,3 +116,125 @@ def vehicle(est: Estate, plate: str = "京A12345", p: Person | None = None,
     db.session.add(v)
     db.session.flush()
     return v
+
+
+def _add(row):
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+# --- fees ---------------------------------------------------------------------------------------
+
+
+def fee_item(est: Estate, code: str = "WY", name: str = "物业费", method: str = "area",
+             **kw) -> FeeItem:
+    """A fee item; the model's defaults for the due day (15) and late fees (none)."""
+    return _add(FeeItem(estate_id=est.id, code=code, name=name, method=method, **kw))
+
+
+def tariff(item: FeeItem, price, *, scope: str = "estate", building: Building | None = None,
+           unit: Unit | None = None, tiers=None, valid_from: date = date(2026, 1, 1),
+           valid_to: date | None = None) -> Tariff:
+    return _add(Tariff(estate_id=item.estate_id, fee_item_id=item.id, scope=scope,
+                       building_id=building.id if building else None,
+                       unit_id=unit.id if unit else None, valid_from=valid_from,
+                       valid_to=valid_to, price=Decimal(price), tiers=tiers))
+
+
+def meter(est: Estate, kind: str, number: str, *, unit: Unit | None = None,
+          building: Building | None = None, shared: bool = False, item: FeeItem | None = None,
+          basis: str = "area", multiplier: str = "1", **kw) -> Meter:
+    return _add(Meter(estate_id=est.id, unit_id=unit.id if unit else None,
+                      building_id=building.id if building else None, kind=kind, number=number,
+                      shared=shared, fee_item_id=item.id if item else None,
+                      apportion_basis=basis, multiplier=Decimal(multiplier), **kw))
+
+
+def reading(m: Meter, period: str, value, previous=None, *, approved: bool = False
+            ) -> MeterReading:
+    """A reading with its consumption worked out from the previous value."""
+    value = Decimal(value)
+    previous = Decimal(previous) if previous is not None else None
+    used = (value - previous) * m.multiplier if previous is not None else Decimal(0)
+    return _add(MeterReading(
+        estate_id=m.estate_id, meter_id=m.id, period=period, value=value,
+        previous_value=previous, consumption=used,
+        approved_at=datetime(2026, 12, 1, tzinfo=UTC) if approved else None))
+
+
+def area_charge(amount: str) -> dict:
+    """The quantity, price and explanation of a monthly area charge of 89.50 m² at 2.35."""
+    return {"quantity": Decimal("89.50"), "price": Decimal("2.3500"),
+            "explanation": f"89.50 m² × 2.3500 元/m²·月 × 1 月 = {amount}"}
+
+
+def bill_line(u: Unit, item: FeeItem, period: str = "2026-10", amount: str = "210.33",
+              explanation: str | None = None, due: date = date(2026, 10, 15), *,
+              settled: str = "0", kind: str = "charge", waived: bool = False,
+              **kw) -> BillLine:
+    """A bill line of a unit; the explanation is "<item> <period>" unless given."""
+    return _add(BillLine(
+        estate_id=u.estate_id, unit_id=u.id, fee_item_id=item.id, period=period, kind=kind,
+        amount=Decimal(amount), settled=Decimal(settled), due_date=due,
+        explanation=f"{item.name} {period}" if explanation is None else explanation,
+        late_fee_waived=waived, **kw))
+
+
+def payment(u: Unit, cashier: User, amount: str, received_at: datetime, *,
+            method: str = "cash", number: str | None = None, seq: int | None = None,
+            voided: bool = False, voided_at: datetime | None = None, void_reason: str = "",
+            content=None,
+            allocations=(), settle: bool = True, **kw) -> Payment:
+    """A payment with its receipt (numbered SJ<year>-<seq> unless given) and its allocations.
+
+    The receipt's hash is a stand-in (the chain is not built); allocations settle their lines
+    unless the payment is voided or ``settle`` is false.
+    """
+    if seq is None:
+        seq = int(number[-6:]) if number else next(_seq)
+    pay = _add(Payment(estate_id=u.estate_id, unit_id=u.id, amount=Decimal(amount),
+                       method=method, cashier_id=cashier.id, received_at=received_at,
+                       idempotency_key=f"key-{seq}", voided=voided, **kw))
+    year = int(number[2:6]) if number else received_at.year
+    db.session.add(Receipt(
+        estate_id=u.estate_id, year=year, seq=seq, number=number or f"SJ{year}-{seq:06d}",
+        payment_id=pay.id, unit_id=u.id, amount=pay.amount, issued_at=received_at,
+        cashier_id=cashier.id, content=content if content is not None else {},
+        prev_hash="0" * 64, hash=f"{seq:064d}",
+        voided_at=(voided_at or received_at) if voided else None,
+        voided_by_id=cashier.id if voided and voided_at else None, void_reason=void_reason))
+    for line, part in allocations:
+        db.session.add(Allocation(payment_id=pay.id, bill_line_id=line.id, amount=Decimal(part)))
+        if settle and not voided:
+            line.settled += Decimal(part)
+    db.session.flush()
+    return pay
+
+
+# --- keys ---------------------------------------------------------------------------------------
+
+
+def key(est: Estate, u: Unit | None = None, tag: str = "K-3-2-1502-01", **kw) -> Key:
+    """A key in the cabinet: a unit's front door, or a public area's when no unit is given."""
+    return _add(Key(estate_id=est.id, tag=tag, unit_id=u.id if u else None,
+                    area=kw.pop("area", "" if u else "3号楼设备间"),
+                    kind=kw.pop("kind", "入户门" if u else "设备间"), copies=kw.pop("copies", 1),
+                    cabinet=kw.pop("cabinet", "A"), slot=kw.pop("slot", "1"),
+                    status=kw.pop("status", "in_cabinet"), **kw))
+
+
+def custody(k: Key, p: Person | None, received_by: User, deposited_at: datetime,
+            **kw) -> KeyCustody:
+    """A key left in custody by a resident (张三 unless named)."""
+    return _add(KeyCustody(estate_id=k.estate_id, key_id=k.id, person_id=p.id if p else None,
+                           depositor_name=kw.pop("depositor_name", "张三"),
+                           depositor_phone=kw.pop("depositor_phone", "13812345678"),
+                           copies=kw.pop("copies", 1), deposited_at=deposited_at,
+                           received_by_id=received_by.id, **kw))
+
+
+def authorisation(c: KeyCustody, valid_until: datetime, name: str = "李四",
+                  phone: str = "13900002222", id_tail: str = "123X", **kw) -> KeyAuthorisation:
+    return _add(KeyAuthorisation(estate_id=c.estate_id, custody_id=c.id, name=name, phone=phone,
+                                 id_tail=id_tail, valid_until=valid_until, **kw))

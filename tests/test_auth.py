@@ -19,14 +19,14 @@ def test_login_with_right_password_opens_the_desk(client, world):
 
 def test_login_with_wrong_password_is_refused_with_a_message(client, world):
     response = login(client, "frontdesk", "wrong-password")
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "用户名或密码不正确" in response.text
     assert client.get("/desk").status_code == 302
 
 
 def test_sixth_failed_login_in_a_minute_is_refused(client, world):
     for _ in range(5):
-        assert login(client, "frontdesk", "nope").status_code == 200
+        assert login(client, "frontdesk", "nope").status_code == 422
     response = login(client, "frontdesk", "nope")
     assert response.status_code == 429
     assert "登录失败次数过多" in response.text
@@ -130,4 +130,4 @@ def test_login_is_audited(client, db, world):
 def test_inactive_user_cannot_log_in(client, db, world):
     world.users["frontdesk"].active = False
     db.session.commit()
-    assert login(client, "frontdesk").status_code == 200
+    assert login(client, "frontdesk").status_code == 422

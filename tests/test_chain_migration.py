@@ -14,10 +14,11 @@ from flask_migrate import downgrade, upgrade
 
 from frontdesk import create_app
 from frontdesk.extensions import db
-from frontdesk.models import ChainEntry, Key, Receipt
+from frontdesk.models import ChainEntry, Receipt
 from frontdesk.services import chain
 from frontdesk.services.fees import payments
 from frontdesk.services.keys import loans
+from tests import factories
 from tests.conftest import World
 from tests.revisions import revision_before
 
@@ -49,10 +50,7 @@ def scratch(tmp_path):
                                   idempotency_key=f"m{n}", purpose="prepaid", payer="张三")
         voided = db.session.scalar(sa.select(Receipt).order_by(Receipt.id))
         payments.void_receipt(world.users["finance"], voided, "收错户")
-        keys = [Key(estate_id=world.estate.id, tag=f"K-{n}", unit_id=world.unit.id, area="",
-                    kind="入户门", copies=1, cabinet="A", slot=str(n), status="in_cabinet")
-                for n in range(2)]
-        db.session.add_all(keys)
+        keys = [factories.key(world.estate, world.unit, f"K-{n}", slot=str(n)) for n in range(2)]
         db.session.commit()
         lent = [loans.lend_key(desk, k, **OWNER, purpose="开门", now=NOW,
                                expected_return_at=NOW + timedelta(hours=8)) for k in keys]

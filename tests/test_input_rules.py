@@ -6,25 +6,15 @@ import io
 from decimal import Decimal
 
 import pytest
-import sqlalchemy as sa
 
 from frontdesk.models import AuditEvent, BillLine, BillRun, Person, Refund, Tariff
 from frontdesk.money import quantize_money
 from frontdesk.services.validation import DB_INT_MAX, record_id
 from frontdesk.web import whole_number
-from tests.services.test_billing_service import Fees
+from tests.conftest import Fees, count
 
 REFUSED = "提交的内容含有不可见的控制字符"
 HUGE = "99999999999999999999"
-
-
-@pytest.fixture
-def finance(as_role):
-    return as_role("finance")
-
-
-def count(db, model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 def test_a_control_character_in_the_desk_search_is_refused_with_a_message(desk):

@@ -20,14 +20,6 @@ THREADS = 20
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 
 
-def _key(world, tag: str) -> Key:
-    key = Key(estate_id=world.estate.id, tag=tag, unit_id=world.unit.id, kind="入户门",
-              copies=1, status="in_cabinet")
-    factories.db.session.add(key)
-    factories.db.session.flush()
-    return key
-
-
 def _run_together(app, targets) -> list:
     """Run each callable in its own thread and app context (own session), released at once."""
     barrier = threading.Barrier(len(targets))
@@ -70,7 +62,7 @@ def _lend(actor_id: int, key_id: int, n: int):
 
 
 def test_twenty_threads_lending_one_key_give_one_loan_and_nineteen_refusals(app, db, world):
-    key = _key(world, "K-3-2-1502-01")
+    key = factories.key(world.estate, world.unit, "K-3-2-1502-01")
     db.session.commit()
     actor_id, key_id = world.users["frontdesk"].id, key.id
     results = _run_together(app, [_lend(actor_id, key_id, n) for n in range(THREADS)])
@@ -85,7 +77,7 @@ def test_twenty_threads_lending_one_key_give_one_loan_and_nineteen_refusals(app,
 
 
 def test_twenty_keys_lent_at_once_are_chained_one_after_another(app, db, world):
-    keys = [_key(world, f"K-3-2-1502-{n:02d}") for n in range(THREADS)]
+    keys = [factories.key(world.estate, world.unit, f"K-3-2-1502-{n:02d}") for n in range(THREADS)]
     db.session.commit()
     actor_id = world.users["frontdesk"].id
     results = _run_together(app, [_lend(actor_id, k.id, n) for n, k in enumerate(keys)])

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from frontdesk.models import Allocation, BillLine, FeeItem, Payment, Receipt
+from frontdesk.models import Allocation, BillLine, Payment, Receipt
 from frontdesk.services.chain import verify
 from frontdesk.services.periods import estate_today
 from tests import factories
@@ -19,28 +19,18 @@ from tests.conftest import login
 pytestmark = pytest.mark.postgres
 
 THREADS = 20
-
-
-def _bill(unit, item, due) -> BillLine:
-    line = BillLine(estate_id=unit.estate_id, unit_id=unit.id, fee_item_id=item.id,
-                    period="2026-10", kind="charge", amount=Decimal("210.33"),
-                    settled=Decimal("0"), due_date=due,
-                    explanation="89.50 m² × 2.3500 元/m²·月 × 1 月 = 210.33")
-    factories.db.session.add(line)
-    return line
+AREA_CHARGE = "89.50 m² × 2.3500 元/m²·月 × 1 月 = 210.33"
 
 
 @pytest.fixture
 def units(world, db):
     """Twenty units of building 3, each with one open bill."""
-    item = FeeItem(estate_id=world.estate.id, code="WY", name="物业费", method="area")
-    db.session.add(item)
-    db.session.flush()
+    item = factories.fee_item(world.estate)
     due = estate_today(world.estate) - timedelta(days=5)
     result = [world.unit] + [factories.unit(world.building, "1", 2 + n // 4, f"{n:02d}01")
                              for n in range(THREADS - 1)]
     for unit in result:
-        _bill(unit, item, due)
+        factories.bill_line(unit, item, due=due, explanation=AREA_CHARGE)
     db.session.commit()
     return result
 
@@ -148,14 +138,13 @@ def test_two_estates_with_one_prefix_take_payments_side_by_side(app, db, world, 
     """Both estates print SJ…-000001 onwards; neither waits for nor collides with the other."""
     other = world.other_estate
     assert other.receipt_prefix == world.estate.receipt_prefix == "SJ"
-    item = FeeItem(estate_id=other.id, code="WY", name="物业费", method="area")
-    db.session.add(item)
-    db.session.flush()
+    item = factories.fee_item(other)
     building = factories.building(other, "1")
     half = THREADS // 2
     theirs = [factories.unit(building, "1", 1 + n, f"{n + 1:02d}01") for n in range(half)]
     for unit in theirs:
-        _bill(unit, item, estate_today(other) - timedelta(days=5))
+        factories.bill_line(unit, item, due=estate_today(other) - timedelta(days=5),
+                            explanation=AREA_CHARGE)
     factories.user("frontdesk", [other], username="desk_b")
     db.session.commit()
     ours = units[:half]

@@ -90,7 +90,7 @@ def test_deactivation_ends_the_sessions_and_reactivation_does_not_revive_them(ap
     desk = logged_in(app)
     edit_user(admin, user, active=None)  # the unticked box
     assert not is_logged_in(desk)
-    assert login(app.test_client(), "frontdesk").status_code == 200  # refused
+    assert login(app.test_client(), "frontdesk").status_code == 422  # refused
     db.session.expire_all()
     edit_user(admin, db.session.get(User, user.id))
     assert not is_logged_in(desk)  # the session from before stays dead

@@ -8,6 +8,7 @@ from typing import Any
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Spacer
 
+from frontdesk.money import amount_in_words, format_money
 from frontdesk.pdf.base import (
     CONTENT_WIDTH,
     kv_table,
@@ -16,8 +17,7 @@ from frontdesk.pdf.base import (
     section,
     signature_block,
 )
-from frontdesk.pdf.daily_report import figure_table, letterhead_for, money
-from frontdesk.pdf.money import amount_in_words
+from frontdesk.pdf.daily_report import figure_table, letterhead_for
 
 TITLE = "欠费明细"
 SIGNATURE_LABELS = ["制表", "财务审核"]
@@ -40,7 +40,7 @@ def arrears(data: Mapping[str, Any], *, font_path: str | None = None) -> bytes:
         [
             ("截至日期", data["as_of"].isoformat()),
             ("欠费户数", f"{data['unit_count']} 户"),
-            ("欠费合计", f"¥{money(data['total'])}"),
+            ("欠费合计", f"¥{format_money(data['total'])}"),
             ("合计（大写）", amount_in_words(data["total"])),
         ],
         2, font_name=font_name, label_width=24 * mm,
@@ -49,12 +49,14 @@ def arrears(data: Mapping[str, Any], *, font_path: str | None = None) -> bytes:
     label_width = 28 * mm
     figure_width = (CONTENT_WIDTH - label_width - 16 * mm) / figures
     summary_rows = [
-        [b["label"], str(b["unit_count"]), *[money(v) for v in b["buckets"]], money(b["total"])]
+        [b["label"], str(b["unit_count"]), *[format_money(v) for v in b["buckets"]],
+         format_money(b["total"])]
         for b in buildings
     ]
     if buildings:
         summary_rows.append(["合计", str(data["unit_count"]),
-                             *[money(v) for v in data["buckets"]], money(data["total"])])
+                             *[format_money(v) for v in data["buckets"]],
+                             format_money(data["total"])])
     summary = figure_table(
         ["楼栋", "户数", *names, "合计"], summary_rows,
         [label_width, 16 * mm] + [figure_width] * figures,
@@ -66,10 +68,12 @@ def arrears(data: Mapping[str, Any], *, font_path: str | None = None) -> bytes:
     code_width, owner_width = 26 * mm, 34 * mm
     unit_figure = (CONTENT_WIDTH - code_width - owner_width) / figures
     for n, building in enumerate(buildings, start=2):
-        rows = [[u["code"], u["owner"], *[money(v) for v in u["buckets"]], money(u["total"])]
+        rows = [[u["code"], u["owner"], *[format_money(v) for v in u["buckets"]],
+                 format_money(u["total"])]
                 for u in building["units"]]
         rows.append(["小计", f"{building['unit_count']} 户",
-                     *[money(v) for v in building["buckets"]], money(building["total"])])
+                     *[format_money(v) for v in building["buckets"]],
+                     format_money(building["total"])])
         table = figure_table(
             ["房号", "业主", *names, "合计"], rows,
             [code_width, owner_width] + [unit_figure] * figures,

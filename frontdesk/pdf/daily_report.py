@@ -9,6 +9,7 @@ from typing import Any
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer, Table
 
+from frontdesk.money import amount_in_words, format_money
 from frontdesk.pdf.base import (
     CONTENT_WIDTH,
     Letterhead,
@@ -21,7 +22,6 @@ from frontdesk.pdf.base import (
     section,
     signature_block,
 )
-from frontdesk.pdf.money import amount_in_words
 
 TITLE = "收费日报"
 SIGNATURE_LABELS = ["收款员", "财务"]
@@ -29,11 +29,6 @@ DETAIL_HEADERS = ["序号", "时间", "收据号", "房号", "方式", "类别",
 DETAIL_WIDTHS_MM = [12, 30, 34, 30, 18, 22, 34]
 VOID_HEADERS = ["时间", "收据号", "房号", "方式", "金额", "收款员", "作废原因"]
 VOID_WIDTHS_MM = [28, 30, 24, 14, 24, 22, 38]
-
-
-def money(value: Decimal | None) -> str:
-    """Print an amount with thousands separators and two decimals."""
-    return "" if value is None else f"{value:,.2f}"
 
 
 def widths(widths_mm: Sequence[float]) -> list[float]:
@@ -63,7 +58,7 @@ def figure_table(
 
 
 def _summary_cell(count: int, total: Decimal) -> str:
-    return f"{money(total)}\n{count} 笔" if count else "—"
+    return f"{format_money(total)}\n{count} 笔" if count else "—"
 
 
 def letterhead_for(data: Mapping[str, Any], title: str, running_head: str = "") -> Letterhead:
@@ -106,8 +101,9 @@ def _head(data: Mapping[str, Any], font_name: str) -> Flowable:
         [
             ("日期" if data["mode"] == "day" else "班次", str(data["range_text"])),
             ("收款笔数", f"{data['count']} 笔"),
-            ("收款合计", f"¥{money(data['total'])}"),
-            ("作废", f"{len(data['voided'])} 笔，¥{money(data['voided_total'])}（不计入合计）"),
+            ("收款合计", f"¥{format_money(data['total'])}"),
+            ("作废", f"{len(data['voided'])} 笔，"
+                     f"¥{format_money(data['voided_total'])}（不计入合计）"),
         ],
         2,
         font_name=font_name,
@@ -139,7 +135,7 @@ def summary_section(data: Mapping[str, Any], font_name: str) -> list[Flowable]:
         total_rows=1, empty_text="本期间无收款",
     )
     in_words = kv_table(
-        [("合计（大写）", amount_in_words(total)), ("合计（小写）", f"¥{money(total)}")],
+        [("合计（大写）", amount_in_words(total)), ("合计（小写）", f"¥{format_money(total)}")],
         2, font_name=font_name, label_width=26 * mm,
     )
     return section("一、收款汇总（按收款员、收款方式）", summary, Spacer(1, 2 * mm), in_words,
@@ -155,11 +151,11 @@ def _cashier_details(cashiers: Sequence[Mapping[str, Any]], font_name: str) -> l
     for cashier in cashiers:
         rows = [
             [str(i), p["time"], p["receipt_no"], p["unit_code"], p["method_name"],
-             p["purpose_name"], money(p["amount"])]
+             p["purpose_name"], format_money(p["amount"])]
             for i, p in enumerate(cashier["payments"], start=1)
         ]
         rows.append(["", "小计", "", "", "", f"{cashier['count']} 笔",
-                     money(cashier["total"])])
+                     format_money(cashier["total"])])
         story += [
             CondPageBreak(25 * mm),
             para(f"收款员：{cashier['name']}", st.body),
@@ -174,7 +170,7 @@ def _cashier_details(cashiers: Sequence[Mapping[str, Any]], font_name: str) -> l
 def voided_section(voided: Sequence[Mapping[str, Any]], font_name: str) -> list[Flowable]:
     """The receipts voided in the range, outside the total."""
     void_rows = [
-        [v["time"], v["receipt_no"], v["unit_code"], v["method_name"], money(v["amount"]),
+        [v["time"], v["receipt_no"], v["unit_code"], v["method_name"], format_money(v["amount"]),
          v["cashier"], v["void_reason"]]
         for v in voided
     ]
@@ -195,16 +191,18 @@ def refunds_section(data: Mapping[str, Any], font_name: str) -> list[Flowable]:
     """List the refunds paid out and the net per method: what the drawer should hold."""
     refund_rows = [
         [r["number"], r["time"], r["unit_code"], r["source_name"], r["method_name"],
-         money(r["amount"]), r["paid_by"]]
+         format_money(r["amount"]), r["paid_by"]]
         for r in data.get("refunds", ())
     ]
     if refund_rows:
         refund_rows.append(["合计", "", "", "", f"{data['refund_count']} 笔",
-                            money(data["refund_total"]), ""])
-    net_rows = [[m["name"], money(m["received"]), money(m["refunded"]), money(m["net"])]
+                            format_money(data["refund_total"]), ""])
+    net_rows = [[m["name"], format_money(m["received"]), format_money(m["refunded"]),
+                 format_money(m["net"])]
                 for m in data.get("net_methods", ()) if m["received"] or m["refunded"]]
-    net_rows.append(["合计", money(data["total"]), money(data.get("refund_total", Decimal(0))),
-                     money(data.get("net_total", data["total"]))])
+    net_rows.append(["合计", format_money(data["total"]),
+                     format_money(data.get("refund_total", Decimal(0))),
+                     format_money(data.get("net_total", data["total"]))])
     net_total = data.get("net_total", data["total"])
     return [
         *section(
@@ -221,7 +219,7 @@ def refunds_section(data: Mapping[str, Any], font_name: str) -> list[Flowable]:
                          right_cols=(1, 2, 3), total_rows=1),
             Spacer(1, 2 * mm),
             kv_table([("净额（大写）", amount_in_words(net_total)),
-                      ("净额（小写）", f"¥{money(net_total)}")],
+                      ("净额（小写）", f"¥{format_money(net_total)}")],
                      2, font_name=font_name, label_width=26 * mm),
             font_name=font_name,
         ),

@@ -18,6 +18,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, HRFlowable, KeepTogether, Spacer, Table
 
+from frontdesk.money import amount_in_words, format_money
 from frontdesk.pdf.base import (
     CONTENT_WIDTH,
     HEADER_FILL,
@@ -33,7 +34,6 @@ from frontdesk.pdf.base import (
     para,
     register_fonts,
 )
-from frontdesk.pdf.money import amount_in_words
 
 TITLE = "缴费通知单"
 LINE_HEADERS = ["项目", "期间", "计费说明", "应收", "已收", "欠费", "滞纳金"]
@@ -41,14 +41,6 @@ LINE_WIDTHS_MM = [22, 16, 68, 18.5, 18.5, 18.5, 18.5]
 STUB_GREY = colors.HexColor("#555555")
 STUB_BLANKS = "实缴金额：____________　收款人：____________　缴费日期：______年____月____日"
 STUB_NOTE = "（请沿虚线剪下，缴费时交物业服务中心前台留存）"
-
-
-def _money(value: Decimal | None) -> str:
-    return "" if value is None else f"{value:,.2f}"
-
-
-def _yuan(value: Decimal) -> str:
-    return f"¥{value:,.2f}"
 
 
 def _day(value: date | None) -> str:
@@ -95,18 +87,18 @@ def _lines_table(unit: Mapping[str, Any], parts: _Parts) -> Table:
     st = parts.st
     rows: list[list] = [list(LINE_HEADERS)]
     for ln in unit.get("lines") or []:
-        late = _money(ln.get("late_fee")) + ("（已减免）" if ln.get("waived") else "")
+        late = format_money(ln.get("late_fee")) + ("（已减免）" if ln.get("waived") else "")
         rows.append([
             cell(ln.get("item", ""), w[0], st.cell),
             cell(ln.get("period", ""), w[1], st.cell_center),
             cell(ln.get("explanation", ""), w[2], st.cell),
-            cell(_money(ln.get("amount")), w[3], st.cell_right),
-            cell(_money(ln.get("paid")), w[4], st.cell_right),
-            cell(_money(ln.get("outstanding")), w[5], st.cell_right),
+            cell(format_money(ln.get("amount")), w[3], st.cell_right),
+            cell(format_money(ln.get("paid")), w[4], st.cell_right),
+            cell(format_money(ln.get("outstanding")), w[5], st.cell_right),
             cell(late, w[6], st.cell_right),
         ])
     totals = ("total_amount", "total_paid", "total_outstanding", "total_late_fee")
-    rows.append(["合计", "", "", *(cell(_money(unit.get(key)), w[i], st.cell_right)
+    rows.append(["合计", "", "", *(cell(format_money(unit.get(key)), w[i], st.cell_right)
                                    for i, key in enumerate(totals, start=3))])
     return grid_table(rows, w, font_name=parts.font_name, repeat_rows=1, extra=[
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
@@ -152,11 +144,11 @@ def _unit_page(unit: Mapping[str, Any], parts: _Parts) -> list[Flowable]:
         Spacer(1, 2 * mm),
         _lines_table(unit, parts),
         Spacer(1, 3 * mm),
-        kv_table([("欠费合计", _yuan(unit["total_outstanding"])),
-                  ("滞纳金合计", _yuan(unit["total_late_fee"])),
-                  ("预存款余额", _yuan(unit["prepaid"])),
-                  ("预存款抵扣", _yuan(unit["prepaid_used"])),
-                  ("应缴金额", _yuan(due)),
+        kv_table([("欠费合计", "¥" + format_money(unit["total_outstanding"])),
+                  ("滞纳金合计", "¥" + format_money(unit["total_late_fee"])),
+                  ("预存款余额", "¥" + format_money(unit["prepaid"])),
+                  ("预存款抵扣", "¥" + format_money(unit["prepaid_used"])),
+                  ("应缴金额", "¥" + format_money(due)),
                   ("大写", amount_in_words(due))], 2,
                  font_name=parts.font_name, label_width=24 * mm),
         Spacer(1, 3 * mm),
@@ -170,7 +162,7 @@ def _unit_page(unit: Mapping[str, Any], parts: _Parts) -> list[Flowable]:
             parts.stub_note,
             Spacer(1, 2 * mm),
             para(f"回执　房号：{code}　业主：{owner}　账期：{parts.period}　"
-                 f"应缴金额：{_yuan(due)}", st.body),
+                 f"应缴金额：¥{format_money(due)}", st.body),
             parts.stub_blanks,
         ]),
     ]

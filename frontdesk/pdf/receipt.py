@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from reportlab.lib import colors
@@ -20,6 +20,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
 
+from frontdesk.money import format_money
 from frontdesk.pdf.base import (
     LABEL_FILL,
     PagedDocTemplate,
@@ -50,16 +51,6 @@ SEAL_ROOM = 14 * mm
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
-
-
-def money_text(value: Any) -> str:
-    """Show an amount as 1,234.50; blank stays blank."""
-    if value is None or value == "":
-        return ""
-    try:
-        return f"{Decimal(str(value)):,.2f}"
-    except InvalidOperation:
-        return str(value)
 
 
 def _widths(widths_mm: Sequence[float]) -> list[float]:
@@ -150,7 +141,7 @@ def _total_table(data: Mapping[str, Any], font_name: str) -> Table:
     rows = [[cell("合计（大写）", widths[0], st.cell_center),
              cell(_text(data.get("in_words")), widths[1], st.cell),
              cell("合计（小写）", widths[2], st.cell_center),
-             cell(f"￥{money_text(data.get('total'))}", widths[3], st.cell_right)]]
+             cell(f"￥{format_money(data.get('total'))}", widths[3], st.cell_right)]]
     return grid_table(rows, widths, font_name=font_name, extra=[
         ("BACKGROUND", (0, 0), (0, 0), LABEL_FILL),
         ("BACKGROUND", (2, 0), (2, 0), LABEL_FILL),
@@ -188,7 +179,7 @@ def receipt_pdf(data: Mapping[str, Any], *, font_path: str | None = None) -> byt
     lines: Sequence[Mapping[str, Any]] = data.get("lines") or []
     rows = [
         [str(i), _text(ln.get("item")), _text(ln.get("period")), _text(ln.get("explanation")),
-         money_text(ln.get("due")), money_text(ln.get("amount"))]
+         format_money(ln.get("due")), format_money(ln.get("amount"))]
         for i, ln in enumerate(lines, start=1)
     ]
     late = sum((Decimal(str(ln.get("amount") or 0)) for ln in lines
@@ -215,10 +206,10 @@ def receipt_pdf(data: Mapping[str, Any], *, font_path: str | None = None) -> byt
     if data.get("reference"):
         notes.append(f"交易单号：{data['reference']}")
     if data.get("tendered"):
-        notes.append(f"实收现金 {money_text(data['tendered'])} 元，"
-                     f"找零 {money_text(data.get('change'))} 元。")
+        notes.append(f"实收现金 {format_money(data['tendered'])} 元，"
+                     f"找零 {format_money(data.get('change'))} 元。")
     if data.get("still_owed") not in (None, ""):
-        notes.append(f"本次缴费后本户尚欠 {money_text(data['still_owed'])} 元。")
+        notes.append(f"本次缴费后本户尚欠 {format_money(data['still_owed'])} 元。")
     if data.get("note"):
         notes.append(f"备注：{data['note']}")
     if data.get("voided"):

@@ -8,12 +8,12 @@ approver.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Spacer
 
+from frontdesk.money import format_money
 from frontdesk.pdf.base import (
     CONTENT_WIDTH,
     Letterhead,
@@ -35,10 +35,6 @@ STEP_WIDTHS = [CONTENT_WIDTH * 0.2, CONTENT_WIDTH * 0.4, CONTENT_WIDTH * 0.4]
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
-
-
-def _money(value: Decimal) -> str:
-    return f"¥{value:,.2f}"
 
 
 def refund_voucher(data: Mapping[str, Any], *, font_path: str | None = None) -> bytes:
@@ -63,7 +59,7 @@ def refund_voucher(data: Mapping[str, Any], *, font_path: str | None = None) -> 
         ("领款人", _text(data.get("payee"))),
         ("退款类别", _text(data.get("source"))),
         ("退款方式", _text(data.get("method"))),
-        ("金额（小写）", _money(data["amount"])),
+        ("金额（小写）", f"¥{format_money(data['amount'])}"),
         ("状态", "已付款" if paid else "已审批，待付款"),
     ]
     words = kv_table([("金额（大写）", _text(data.get("in_words")))], 1, font_name=font_name,
@@ -86,7 +82,7 @@ def refund_voucher(data: Mapping[str, Any], *, font_path: str | None = None) -> 
                  font_name=font_name),
         KeepTogether([
             Spacer(1, 6 * mm),
-            para(f"领款人确认已收到上述退款{_money(data['amount'])}"
+            para(f"领款人确认已收到上述退款¥{format_money(data['amount'])}"
                  f"（{_text(data.get('in_words'))}）。", st.body),
             signature_block(SIGNATURE_LABELS, font_name=font_name),
         ]),

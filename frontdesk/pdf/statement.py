@@ -10,6 +10,7 @@ from typing import Any
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Spacer
 
+from frontdesk.money import amount_in_words, format_money
 from frontdesk.pdf.base import (
     CONTENT_WIDTH,
     Letterhead,
@@ -22,7 +23,6 @@ from frontdesk.pdf.base import (
     section,
     signature_block,
 )
-from frontdesk.pdf.money import amount_in_words
 
 TITLE = "对账单"
 HEADERS = ["日期", "类型", "摘要", "收据号", "应收", "实收", "余额"]
@@ -31,10 +31,6 @@ SIGNATURE_LABELS = ["业主签字", "经办人"]
 NOTE = ("说明：余额为正数表示尚欠金额，为负数表示多缴金额；“实收”为冲抵账单的金额，"
         "转入预存款的部分另列于预存款余额；已作废的收款不计入。如有疑问，请于收到本对账单后"
         "七日内与物业服务中心联系。")
-
-
-def _money(value: Decimal | None) -> str:
-    return "" if value is None else f"{value:,.2f}"
 
 
 def _day(value: date | None) -> str:
@@ -98,15 +94,15 @@ def statement(data: Mapping[str, Any], *, font_path: str | None = None) -> bytes
 def _ledger(data: Mapping[str, Any], font_name: str) -> Flowable:
     """Every charge and credit of the range between the opening and closing balances."""
     start, end = data.get("start"), data.get("end")
-    rows = [[_day(start), "期初", "期初余额", "", "", "", _money(data["opening_balance"])]]
+    rows = [[_day(start), "期初", "期初余额", "", "", "", format_money(data["opening_balance"])]]
     for r in data.get("rows") or []:
         rows.append([
             _day(r.get("date")), r.get("kind", ""), r.get("description", ""),
-            r.get("reference", ""), _money(r.get("charge")), _money(r.get("credit")),
-            _money(r.get("balance")),
+            r.get("reference", ""), format_money(r.get("charge")), format_money(r.get("credit")),
+            format_money(r.get("balance")),
         ])
-    rows.append([_day(end), "期末", "本期合计 / 期末余额", "", _money(data["total_charges"]),
-                 _money(data["total_credits"]), _money(data["closing_balance"])])
+    rows.append([_day(end), "期末", "本期合计 / 期末余额", "", format_money(data["total_charges"]),
+                 format_money(data["total_credits"]), format_money(data["closing_balance"])])
     return data_table(HEADERS, rows, _widths(WIDTHS_MM), font_name=font_name,
                       center_cols=(0, 1, 3), right_cols=(4, 5, 6), total_rows=1)
 
@@ -115,13 +111,13 @@ def _totals(data: Mapping[str, Any], font_name: str) -> Flowable:
     """The balances, prepaid balance and late fees not yet charged, and the balance in words."""
     closing = data["closing_balance"]
     return kv_table(
-        [("期初余额", _money(data["opening_balance"])),
-         ("本期应收", _money(data["total_charges"])),
-         ("本期实收", _money(data["total_credits"])),
-         ("期末余额", _money(closing)),
-         ("期初预存款", _money(data.get("prepaid_opening"))),
-         ("期末预存款", _money(data.get("prepaid_closing"))),
-         ("未入账滞纳金", f"{_money(data.get('accrued_late_fee'))}"
+        [("期初余额", format_money(data["opening_balance"])),
+         ("本期应收", format_money(data["total_charges"])),
+         ("本期实收", format_money(data["total_credits"])),
+         ("期末余额", format_money(closing)),
+         ("期初预存款", format_money(data.get("prepaid_opening"))),
+         ("期末预存款", format_money(data.get("prepaid_closing"))),
+         ("未入账滞纳金", f"{format_money(data.get('accrued_late_fee'))}"
                          f"（截至 {_day(data.get('accrued_as_of'))}）"),
          ("期末余额大写", _balance_words(closing))],
         2, font_name=font_name, label_width=26 * mm,

@@ -64,5 +64,5 @@ def test_audit_events_cannot_be_changed_or_deleted(db, desk, world):
 
 def test_refused_change_writes_no_audit_event(desk, db, world):
     before = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))
-    assert _edit_unit(desk, world, area="-1").status_code == 200
+    assert _edit_unit(desk, world, area="-1").status_code == 422
     assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id))) == before

@@ -10,24 +10,11 @@ import sqlalchemy as sa
 
 from frontdesk.models import AuditEvent, BillLine, BillRun
 from tests import factories
-from tests.services.test_billing_service import Fees, meter
+from tests.conftest import count
+from tests.factories import meter
 
 D = Decimal
 PERIOD = "2026-10"
-
-
-@pytest.fixture
-def fees(world):
-    return Fees(world)
-
-
-@pytest.fixture
-def finance(as_role):
-    return as_role("finance")
-
-
-def count(db, model, *where) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
 
 
 def test_finance_previews_totals_problems_and_explanations(finance, fees, db):

@@ -5,28 +5,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
 import sqlalchemy as sa
 
 from frontdesk.blueprints.billing import views as billing_views
 from frontdesk.extensions import db as _db
 from frontdesk.models import AuditEvent, BillLine, BillRun, Estate, MeterReading
 from tests import factories
-from tests.services.test_billing_service import Fees, meter, reading
+from tests.factories import meter, reading
 
 D = Decimal
 PERIOD = "2026-10"
 POST = {"period": PERIOD, "building": "", "confirm": "y"}
-
-
-@pytest.fixture
-def fees(world):
-    return Fees(world)
-
-
-@pytest.fixture
-def finance(as_role):
-    return as_role("finance")
 
 
 def water_history(unit, number: str):

@@ -13,15 +13,11 @@ from frontdesk.models import AuditEvent, BillLine, FeeItem, Tariff
 from frontdesk.services.demo.fees import load_demo_fees
 from frontdesk.services.fees.tariffs import TariffBook, tiers_of
 from tests import factories
-from tests.conftest import login
+from tests.conftest import count, login
 
 WATER_TIERS = {"tiers-0-upto": "180", "tiers-0-price": "5.00",
                "tiers-1-upto": "260", "tiers-1-price": "7.00",
                "tiers-2-upto": "", "tiers-2-price": "9.00"}
-
-
-def count(db, model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 def item_form(**over) -> dict:
@@ -48,11 +44,6 @@ def tariff_form(**over) -> dict:
             "valid_to": "", "price": "2.35", "note": ""}
     data.update(over)
     return data
-
-
-@pytest.fixture
-def finance(as_role):
-    return as_role("finance")
 
 
 def make_item(finance, db, method: str = "area", **over) -> FeeItem:
@@ -110,7 +101,7 @@ def test_method_cannot_change_once_the_item_has_been_billed(finance, db, world):
     db.session.commit()
     r = finance.post(f"/fees/items/{item.id}/edit",
                      data={**METHOD_FORMS["area"], "code": "LJF", "name": "垃圾清运费"})
-    assert r.status_code == 200 and "计费方式不能修改" in r.text
+    assert r.status_code == 422 and "计费方式不能修改" in r.text
     db.session.refresh(item)
     assert item.method == "fixed"
     # other fields may still change
@@ -144,7 +135,7 @@ def test_method_cannot_change_once_the_item_has_been_billed(finance, db, world):
 def test_bad_fee_item_input_gets_a_message_and_writes_nothing(finance, db, world, over, message):
     events = count(db, AuditEvent)
     r = finance.post("/fees/items/new", data=item_form(**over))
-    assert r.status_code == 200
+    assert r.status_code == 422
     assert message in r.text
     assert count(db, FeeItem) == 0 and count(db, AuditEvent) == events
 
@@ -232,7 +223,7 @@ def test_ending_a_tariff_lets_the_next_version_start(finance, db, world):
     first = db.session.scalar(sa.select(Tariff))
     assert "2025-01-01" in finance.get(f"/fees/tariffs/{first.id}/end").text
     r = finance.post(f"/fees/tariffs/{first.id}/end", data={"valid_to": "2024-12-31"})
-    assert r.status_code == 200 and "截止日期不能早于生效日期" in r.text
+    assert r.status_code == 422 and "截止日期不能早于生效日期" in r.text
     r = finance.post(f"/fees/tariffs/{first.id}/end", data={"valid_to": "2026-06-30"})
     assert r.status_code == 302
     assert add(finance, item, valid_from="2026-07-01", price="2.80").status_code == 302
@@ -342,12 +333,8 @@ def test_building_of_another_estate_is_refused(finance, db, world):
 
 
 def test_another_estates_fee_item_and_tariff_give_404(finance, db, world):
-    other = FeeItem(estate_id=world.other_estate.id, code="WYF", name="物业费", method="area")
-    db.session.add(other)
-    db.session.flush()
-    tariff = Tariff(estate_id=world.other_estate.id, fee_item_id=other.id, scope="estate",
-                    valid_from=date(2026, 1, 1), price=Decimal("2.00"))
-    db.session.add(tariff)
+    other = factories.fee_item(world.other_estate, "WYF")
+    tariff = factories.tariff(other, "2.00")
     db.session.commit()
     assert finance.get(f"/fees/items/{other.id}").status_code == 404
     assert finance.get(f"/fees/items/{other.id}/edit").status_code == 404
@@ -360,12 +347,8 @@ def test_another_estates_fee_item_and_tariff_give_404(finance, db, world):
 
 
 def test_every_fees_page_gives_404_for_another_estates_ids(app, finance, db, world):
-    other = FeeItem(estate_id=world.other_estate.id, code="WYF", name="物业费", method="area")
-    db.session.add(other)
-    db.session.flush()
-    tariff = Tariff(estate_id=world.other_estate.id, fee_item_id=other.id, scope="estate",
-                    valid_from=date(2026, 1, 1), price=Decimal("2.00"))
-    db.session.add(tariff)
+    other = factories.fee_item(world.other_estate, "WYF")
+    tariff = factories.tariff(other, "2.00")
     db.session.commit()
     ids = {"fee_item_id": other.id, "tariff_id": tariff.id}
     rules = [r for r in app.url_map.iter_rules()

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import html
-import io
 import re
 import threading
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from pypdf import PdfReader
 
 from frontdesk.models import AuditEvent, Key, KeyCount, KeyCountItem, KeyLoan
 from frontdesk.models.base import utcnow
 from frontdesk.services import DomainError
 from frontdesk.services.keys import counts
 from tests import factories
+from tests.pdf_text import pdf_text
 
 # --- test data: keys and loans inserted directly (the keys pages make them in production) -----
 
@@ -100,9 +99,6 @@ def section(page: str, group: str) -> str:
     assert match, group
     return match.group(0)
 
-
-def pdf_text(data: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
 def audit_actions(db, count_id) -> list[str]:

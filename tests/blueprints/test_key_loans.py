@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from pypdf import PdfReader
 
 from frontdesk.models import (
     AuditEvent,
@@ -23,6 +21,7 @@ from frontdesk.models import (
 from frontdesk.services import chain
 from frontdesk.services.keys import queries
 from tests import factories
+from tests.pdf_text import printed_pages
 
 #: the frozen clock of these tests: 2026-11-20 10:00 in Shanghai
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
@@ -34,31 +33,19 @@ STRANGER = {"borrower_name": "王五", "borrower_phone": "13700003333", "borrowe
 # --- test data: keys, custody and authorisations inserted directly --------------------------
 
 
-def make_key(world, tag="K-3-2-1502-01", *, unit=True, status="in_cabinet") -> Key:
-    key = Key(estate_id=world.estate.id, tag=tag, unit_id=world.unit.id if unit else None,
-              area="" if unit else "3号楼设备间", kind="入户门" if unit else "设备间",
-              copies=1, cabinet="A", slot="12", status=status)
-    factories.db.session.add(key)
-    factories.db.session.flush()
-    return key
+def make_key(world, tag="K-3-2-1502-01", *, unit=True) -> Key:
+    """A key in slot A-12: the unit's front door, or the plant room's."""
+    return factories.key(world.estate, world.unit if unit else None, tag, slot="12")
 
 
 def authorise(world, key, *, valid_until, revoked_at=None, **person) -> KeyAuthorisation:
     custody = factories.db.session.scalar(sa.select(KeyCustody).where(KeyCustody.key_id == key.id))
     if custody is None:
-        custody = KeyCustody(estate_id=world.estate.id, key_id=key.id, person_id=world.person.id,
-                             depositor_name="张三", depositor_phone="13812345678", copies=1,
-                             deposited_at=NOW - timedelta(days=60),
-                             received_by_id=world.users["frontdesk"].id)
-        factories.db.session.add(custody)
-        factories.db.session.flush()
-    a = KeyAuthorisation(estate_id=world.estate.id, custody_id=custody.id,
-                         name=person["borrower_name"], phone=person["borrower_phone"],
-                         id_tail=person["borrower_id_tail"], valid_until=valid_until,
-                         revoked_at=revoked_at)
-    factories.db.session.add(a)
-    factories.db.session.flush()
-    return a
+        custody = factories.custody(key, world.person, world.users["frontdesk"],
+                                    NOW - timedelta(days=60))
+    return factories.authorisation(custody, valid_until, person["borrower_name"],
+                                   person["borrower_phone"], person["borrower_id_tail"],
+                                   revoked_at=revoked_at)
 
 
 @pytest.fixture
@@ -92,21 +79,15 @@ def loans(db) -> list[KeyLoan]:
     return list(db.session.scalars(sa.select(KeyLoan).order_by(KeyLoan.seq)))
 
 
-def text_of(response) -> str:
-    return response.get_data(as_text=True)
-
-
 def table(response, table_id: str) -> str:
     """Return the HTML of one table of a page (flash messages left out)."""
-    html = text_of(response)
+    html = response.text
     return html.split(f'id="{table_id}"', 1)[1].split("</table>", 1)[0]
 
 
 def slip_text(client, loan_id: int) -> str:
     response = client.post(f"/keys/loans/{loan_id}/slip.pdf")
-    assert response.status_code == 200 and response.mimetype == "application/pdf"
-    reader = PdfReader(io.BytesIO(response.data))
-    return "".join(page.extract_text() for page in reader.pages)
+    return "".join(printed_pages(response))
 
 
 def assert_nothing_written(db, key):
@@ -132,18 +113,18 @@ def test_the_owner_borrows_the_key(desk, db, world, key):
     assert db.session.get(Key, key.id).status == "on_loan"
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.object_type == "key_loan"))
     assert event.action == "lend" and event.after["borrower_name"] == "张三"
-    page = text_of(desk.get(f"/keys/loans/{loan.id}"))
+    page = desk.get(f"/keys/loans/{loan.id}").text
     assert "JY2026-000001" in page and "K-3-2-1502-01" in page and "return-form" in page
 
 
 def test_the_lend_form_shows_who_may_borrow_without_approval(desk, manager, db, friend, key):
     page = desk.get(f"/keys/{key.id}/lend")
     assert page.status_code == 200
-    may = text_of(page).split('id="may-borrow"', 1)[1].split("</ul>", 1)[0]
+    may = page.text.split('id="may-borrow"', 1)[1].split("</ul>", 1)[0]
     assert "张三" in may and "李四" in may
-    assert 'name="manager_password"' in text_of(page)
-    assert 'name="manager_password"' not in text_of(manager.get(f"/keys/{key.id}/lend"))
-    assert 'id="lost-form"' in text_of(desk.get(f"/keys/{key.id}/lost"))
+    assert 'name="manager_password"' in page.text
+    assert 'name="manager_password"' not in manager.get(f"/keys/{key.id}/lend").text
+    assert 'id="lost-form"' in desk.get(f"/keys/{key.id}/lost").text
 
 
 def test_an_authorised_person_borrows_the_key(desk, db, friend, key):
@@ -156,13 +137,13 @@ def test_an_authorised_person_borrows_the_key(desk, db, friend, key):
 def test_a_stranger_is_refused_and_nothing_is_written(desk, db, friend, key):
     response = lend(desk, key, STRANGER)
     assert response.status_code == 422
-    assert "既不是业主" in text_of(response)
+    assert "既不是业主" in response.text
     assert_nothing_written(db, key)
 
 
 def test_the_owners_phone_with_a_wrong_id_tail_is_a_stranger(desk, db, key):
     response = lend(desk, key, borrower_id_tail="0000")
-    assert response.status_code == 422 and "既不是业主" in text_of(response)
+    assert response.status_code == 422 and "既不是业主" in response.text
     assert_nothing_written(db, key)
 
 
@@ -179,7 +160,7 @@ def test_a_manager_approves_a_stranger_on_the_desk_form(desk, db, world, key):
 
 def test_a_manager_logged_in_approves_a_stranger_directly(manager, db, world, key):
     refused = lend(manager, key, STRANGER)
-    assert refused.status_code == 422 and "请填写经理批准的理由" in text_of(refused)
+    assert refused.status_code == 422 and "请填写经理批准的理由" in refused.text
     assert_nothing_written(db, key)
     assert lend(manager, key, STRANGER, approve_reason="消防检查").status_code == 302
     [loan] = loans(db)
@@ -197,8 +178,8 @@ def test_an_override_without_a_managers_credentials_is_refused(desk, db, key, us
     response = lend(desk, key, STRANGER, manager_username=username, manager_password=password,
                     approve_reason="理由")
     assert response.status_code == 422
-    assert message in text_of(response)
-    assert password not in text_of(response) or password == factories.PASSWORD
+    assert message in response.text
+    assert password not in response.text or password == factories.PASSWORD
     assert_nothing_written(db, key)
 
 
@@ -209,14 +190,14 @@ def test_guessing_a_managers_password_is_stopped_after_five_tries(desk, db, key)
         assert response.status_code == 422
     blocked = lend(desk, key, STRANGER, manager_username="manager",
                    manager_password=factories.PASSWORD, approve_reason="理由")
-    assert blocked.status_code == 429 and "经理密码错误次数过多" in text_of(blocked)
+    assert blocked.status_code == 429 and "经理密码错误次数过多" in blocked.text
     assert_nothing_written(db, key)
 
 
 def test_an_override_needs_a_reason(desk, db, key):
     response = lend(desk, key, STRANGER, manager_username="manager",
                     manager_password=factories.PASSWORD, approve_reason="  ")
-    assert response.status_code == 422 and "请填写经理批准的理由" in text_of(response)
+    assert response.status_code == 422 and "请填写经理批准的理由" in response.text
     assert_nothing_written(db, key)
 
 
@@ -225,7 +206,7 @@ def test_an_expired_authorisation_is_refused(desk, db, world, key):
     db.session.commit()
     response = lend(desk, key, FRIEND)
     assert response.status_code == 422
-    assert "李四的授权已于 2026-11-19 10:00 过期" in text_of(response)
+    assert "李四的授权已于 2026-11-19 10:00 过期" in response.text
     assert_nothing_written(db, key)
 
 
@@ -234,7 +215,7 @@ def test_a_revoked_authorisation_is_refused(desk, db, world, key):
               revoked_at=NOW - timedelta(hours=1), **FRIEND)
     db.session.commit()
     response = lend(desk, key, FRIEND)
-    assert response.status_code == 422 and "李四的授权已被撤销" in text_of(response)
+    assert response.status_code == 422 and "李四的授权已被撤销" in response.text
     assert_nothing_written(db, key)
 
 
@@ -258,14 +239,14 @@ def test_a_pickup_for_someone_else_records_both_people(desk, db, key):
 
 def test_a_pickup_without_the_pickers_id_tail_is_refused(desk, db, key):
     response = lend(desk, key, proxy_name="赵六", proxy_phone="13600004444")
-    assert response.status_code == 422 and "证件号码后四位" in text_of(response)
+    assert response.status_code == 422 and "证件号码后四位" in response.text
     assert_nothing_written(db, key)
 
 
 def test_the_unit_card_offers_lend_and_return(desk, db, world, key, clock):
     second = make_key(world, "K-3-2-1502-02")
     db.session.commit()
-    card = text_of(desk.get(f"/desk/units/{world.unit.id}"))
+    card = desk.get(f"/desk/units/{world.unit.id}").text
     actions = card.split('id="unit-lend-actions"', 1)[1].split("</div>", 1)[0]
     assert f"/keys/{key.id}/lend" in actions and f"/keys/{second.id}/lend" in actions
     assert lend(desk, key, proxy_name="赵六", proxy_phone="13600004444",
@@ -275,7 +256,7 @@ def test_the_unit_card_offers_lend_and_return(desk, db, world, key, clock):
     open_loans = table(card, "unit-open-loans")
     assert "JY2026-000001" in open_loans and "张三" in open_loans and "赵六" in open_loans
     assert f"/keys/loans/{loan.id}#return-form" in open_loans
-    actions = text_of(card).split('id="unit-lend-actions"', 1)[1].split("</div>", 1)[0]
+    actions = card.text.split('id="unit-lend-actions"', 1)[1].split("</div>", 1)[0]
     assert f"/keys/{key.id}/lend" not in actions and f"/keys/{second.id}/lend" in actions
 
 
@@ -285,7 +266,7 @@ def test_the_unit_card_offers_lend_and_return(desk, db, world, key, clock):
 def test_lending_a_key_already_out_is_refused(desk, db, key):
     assert lend(desk, key).status_code == 302
     response = lend(desk, key)
-    assert response.status_code == 422 and "该钥匙已借出" in text_of(response)
+    assert response.status_code == 422 and "该钥匙已借出" in response.text
     assert len(loans(db)) == 1
 
 
@@ -296,7 +277,7 @@ def test_the_database_refuses_a_second_open_loan_of_a_key(desk, db, key):
                        {"id": key.id})
     db.session.commit()
     response = lend(desk, key)
-    assert response.status_code == 422 and "该钥匙已借出" in text_of(response)
+    assert response.status_code == 422 and "该钥匙已借出" in response.text
     assert len(loans(db)) == 1
     assert db.session.get(Key, key.id).status == "in_cabinet"  # the refused loan wrote nothing
 
@@ -317,14 +298,14 @@ def test_the_database_refuses_a_second_open_loan_of_a_key(desk, db, key):
 def test_bad_input_is_refused_and_nothing_is_written(desk, db, key, fields, message):
     response = lend(desk, key, **fields)
     assert response.status_code == 422
-    assert message in text_of(response), text_of(response)
+    assert message in response.text, response.text
     assert_nothing_written(db, key)
 
 
 def test_html_in_the_purpose_is_shown_as_text(desk, db, key):
     assert lend(desk, key, purpose="<script>alert(1)</script>").status_code == 302
     [loan] = loans(db)
-    page = text_of(desk.get(f"/keys/loans/{loan.id}"))
+    page = desk.get(f"/keys/loans/{loan.id}").text
     assert "<script>alert(1)" not in page and "&lt;script&gt;" in page
 
 
@@ -359,7 +340,7 @@ def test_the_key_comes_back(desk, db, world, key, clock):
         AuditEvent.object_type == "key_loan", AuditEvent.action == "return"))
     again = desk.post(f"/keys/loans/{loan.id}/return",
                       data={"returned_at": "2026-11-20 11:30", "condition": "完好"})
-    assert again.status_code == 422 and "已归还" in text_of(again)
+    assert again.status_code == 422 and "已归还" in again.text
     assert lend(desk, key).status_code == 302  # in the cabinet again: it can be lent again
 
 
@@ -368,7 +349,7 @@ def test_a_damaged_key_needs_a_note(desk, db, key, clock):
     [loan] = loans(db)
     url = f"/keys/loans/{loan.id}/return"
     refused = desk.post(url, data={"returned_at": "2026-11-20 10:00", "condition": "损坏"})
-    assert refused.status_code == 422 and "请说明损坏情况" in text_of(refused)
+    assert refused.status_code == 422 and "请说明损坏情况" in refused.text
     assert desk.post(url, data={"returned_at": "2026-11-20 10:00", "condition": "损坏",
                                 "note": "齿口弯曲"}).status_code == 302
     assert loans(db)[0].return_condition == "损坏：齿口弯曲"
@@ -385,7 +366,7 @@ def test_a_bad_return_time_is_refused(desk, db, key, clock, returned_at, message
     clock["FRONTDESK_NOW"] = NOW + timedelta(hours=2)
     response = desk.post(f"/keys/loans/{loan.id}/return",
                          data={"returned_at": returned_at, "condition": "完好"})
-    assert response.status_code == 422 and message in text_of(response)
+    assert response.status_code == 422 and message in response.text
     [loan] = loans(db)
     assert loan.returned_at is None and loan.return_hash is None
     assert db.session.get(Key, key.id).status == "on_loan"
@@ -407,7 +388,7 @@ def test_overdue_loans_are_listed_with_how_late_they_are(desk, manager, db, worl
     assert "K-3-2-1502-01" in overdue and "2 天 3 小时" in overdue
     assert "K-3-2-1502-02" not in overdue
     for client in (desk, manager):  # the desk screen of the front desk and of the manager
-        page = text_of(client.get("/desk"))
+        page = client.get("/desk").text
         assert "overdue-panel" in page and "2 天 3 小时" in page and "JY2026-000001" in page
     open_page = table(desk.get("/keys/loans"), "open-loans")
     assert "K-3-2-1502-01" in open_page and "K-3-2-1502-02" in open_page
@@ -415,13 +396,13 @@ def test_overdue_loans_are_listed_with_how_late_they_are(desk, manager, db, worl
 
 def test_the_desk_screen_shows_no_panel_when_nothing_is_overdue(desk, db, key, clock):
     assert lend(desk, key).status_code == 302
-    assert "overdue-panel" not in text_of(desk.get("/desk"))
+    assert "overdue-panel" not in desk.get("/desk").text
 
 
 def test_finance_sees_no_overdue_panel(as_role, desk, db, key, clock):
     assert lend(desk, key).status_code == 302
     clock["FRONTDESK_NOW"] = NOW + timedelta(days=3)
-    assert "overdue-panel" not in text_of(as_role("finance").get("/desk"))
+    assert "overdue-panel" not in as_role("finance").get("/desk").text
 
 
 # --- lost keys -----------------------------------------------------------------------------
@@ -447,7 +428,7 @@ def test_a_lost_key_is_reported_charged_and_cannot_be_lent(desk, db, world, key,
         world.unit.id, item.id, "2026-11", "adjustment", Decimal("80.00"))
     assert "K-3-2-1502-01" in line.reason
     refused = lend(desk, key)
-    assert refused.status_code == 422 and "该钥匙已报失" in text_of(refused)
+    assert refused.status_code == 422 and "该钥匙已报失" in refused.text
     assert len(loans(db)) == 1
     assert chain.verify().ok
 
@@ -460,7 +441,7 @@ def test_a_key_in_the_cabinet_is_reported_lost_without_a_charge(desk, db, key):
     assert db.session.scalar(sa.select(KeyLossReport)).bill_line_id is None
     assert db.session.scalar(sa.select(sa.func.count(BillLine.id))) == 0
     again = desk.post(f"/keys/{key.id}/lost", data={"circumstances": "再报一次"})
-    assert again.status_code == 422 and "已报失" in text_of(again)
+    assert again.status_code == 422 and "已报失" in again.text
 
 
 @pytest.mark.parametrize(("fields", "message"), [
@@ -471,7 +452,7 @@ def test_a_key_in_the_cabinet_is_reported_lost_without_a_charge(desk, db, key):
 ])
 def test_a_bad_loss_report_writes_nothing(desk, db, key, fields, message):
     response = desk.post(f"/keys/{key.id}/lost", data=fields)
-    assert response.status_code == 422 and message in text_of(response)
+    assert response.status_code == 422 and message in response.text
     db.session.expire_all()
     assert db.session.get(Key, key.id).status == "in_cabinet"
     assert db.session.scalar(sa.select(sa.func.count(KeyLossReport.id))) == 0
@@ -483,7 +464,7 @@ def test_a_public_area_key_cannot_be_charged_to_a_unit(desk, db, world, clock):
     db.session.commit()
     response = desk.post(f"/keys/{area_key.id}/lost",
                          data={"circumstances": "丢失", "charge_amount": "50"})
-    assert response.status_code == 422 and "公共区域" in text_of(response)
+    assert response.status_code == 422 and "公共区域" in response.text
     assert db.session.get(Key, area_key.id).status == "in_cabinet"
 
 

@@ -3,34 +3,24 @@ unmarked keys asks for confirmation, and the loan slip masks phones."""
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from pypdf import PdfReader
 
-from frontdesk.models import Key, KeyAuthorisation, KeyCount, KeyCountItem, KeyCustody, KeyLoan
+from frontdesk.models import Key, KeyAuthorisation, KeyCount, KeyCountItem, KeyLoan
 from tests import factories
+from tests.pdf_text import pdf_text
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 WHEN = {"purpose": "忘带钥匙", "expected_return_at": "2026-11-20 18:00"}
 
 
-def make_key(world, tag="K-3-2-1502-01", **kw) -> Key:
-    key = Key(estate_id=world.estate.id, tag=tag, unit_id=world.unit.id, area="",
-              kind=kw.pop("kind", "入户门"), copies=1, cabinet="A", slot="1",
-              status=kw.pop("status", "in_cabinet"))
-    factories.db.session.add(key)
-    factories.db.session.flush()
-    return key
-
-
 @pytest.fixture
 def key(world, db, app) -> Key:
     app.config["FRONTDESK_NOW"] = NOW
-    k = make_key(world)
+    k = factories.key(world.estate, world.unit)
     db.session.commit()
     return k
 
@@ -38,15 +28,9 @@ def key(world, db, app) -> Key:
 @pytest.fixture
 def friend(world, db, key) -> KeyAuthorisation:
     """李四, whom the owner authorised to borrow the key for 90 days."""
-    custody = KeyCustody(estate_id=world.estate.id, key_id=key.id, person_id=world.person.id,
-                         depositor_name="张三", depositor_phone="13812345678", copies=1,
-                         deposited_at=NOW - timedelta(days=60),
-                         received_by_id=world.users["frontdesk"].id)
-    db.session.add(custody)
-    db.session.flush()
-    a = KeyAuthorisation(estate_id=world.estate.id, custody_id=custody.id, name="李四",
-                         phone="13900002222", id_tail="123X", valid_until=NOW + timedelta(days=90))
-    db.session.add(a)
+    custody = factories.custody(key, world.person, world.users["frontdesk"],
+                                NOW - timedelta(days=60))
+    a = factories.authorisation(custody, NOW + timedelta(days=90))
     db.session.commit()
     return a
 
@@ -123,11 +107,11 @@ def test_the_loan_slip_masks_the_phones_as_the_custody_voucher_does(desk, db, ke
         "proxy_phone": "13600004444", "proxy_id_tail": "8888", **WHEN})
     [loan] = loans(db)
     r = desk.post(f"/keys/loans/{loan.id}/slip.pdf")
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(r.data)).pages)
+    text = pdf_text(r.data, sep="")
     assert "139****2222" in text and "136****4444" in text
     assert "13900002222" not in text and "13600004444" not in text
     voucher = desk.get(f"/keys/custodies/{friend.custody_id}/receipt.pdf")
-    voucher_text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(voucher.data)).pages)
+    voucher_text = pdf_text(voucher.data, sep="")
     assert "139****2222" in voucher_text and "13900002222" not in voucher_text
 
 
@@ -136,7 +120,7 @@ def test_the_loan_slip_masks_the_phones_as_the_custody_voucher_does(desk, db, ke
 
 @pytest.fixture
 def count_id(desk, world, db, key) -> int:
-    make_key(world, "K-3-2-1502-02", kind="信箱")
+    factories.key(world.estate, world.unit, "K-3-2-1502-02", kind="信箱")
     db.session.commit()
     r = desk.post("/keys/counts/new", data={"note": "月度盘点"})
     return int(re.search(r"/keys/counts/(\d+)$", r.headers["Location"]).group(1))

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import io
-import re
 import secrets
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from pypdf import PdfReader
 
 from frontdesk.extensions import db
 from frontdesk.models import (
@@ -25,22 +22,13 @@ from frontdesk.models import (
 )
 from frontdesk.models.base import utcnow
 from tests import factories
+from tests.conftest import count
+from tests.pdf_text import printed_pages, squash
 
 
-def count(model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
-
-
-def text_of(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def make_key(estate, unit=None, tag="3-2-1502-RHM-01", **kw) -> Key:
-    key = Key(estate_id=estate.id, tag=tag, unit_id=unit.id if unit else None,
-              area=kw.pop("area", "" if unit else "3号楼设备间"), kind=kw.pop("kind", "入户门"),
-              copies=kw.pop("copies", 1), cabinet=kw.pop("cabinet", "A"),
-              slot=kw.pop("slot", "1"), status=kw.pop("status", "in_cabinet"), **kw)
-    db.session.add(key)
+def make_key(estate, unit, tag="3-2-1502-RHM-01", **kw) -> Key:
+    """A unit's key, tagged as this register numbers them, committed."""
+    key = factories.key(estate, unit, tag, **kw)
     db.session.commit()
     return key
 
@@ -66,7 +54,7 @@ def deposit_form(world, **over) -> dict:
 def custody(world, key, desk):
     """The owner's key in custody with a deposit of 200 yuan taken in cash."""
     r = desk.post(f"/keys/{key.id}/deposit", data=deposit_form(world, deposit_amount="200"))
-    assert r.status_code == 302, text_of(r)[:2000]
+    assert r.status_code == 302, r.text[:2000]
     return db.session.scalar(sa.select(KeyCustody).where(KeyCustody.key_id == key.id))
 
 
@@ -91,7 +79,7 @@ def test_front_desk_registers_a_key_of_a_unit(world, desk):
     assert r.headers["Location"].endswith(f"/keys/{key.id}")
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.object_type == "key"))
     assert event.action == "create" and event.after["tag"] == "3-2-1502-RHM-01"
-    page = text_of(desk.get(f"/keys/{key.id}"))
+    page = desk.get(f"/keys/{key.id}").text
     assert "3-2-1502-RHM-01" in page and "在柜" in page
 
 
@@ -104,13 +92,13 @@ def test_a_key_of_a_public_area_needs_no_unit(world, desk):
 
 
 def test_a_tag_that_exists_is_refused_and_nothing_is_written(world, key, desk):
-    events = count(AuditEvent)
+    events = count(db, AuditEvent)
     r = desk.post("/keys/new", data={"tag": "3-2-1502-rhm-01", "unit_code": "3-2-1502",
                                      "kind": "信箱", "copies": "1"})
     assert r.status_code == 422
-    assert "钥匙编号 3-2-1502-RHM-01 在本小区已登记" in text_of(r)
-    assert count(Key) == 1 and count(AuditEvent) == events
-    assert 'value="3-2-1502-rhm-01"' in text_of(r)  # the form keeps what was typed
+    assert "钥匙编号 3-2-1502-RHM-01 在本小区已登记" in r.text
+    assert count(db, Key) == 1 and count(db, AuditEvent) == events
+    assert 'value="3-2-1502-rhm-01"' in r.text  # the form keeps what was typed
 
 
 @pytest.mark.parametrize("data, message", [
@@ -128,16 +116,16 @@ def test_bad_key_input_gets_a_clear_message_and_writes_nothing(world, desk, data
     form.update(data)
     r = desk.post("/keys/new", data=form)
     assert r.status_code == 422
-    assert message in text_of(r)
-    assert "<script>alert(1)</script>" not in text_of(r)
-    assert count(Key) == 0
+    assert message in r.text
+    assert "<script>alert(1)</script>" not in r.text
+    assert count(db, Key) == 0
 
 
 def test_editing_a_key_keeps_the_tag_unique_and_is_audited(world, key, desk):
     other = make_key(world.estate, world.unit, tag="3-2-1502-XX-01", kind="信箱")
     form = {"tag": "3-2-1502-RHM-01", "unit_code": "3-2-1502", "kind": "信箱", "copies": "1"}
     r = desk.post(f"/keys/{other.id}/edit", data=form)
-    assert r.status_code == 422 and "已登记" in text_of(r)
+    assert r.status_code == 422 and "已登记" in r.text
     form["tag"] = "3-2-1502-XX-02"
     form["slot"] = "7"
     assert desk.post(f"/keys/{other.id}/edit", data=form).status_code == 302
@@ -154,13 +142,13 @@ def test_key_list_filters_by_status_building_and_tag(world, desk):
     u5 = factories.unit(other_building, "1", 2, "201")
     make_key(world.estate, world.unit, tag="3-2-1502-RHM-01")
     make_key(world.estate, u5, tag="5-1-201-RHM-01", status="lost")
-    page = text_of(desk.get("/keys/"))
+    page = desk.get("/keys/").text
     assert "3-2-1502-RHM-01" in page and "5-1-201-RHM-01" in page
-    page = text_of(desk.get("/keys/?status=lost"))
+    page = desk.get("/keys/?status=lost").text
     assert "3-2-1502-RHM-01" not in page and "5-1-201-RHM-01" in page
-    page = text_of(desk.get(f"/keys/?building_id={world.building.id}"))
+    page = desk.get(f"/keys/?building_id={world.building.id}").text
     assert "3-2-1502-RHM-01" in page and "5-1-201-RHM-01" not in page
-    page = text_of(desk.get("/keys/?q=201-rhm"))
+    page = desk.get("/keys/?q=201-rhm").text
     assert "3-2-1502-RHM-01" not in page and "5-1-201-RHM-01" in page
 
 
@@ -186,7 +174,7 @@ def bulk_form(world, **over) -> dict:
 
 def test_bulk_registration_gives_every_unit_of_a_building_its_keys(world, desk, building_units):
     r = desk.post("/keys/bulk", data=bulk_form(world))
-    assert r.status_code == 302, text_of(r)[:3000]
+    assert r.status_code == 302, r.text[:3000]
     keys = list(db.session.scalars(sa.select(Key).order_by(Key.id)))
     assert [(k.tag, k.slot) for k in keys] == [
         ("3-1-201-RHM-01", "1"), ("3-1-201-RHM-02", "2"),
@@ -196,8 +184,8 @@ def test_bulk_registration_gives_every_unit_of_a_building_its_keys(world, desk, 
     ]
     assert {(k.cabinet, k.kind, k.status, k.note) for k in keys} == {
         ("A3", "入户门", "in_cabinet", "开发商移交")}
-    assert count(AuditEvent) == 8 + 1  # one event per key (+ the login)
-    assert "已为 3号楼 登记 8 把钥匙" in text_of(desk.get(r.headers["Location"]))
+    assert count(db, AuditEvent) == 8 + 1  # one event per key (+ the login)
+    assert "已为 3号楼 登记 8 把钥匙" in desk.get(r.headers["Location"]).text
 
 
 def test_bulk_registration_with_a_prefix_numbers_the_keys_on(world, desk, building_units):
@@ -210,11 +198,11 @@ def test_bulk_registration_with_a_prefix_numbers_the_keys_on(world, desk, buildi
 
 def test_bulk_registration_is_refused_whole_when_a_tag_exists(world, desk, building_units):
     make_key(world.estate, world.unit, tag="3-2-1502-RHM-02")
-    events = count(AuditEvent)
+    events = count(db, AuditEvent)
     r = desk.post("/keys/bulk", data=bulk_form(world))
     assert r.status_code == 422
-    assert "其中 1 个钥匙编号已登记（3-2-1502-RHM-02），本批钥匙均未登记" in text_of(r)
-    assert count(Key) == 1 and count(AuditEvent) == events
+    assert "其中 1 个钥匙编号已登记（3-2-1502-RHM-02），本批钥匙均未登记" in r.text
+    assert count(db, Key) == 1 and count(db, AuditEvent) == events
 
 
 @pytest.mark.parametrize("over, message", [
@@ -227,8 +215,8 @@ def test_bulk_registration_is_refused_whole_when_a_tag_exists(world, desk, build
 def test_bad_bulk_input_is_refused(world, desk, building_units, over, message):
     r = desk.post("/keys/bulk", data=bulk_form(world, **over))
     assert r.status_code == 422
-    assert message in text_of(r)
-    assert count(Key) == 0
+    assert message in r.text
+    assert count(db, Key) == 0
 
 
 # --- custody ---------------------------------------------------------------------------------
@@ -255,13 +243,13 @@ def test_deposit_with_a_deposit_takes_a_payment_with_a_receipt(world, key, desk)
     actions = set(db.session.execute(sa.select(AuditEvent.object_type, AuditEvent.action)))
     assert {("key_custody", "create"), ("key", "update"), ("payment", "create"),
             ("receipt", "issue")} <= actions
-    page = text_of(desk.get(f"/keys/custodies/{custody.id}"))
+    page = desk.get(f"/keys/custodies/{custody.id}").text
     assert receipt.number in page and "200.00" in page
 
     # the same form posted again gives the same custody, not a second payment
     again = desk.post(f"/keys/{key.id}/deposit", data=form)
     assert again.status_code == 302
-    assert count(KeyCustody) == 1 and count(Payment) == 1 and count(Receipt) == 1
+    assert count(db, KeyCustody) == 1 and count(db, Payment) == 1 and count(db, Receipt) == 1
 
 
 def test_deposit_by_someone_typed_in_without_a_deposit(world, key, desk):
@@ -271,7 +259,7 @@ def test_deposit_by_someone_typed_in_without_a_deposit(world, key, desk):
     custody = db.session.scalar(sa.select(KeyCustody))
     assert (custody.person_id, custody.depositor_name, custody.depositor_phone,
             custody.deposit_id) == (None, "王五", "13900005678", None)
-    assert count(Payment) == 0
+    assert count(db, Payment) == 0
 
 
 @pytest.mark.parametrize("over, message", [
@@ -284,9 +272,9 @@ def test_deposit_by_someone_typed_in_without_a_deposit(world, key, desk):
 def test_bad_deposit_input_writes_nothing(world, key, desk, over, message):
     r = desk.post(f"/keys/{key.id}/deposit", data=deposit_form(world, **over))
     assert r.status_code == 422
-    page = text_of(r)
+    page = r.text
     assert message in page or _zh(message) in page
-    assert count(KeyCustody) == 0 and count(Payment) == 0
+    assert count(db, KeyCustody) == 0 and count(db, Payment) == 0
 
 
 def _zh(message: str) -> str:
@@ -297,17 +285,17 @@ def _zh(message: str) -> str:
 
 def test_a_key_in_custody_or_lost_cannot_be_deposited(world, key, desk, custody):
     r = desk.post(f"/keys/{key.id}/deposit", data=deposit_form(world))
-    assert r.status_code == 422 and "已在托管中" in text_of(r)
+    assert r.status_code == 422 and "已在托管中" in r.text
     lost = make_key(world.estate, world.unit, tag="3-2-1502-XX-01", status="lost")
     r = desk.post(f"/keys/{lost.id}/deposit", data=deposit_form(world))
-    assert r.status_code == 422 and "已报遗失" in text_of(r)
-    assert count(KeyCustody) == 1
+    assert r.status_code == 422 and "已报遗失" in r.text
+    assert count(db, KeyCustody) == 1
 
 
 def test_manager_cannot_take_a_key_deposit(world, key, manager):
     r = manager.post(f"/keys/{key.id}/deposit", data=deposit_form(world, deposit_amount="100"))
-    assert r.status_code == 422 and "只有收费人员可以收取押金" in text_of(r)
-    assert count(KeyCustody) == 0
+    assert r.status_code == 422 and "只有收费人员可以收取押金" in r.text
+    assert count(db, KeyCustody) == 0
 
 
 # --- authorisations --------------------------------------------------------------------------
@@ -325,7 +313,7 @@ def test_the_owner_authorises_a_person(world, custody, desk):
     event = db.session.scalar(sa.select(AuditEvent).where(
         AuditEvent.object_type == "key_authorisation"))
     assert event.action == "create" and event.after["name"] == "李四"
-    page = text_of(desk.get(f"/keys/custodies/{custody.id}"))
+    page = desk.get(f"/keys/custodies/{custody.id}").text
     assert "李四" in page and "13900001234" in page  # whole for the desk (person.phone_full)
 
 
@@ -335,8 +323,8 @@ def test_the_owner_authorises_a_person(world, custody, desk):
     ({"id_tail": "12a4"}, "请输入证件号码后四位"),
     ({"id_tail": "X123"}, "请输入证件号码后四位"),
     ({"valid_until": "2020-01-01 10:00"}, "授权有效期必须晚于当前时间"),
-    ({"valid_until": "2030-02-30 10:00"}, "请按“年-月-日 时:分”填写时间"),
-    ({"valid_until": "明天"}, "请按“年-月-日 时:分”填写时间"),
+    ({"valid_until": "2030-02-30 10:00"}, "请按 年-月-日 时:分 填写时间"),
+    ({"valid_until": "明天"}, "请按 年-月-日 时:分 填写时间"),
     ({"phone": "123"}, "电话号码"),
     ({"name": ""}, "请输入授权人姓名"),
 ])
@@ -344,16 +332,16 @@ def test_a_bad_authorisation_is_refused_and_nothing_written(world, custody, desk
                                                             message):
     r = desk.post(f"/keys/custodies/{custody.id}/authorisations", data=authorise_form(**over))
     assert r.status_code == 422
-    assert message in text_of(r)
-    assert count(KeyAuthorisation) == 0
+    assert message in r.text
+    assert count(db, KeyAuthorisation) == 0
 
 
 def test_the_same_person_is_not_authorised_twice(world, custody, desk):
     url = f"/keys/custodies/{custody.id}/authorisations"
     assert desk.post(url, data=authorise_form()).status_code == 302
     r = desk.post(url, data=authorise_form(name="李四 (again)"))
-    assert r.status_code == 422 and "李四 已是这把钥匙的授权人" in text_of(r)
-    assert count(KeyAuthorisation) == 1
+    assert r.status_code == 422 and "李四 已是这把钥匙的授权人" in r.text
+    assert count(db, KeyAuthorisation) == 1
 
 
 def test_revoking_an_authorisation(world, custody, desk):
@@ -366,8 +354,8 @@ def test_revoking_an_authorisation(world, custody, desk):
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "revoke"))
     assert event.object_id == a.id and event.before == {"revoked_at": None}
     r = desk.post(f"/keys/authorisations/{a.id}/revoke", follow_redirects=True)
-    assert "此授权已撤销" in text_of(r)
-    assert count(AuditEvent.__table__) and db.session.scalar(
+    assert "此授权已撤销" in r.text
+    assert count(db, AuditEvent.__table__) and db.session.scalar(
         sa.select(sa.func.count()).where(AuditEvent.action == "revoke")) == 1
 
 
@@ -384,7 +372,7 @@ def test_the_owner_takes_the_key_back_and_the_deposit_refund_is_requested(world,
     refund = db.session.scalar(sa.select(Refund))
     assert (refund.source, refund.deposit_id, refund.amount, refund.method, refund.state) == (
         "deposit", custody.deposit_id, Decimal("200.00"), "cash", "pending")
-    page = text_of(desk.get(r.headers["Location"]))
+    page = desk.get(r.headers["Location"]).text
     assert "已归还业主" in page and "押金退款（200.00 元）待经理审批" in page
     assert {("key_custody", "end"), ("key", "update"), ("refund", "request")} <= set(
         db.session.execute(sa.select(AuditEvent.object_type, AuditEvent.action)))
@@ -395,26 +383,26 @@ def test_the_owner_takes_the_key_back_and_the_deposit_refund_is_requested(world,
     assert db.session.get(Deposit, custody.deposit_id).refunded == Decimal("200.00")
 
     again = desk.post(f"/keys/custodies/{custody.id}/take-back", data={})
-    assert again.status_code == 422 and "这把钥匙已被取回" in text_of(again)
-    assert count(Refund) == 1
+    assert again.status_code == 422 and "这把钥匙已被取回" in again.text
+    assert count(db, Refund) == 1
 
 
 def test_a_key_on_loan_cannot_be_taken_back(world, key, custody, desk):
     key.status = "on_loan"
     db.session.commit()
     r = desk.post(f"/keys/custodies/{custody.id}/take-back", data={})
-    assert r.status_code == 422 and "已借出，归还后才能取回" in text_of(r)
+    assert r.status_code == 422 and "已借出，归还后才能取回" in r.text
     db.session.refresh(custody)
-    assert custody.ended_at is None and count(Refund) == 0
+    assert custody.ended_at is None and count(db, Refund) == 0
 
 
 def test_a_key_taken_back_can_be_deposited_again(world, key, desk):
     desk.post(f"/keys/{key.id}/deposit", data=deposit_form(world))
     custody = db.session.scalar(sa.select(KeyCustody))
     assert desk.post(f"/keys/custodies/{custody.id}/take-back", data={}).status_code == 302
-    assert count(Refund) == 0  # no deposit, nothing to refund
+    assert count(db, Refund) == 0  # no deposit, nothing to refund
     assert desk.post(f"/keys/{key.id}/deposit", data=deposit_form(world)).status_code == 302
-    assert count(KeyCustody) == 2
+    assert count(db, KeyCustody) == 2
     db.session.refresh(key)
     assert key.status == "in_cabinet"
 
@@ -428,10 +416,7 @@ def test_the_custody_receipt_prints_key_unit_depositor_and_authorised(world, key
     desk.post(f"/keys/custodies/{custody.id}/authorisations",
               data=authorise_form(name="赵六", phone="13700007777", id_tail="0001"))
     r = desk.get(f"/keys/custodies/{custody.id}/receipt.pdf")
-    assert r.status_code == 200 and r.mimetype == "application/pdf"
-    reader = PdfReader(io.BytesIO(r.data))
-    text = "".join(page.extract_text() for page in reader.pages)
-    flat = re.sub(r"\s+", "", text)
+    flat = squash("".join(printed_pages(r)))
     for expected in ("钥匙托管凭证", "阳光花园", "3-2-1502-RHM-01", "3-2-1502", "入户门", "张三",
                      "李四", "赵六", "139****1234", "123X", "200.00", "贰佰元整", "业主签字",
                      "经办人", "凭本人身份证件或授权信息"):
@@ -443,7 +428,7 @@ def test_the_custody_receipt_prints_key_unit_depositor_and_authorised(world, key
 
 def test_the_key_page_shows_its_whole_history(world, key, custody, desk):
     desk.post(f"/keys/custodies/{custody.id}/authorisations", data=authorise_form())
-    page = text_of(desk.get(f"/keys/{key.id}"))
+    page = desk.get(f"/keys/{key.id}").text
     for expected in ("3-2-1502-RHM-01", "张三", "李四", "200.00", "托管中", "没有借用记录",
                      "没有遗失报告"):
         assert expected in page, expected
@@ -452,13 +437,13 @@ def test_the_key_page_shows_its_whole_history(world, key, custody, desk):
 
 def test_the_unit_card_shows_the_units_keys(world, key, custody, desk):
     desk.post(f"/keys/custodies/{custody.id}/authorisations", data=authorise_form())
-    page = text_of(desk.get(f"/desk/units/{world.unit.id}"))
+    page = desk.get(f"/desk/units/{world.unit.id}").text
     assert 'id="tab-keys"' in page
     assert "3-2-1502-RHM-01" in page and "李四" in page
 
 
 def test_the_unit_card_has_no_keys_tab_for_finance(world, key, as_role):
-    page = text_of(as_role("finance").get(f"/desk/units/{world.unit.id}"))
+    page = as_role("finance").get(f"/desk/units/{world.unit.id}").text
     assert 'id="tab-keys"' not in page
 
 
@@ -486,11 +471,11 @@ def test_another_estates_keys_custodies_and_authorisations_give_404(world, desk)
                         ("POST", f"/keys/custodies/{custody.id}/take-back"),
                         ("POST", f"/keys/authorisations/{a.id}/revoke")):
         assert desk.open(url, method=method).status_code == 404, url
-    assert "7-1-301-RHM-01" not in text_of(desk.get("/keys/"))
+    assert "7-1-301-RHM-01" not in desk.get("/keys/").text
     r = desk.post("/keys/bulk", data={"building_id": str(building.id), "kind": "入户门",
                                       "per_unit": "1", "copies": "1"})
-    assert r.status_code == 422 and count(Key) == 1  # not a building of ours to choose
-    assert "请选择本小区的楼栋" in text_of(r)
+    assert r.status_code == 422 and count(db, Key) == 1  # not a building of ours to choose
+    assert "请选择本小区的楼栋" in r.text
 
 
 def test_engineering_gets_403(world, key, as_role):
@@ -518,7 +503,7 @@ def test_the_same_deposit_form_posted_twice_at_once_takes_one_deposit(app, world
     assert [status for status, _ in results] == [302, 302], results
     assert len({loc for _, loc in results}) == 1  # both get the one custody
     db.session.expire_all()
-    assert count(KeyCustody) == 1 and count(Payment) == 1 and count(Receipt) == 1
+    assert count(db, KeyCustody) == 1 and count(db, Payment) == 1 and count(db, Receipt) == 1
 
 
 @pytest.mark.postgres
@@ -535,4 +520,4 @@ def test_ten_desks_depositing_one_key_at_once_give_one_custody(app, world, key):
                                                          strict=True)])
     assert sorted(results) == [302] + [422] * 9, results
     db.session.expire_all()
-    assert count(KeyCustody) == 1 and count(Payment) == 1 and count(Deposit) == 1
+    assert count(db, KeyCustody) == 1 and count(db, Payment) == 1 and count(db, Deposit) == 1

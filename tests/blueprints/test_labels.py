@@ -12,8 +12,9 @@ import pytest
 import sqlalchemy as sa
 
 from frontdesk import labels
-from frontdesk.models import FeeItem, Key, KeyLoan
+from frontdesk.models import Key, KeyLoan
 from frontdesk.permissions import PERMISSIONS
+from tests import factories
 from tests.conftest import login
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
@@ -32,9 +33,7 @@ def table(page: str, table_id: str) -> str:
 def lost_loan(world, db, app, desk):
     """A key lent to its owner at 10:00 local time and then reported lost."""
     app.config["FRONTDESK_NOW"] = NOW
-    key = Key(estate_id=world.estate.id, tag="K-3-2-1502-01", unit_id=world.unit.id, area="",
-              kind="入户门", copies=1, cabinet="A", slot="1", status="in_cabinet")
-    db.session.add(key)
+    key = factories.key(world.estate, world.unit)
     db.session.commit()
     assert desk.post(f"/keys/{key.id}/lend", data={
         "borrower": f"owner:{world.person.id}", "purpose": "忘带钥匙",
@@ -100,10 +99,9 @@ def test_the_bulk_key_form_shows_and_takes_chinese_placeholders(desk, world, db)
 
 
 def test_late_fee_rules_read_as_per_cent(as_role, world, db):
-    item = FeeItem(estate_id=world.estate.id, code="WY", name="物业费", method="area",
-                   due_day=15, late_grace_days=30, late_daily_rate=Decimal("0.0005"),
-                   late_cap_ratio=Decimal("0.1"), vacancy_discount=Decimal("0.3"))
-    db.session.add(item)
+    item = factories.fee_item(world.estate, late_grace_days=30,
+                              late_daily_rate=Decimal("0.0005"), late_cap_ratio=Decimal("0.1"),
+                              vacancy_discount=Decimal("0.3"))
     db.session.commit()
     page = text_of(as_role("finance").get(f"/fees/items/{item.id}").text)
     assert "每天按欠费金额的 0.05 % 计收" in page and "最高为欠费金额的 10 %" in page

@@ -14,40 +14,18 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from frontdesk.models import AuditEvent, BillLine, FeeItem, Meter, MeterReading
+from frontdesk.models import AuditEvent, Meter, MeterReading
 from frontdesk.services import DomainError
 from frontdesk.services.demo.meters import load_demo_meters
 from frontdesk.services.fees import meters, readings
 from tests import factories
+from tests.conftest import count
 
 
-@pytest.fixture
-def finance(as_role):
-    return as_role("finance")
-
-
-def count(db, model=MeterReading) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
-
-
-def make_meter(db, unit, kind="water", number=None, **kw) -> Meter:
-    meter = Meter(estate_id=unit.estate_id, unit_id=unit.id, building_id=unit.building_id,
-                  kind=kind, number=number or f"{kind[0].upper()}{unit.code}", **kw)
-    db.session.add(meter)
-    db.session.flush()
-    return meter
-
-
-def add_reading(db, meter, period, value, previous=None, **kw) -> MeterReading:
-    value = Decimal(value)
-    previous = Decimal(previous) if previous is not None else None
-    used = (value - previous) * meter.multiplier if previous is not None else Decimal(0)
-    reading = MeterReading(estate_id=meter.estate_id, meter_id=meter.id, period=period,
-                           value=value, previous_value=previous,
-                           consumption=kw.pop("consumption", used), **kw)
-    db.session.add(reading)
-    db.session.flush()
-    return reading
+def make_meter(unit, kind="water", **kw) -> Meter:
+    """A unit's meter in the unit's building, numbered after the unit (W3-2-1502)."""
+    return factories.meter(unit.building.estate, kind, f"{kind[0].upper()}{unit.code}",
+                           unit=unit, building=unit.building, **kw)
 
 
 def reading_of(db, meter, period) -> MeterReading | None:
@@ -73,10 +51,10 @@ def block(db, world):
     """Building 3 with three units, each with a water meter read in 2026-09."""
     units = [world.unit, factories.unit(world.building, "2", 16, "1602", "120.00"),
              factories.unit(world.building, "1", 3, "301", "60.50")]
-    water = [make_meter(db, u) for u in units]
+    water = [make_meter(u) for u in units]
     for meter, value in zip(water, ("100", "2000.5", "37"), strict=True):
-        add_reading(db, meter, "2026-08", Decimal(value) - 10)
-        add_reading(db, meter, "2026-09", value, Decimal(value) - 10)
+        factories.reading(meter, "2026-08", Decimal(value) - 10)
+        factories.reading(meter, "2026-09", value, Decimal(value) - 10)
     db.session.commit()
     return units, water
 
@@ -89,12 +67,12 @@ def test_grid_shows_last_readings_and_saves_the_typed_ones(finance, db, world, b
     r = finance.get(f"/meters/buildings/{world.building.id}/grid?kind=water&period=2026-10")
     assert r.status_code == 200
     assert "3-2-1502" in r.text and "2,000.5" in r.text and "2026-09" in r.text
-    before = count(db)
+    before = count(db, MeterReading)
     r = finance.post(f"/meters/buildings/{world.building.id}/grid", data={
         "kind": "water", "period": "2026-10", f"reading-{water[0].id}": "112",
         f"reading-{water[1].id}": " 2,010.75 ", f"reading-{water[2].id}": ""})
     assert r.status_code == 302, r.text[:3000]
-    assert count(db) == before + 2
+    assert count(db, MeterReading) == before + 2
     first, second = reading_of(db, water[0], "2026-10"), reading_of(db, water[1], "2026-10")
     assert (first.previous_value, first.value, first.consumption) == (
         Decimal("100"), Decimal("112"), Decimal("12"))
@@ -110,12 +88,12 @@ def test_grid_shows_last_readings_and_saves_the_typed_ones(finance, db, world, b
 def test_grid_with_one_bad_cell_saves_nothing_and_keeps_what_was_typed(finance, db, world,
                                                                         block):
     _units, water = block
-    before = count(db)
+    before = count(db, MeterReading)
     r = finance.post(f"/meters/buildings/{world.building.id}/grid", data={
         "kind": "water", "period": "2026-10", f"reading-{water[0].id}": "112",
         f"reading-{water[1].id}": "12o4", f"reading-{water[2].id}": "30"})
     assert r.status_code == 422
-    assert count(db) == before
+    assert count(db, MeterReading) == before
     assert "读数必须是数字" in r.text
     assert "低于上次读数" in r.text  # 30 < 37: every bad cell is reported at once
     assert 'value="12o4"' in r.text and 'value="112"' in r.text
@@ -124,12 +102,12 @@ def test_grid_with_one_bad_cell_saves_nothing_and_keeps_what_was_typed(finance, 
 
 def test_grid_refuses_a_future_period(finance, db, world, block):
     _units, water = block
-    before = count(db)
+    before = count(db, MeterReading)
     r = finance.post(f"/meters/buildings/{world.building.id}/grid", data={
         "kind": "water", "period": next_month(), f"reading-{water[0].id}": "150"})
     assert r.status_code == 422
     assert "尚未到来" in r.text
-    assert count(db) == before
+    assert count(db, MeterReading) == before
 
 
 # one meter: below the last, rollover, replacement, flags ----------------------------------------
@@ -137,18 +115,18 @@ def test_grid_refuses_a_future_period(finance, db, world, block):
 
 def test_reading_below_the_last_one_is_refused(finance, db, world, block):
     _units, water = block
-    before = count(db)
+    before = count(db, MeterReading)
     r = record(finance, water[0], value="99")
     assert r.status_code == 422
     assert "低于上次读数" in r.text and 'value="99"' in r.text
-    assert count(db) == before
+    assert count(db, MeterReading) == before
 
 
 def test_rollover_is_accepted_with_the_consumption_across_the_dial_maximum(finance, db, world):
-    meter = make_meter(db, world.unit, "electricity", max_value=Decimal("99999"),
+    meter = make_meter(world.unit, "electricity", max_value=Decimal("99999"),
                        multiplier=Decimal("2"))
-    add_reading(db, meter, "2026-08", "99000")
-    add_reading(db, meter, "2026-09", "99990", "99000")
+    factories.reading(meter, "2026-08", "99000")
+    factories.reading(meter, "2026-09", "99990", "99000")
     db.session.commit()
     r = record(finance, meter, kind="rollover", value="15")
     assert r.status_code == 302, r.text[:3000]
@@ -180,11 +158,11 @@ def test_meter_replacement_is_accepted(finance, db, world, block):
 
 
 def test_three_times_the_average_is_flagged_not_refused(finance, db, world):
-    meter = make_meter(db, world.unit)
-    add_reading(db, meter, "2026-01", "500")
+    meter = make_meter(world.unit)
+    factories.reading(meter, "2026-01", "500")
     value = 500
     for month in range(2, 8):
-        add_reading(db, meter, f"2026-{month:02d}", value + 10, value)
+        factories.reading(meter, f"2026-{month:02d}", value + 10, value)
         value += 10
     db.session.commit()
     r = record(finance, meter, period="2026-08", value=str(value + 31))
@@ -200,10 +178,10 @@ def test_three_times_the_average_is_flagged_not_refused(finance, db, world):
 
 def test_future_period_is_refused_on_the_meter_page(finance, db, world, block):
     _units, water = block
-    before = count(db)
+    before = count(db, MeterReading)
     r = record(finance, water[0], period=next_month(), value="150")
     assert r.status_code == 422 and "尚未到来" in r.text
-    assert count(db) == before
+    assert count(db, MeterReading) == before
 
 
 @pytest.mark.parametrize(("value", "message"), [
@@ -218,20 +196,20 @@ def test_future_period_is_refused_on_the_meter_page(finance, db, world, block):
 def test_letters_negative_and_absurd_readings_are_refused(finance, db, world, block, value,
                                                           message):
     _units, water = block
-    before = count(db)
+    before = count(db, MeterReading)
     r = record(finance, water[0], value=value)
     assert r.status_code == 422
     assert message in r.text, r.text[:3000]
     assert "<script>1</script>" not in r.text
-    assert count(db) == before
+    assert count(db, MeterReading) == before
 
 
 def test_bad_period_is_refused(finance, db, world, block):
     _units, water = block
-    before = count(db)
+    before = count(db, MeterReading)
     r = record(finance, water[0], period="2026-13", value="150")
     assert r.status_code == 422 and "年-月" in r.text
-    assert count(db) == before
+    assert count(db, MeterReading) == before
 
 
 def test_reentering_replaces_until_the_period_is_billed(finance, db, world, block):
@@ -241,13 +219,8 @@ def test_reentering_replaces_until_the_period_is_billed(finance, db, world, bloc
     reading = reading_of(db, water[0], "2026-10")
     assert reading.value == Decimal("130") and reading.consumption == Decimal("30")
     assert count(db, MeterReading) == 7  # one reading per meter and period
-    item = FeeItem(estate_id=world.estate.id, code="SF", name="水费", method="metered",
-                   meter_kind="water")
-    db.session.add(item)
-    db.session.flush()
-    db.session.add(BillLine(estate_id=world.estate.id, unit_id=world.unit.id,
-                            fee_item_id=item.id, period="2026-10", amount=Decimal("150.00"),
-                            explanation="", due_date=date(2026, 11, 15)))
+    item = factories.fee_item(world.estate, "SF", "水费", method="metered", meter_kind="water")
+    factories.bill_line(world.unit, item, "2026-10", "150.00", "", date(2026, 11, 15))
     db.session.commit()
     r = record(finance, water[0], value="140")
     assert r.status_code == 422 and "已出账" in r.text
@@ -277,7 +250,7 @@ def test_add_a_units_meter_and_bad_input(finance, db, world):
                           ({"number": "SB-004", "kind": "gas", "multiplier": "0"}, "大于 0"),
                           ({"number": "SB-005", "kind": "gas", "max_value": "x"}, "必须是数字")]:
         r = finance.post("/meters/new", data={**form, **over})
-        assert r.status_code == 200 and message in r.text, (over, r.text[:3000])
+        assert r.status_code == 422 and message in r.text, (over, r.text[:3000])
     assert count(db, Meter) == before
 
 
@@ -286,14 +259,12 @@ def test_add_a_units_meter_and_bad_input(finance, db, world):
 
 def test_shared_reading_is_approved_and_the_loss_is_shown(finance, as_role, db, world):
     other_unit = factories.unit(world.building, "2", 16, "1602", "120.00")
-    item = FeeItem(estate_id=world.estate.id, code="GTDF", name="公摊电费",
-                   method="apportioned", meter_kind="electricity")
-    db.session.add(item)
-    db.session.flush()
+    item = factories.fee_item(world.estate, "GTDF", "公摊电费", method="apportioned",
+                              meter_kind="electricity")
     for unit, used in ((world.unit, 100), (other_unit, 150)):
-        sub = make_meter(db, unit, "electricity")
-        add_reading(db, sub, "2026-09", "1000")
-        add_reading(db, sub, "2026-10", 1000 + used, "1000")
+        sub = make_meter(unit, "electricity")
+        factories.reading(sub, "2026-09", "1000")
+        factories.reading(sub, "2026-10", 1000 + used, "1000")
     db.session.commit()
     r = finance.post("/meters/shared/new", data={
         "kind": "electricity", "number": "GT-3", "building_id": str(world.building.id),
@@ -345,7 +316,7 @@ def upload(client, data: bytes, filename: str):
 
 def test_import_with_a_bad_row_lists_it_and_writes_nothing(finance, db, world, block):
     _units, water = block
-    before = count(db)
+    before = count(db, MeterReading)
     data = csv_bytes([["表号", "期间", "读数"],
                       [water[0].number, "2026-10", "112"],
                       ["NO-SUCH", "2026-10", "5"],
@@ -359,7 +330,7 @@ def test_import_with_a_bad_row_lists_it_and_writes_nothing(finance, db, world, b
     assert [(row, column) for row, column, _ in rows] == [("3", "表号"), ("4", "读数"),
                                                           ("5", "读数")]
     assert "NO-SUCH" in rows[0][2] and "数字" in rows[1][2] and "低于上次读数" in rows[2][2]
-    assert count(db) == before
+    assert count(db, MeterReading) == before
 
 
 def test_import_of_a_clean_workbook_after_preview_and_confirm(finance, db, world, block):
@@ -376,17 +347,17 @@ def test_import_of_a_clean_workbook_after_preview_and_confirm(finance, db, world
         row[-1].value = typed[row[0].value]
     buffer = io.BytesIO()
     workbook.save(buffer)
-    before = count(db)
+    before = count(db, MeterReading)
     r = upload(finance, buffer.getvalue(), "抄表.xlsx")
     assert r.status_code == 200, r.text[:3000]
-    assert count(db) == before  # nothing until confirmed
+    assert count(db, MeterReading) == before  # nothing until confirmed
     token = re.search(r'name="token" type="hidden" value="([0-9a-f]{32})"', r.text).group(1)
     r = finance.post("/meters/import/confirm", data={"token": token})
     assert r.status_code == 302
-    assert count(db) == before + 3
+    assert count(db, MeterReading) == before + 3
     assert reading_of(db, water[2], "2026-10").consumption == Decimal("3")
     r = finance.post("/meters/import/confirm", data={"token": token})
-    assert count(db) == before + 3  # a second confirm imports nothing
+    assert count(db, MeterReading) == before + 3  # a second confirm imports nothing
 
 
 # other estates ---------------------------------------------------------------------------------
@@ -395,8 +366,8 @@ def test_import_of_a_clean_workbook_after_preview_and_confirm(finance, db, world
 def test_another_estates_meters_readings_and_buildings_give_404(finance, db, world):
     building = factories.building(world.other_estate, "7")
     unit = factories.unit(building, "1", 3, "301")
-    meter = make_meter(db, unit)
-    reading = add_reading(db, meter, "2026-09", "10")
+    meter = make_meter(unit)
+    reading = factories.reading(meter, "2026-09", "10")
     db.session.commit()
     assert finance.get(f"/meters/{meter.id}").status_code == 404
     assert record(finance, meter, value="20").status_code == 404

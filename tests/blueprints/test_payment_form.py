@@ -3,7 +3,6 @@ other methods, partial payments, and the receipt stating what the unit still owe
 
 from __future__ import annotations
 
-import io
 import re
 import secrets
 from datetime import timedelta
@@ -11,11 +10,12 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from pypdf import PdfReader
 
-from frontdesk.models import AuditEvent, BillLine, FeeItem, Payment, Receipt
+from frontdesk.models import AuditEvent, Payment, Receipt
 from frontdesk.services.periods import estate_today
 from tests import factories
+from tests.conftest import count
+from tests.pdf_text import pdf_text
 
 D = Decimal
 
@@ -23,19 +23,11 @@ D = Decimal
 @pytest.fixture
 def bills(world, db):
     """Three monthly bills of 210.33 and one of 100.00 (late fees off), oldest first."""
-    item = FeeItem(estate_id=world.estate.id, code="WY", name="物业费", method="area",
-                   due_day=15, late_grace_days=0, late_daily_rate=D("0"), late_cap_ratio=D("1"))
-    db.session.add(item)
-    db.session.flush()
+    item = factories.fee_item(world.estate)
     today = estate_today(world.estate)
-    lines = []
-    for period, days, amount in (("2026-08", 90, "210.33"), ("2026-09", 60, "210.33"),
-                                 ("2026-10", 30, "210.33"), ("2026-11", 5, "100.00")):
-        line = BillLine(estate_id=world.estate.id, unit_id=world.unit.id, fee_item_id=item.id,
-                        period=period, kind="charge", amount=D(amount), settled=D("0"),
-                        due_date=today - timedelta(days=days), explanation=f"物业费 {period}")
-        db.session.add(line)
-        lines.append(line)
+    lines = [factories.bill_line(world.unit, item, period, amount, due=today - timedelta(days=days))
+             for period, days, amount in (("2026-08", 90, "210.33"), ("2026-09", 60, "210.33"),
+                                          ("2026-10", 30, "210.33"), ("2026-11", 5, "100.00"))]
     db.session.commit()
     return lines
 
@@ -57,11 +49,7 @@ def receipt_of(db, response) -> Receipt:
 def printed(client, receipt: Receipt) -> str:
     response = client.post(f"/payments/receipts/{receipt.id}/print")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
-    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages)
-
-
-def count(db, model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+    return pdf_text(response.data)
 
 
 def test_the_form_starts_with_every_bill_ticked_and_their_total_as_the_amount(desk, world,

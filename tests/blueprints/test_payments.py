@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 import secrets
 from datetime import date, timedelta
@@ -10,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from pypdf import PdfReader
 
 from frontdesk.models import (
     Allocation,
@@ -28,6 +26,9 @@ from frontdesk.services.chain import verify
 from frontdesk.services.fees import bill_queries, late_fees, payments, refunds
 from frontdesk.services.periods import estate_today
 from tests import factories
+from tests.conftest import count
+from tests.factories import fee_item
+from tests.pdf_text import pdf_text
 
 D = Decimal
 
@@ -35,22 +36,14 @@ D = Decimal
 # --- test data: bill lines inserted directly (billing builds them in production) -------------
 
 
-def fee_item(estate, code="WY", name="物业费", grace=0, rate="0", cap="1") -> FeeItem:
-    item = FeeItem(estate_id=estate.id, code=code, name=name, method="area", due_day=15,
-                   late_grace_days=grace, late_daily_rate=D(rate), late_cap_ratio=D(cap))
-    factories.db.session.add(item)
-    factories.db.session.flush()
-    return item
 
 
-def bill_line(unit, item, period, amount, due, kind="charge", settled="0") -> BillLine:
-    line = BillLine(estate_id=unit.estate_id, unit_id=unit.id, fee_item_id=item.id,
-                    period=period, kind=kind, quantity=D("89.50"), price=D("2.3500"),
-                    amount=D(amount), settled=D(settled), due_date=due,
-                    explanation=f"89.50 m² × 2.3500 元/m²·月 × 1 月 = {amount}")
-    factories.db.session.add(line)
-    factories.db.session.flush()
-    return line
+
+
+def bill_line(unit, item, period, amount, due, **kw) -> BillLine:
+    """A monthly area charge of the unit, due on ``due``."""
+    return factories.bill_line(unit, item, period, amount, due=due,
+                               **factories.area_charge(amount), **kw)
 
 
 @pytest.fixture
@@ -71,7 +64,8 @@ def bills(world, db, today):
 @pytest.fixture
 def late_bills(world, db, today):
     """Bills of an item with 10 grace days, 0.05 % a day and a cap of 10 % of the principal."""
-    item = fee_item(world.estate, code="WYL", grace=10, rate="0.0005", cap="0.1")
+    item = fee_item(world.estate, code="WYL", late_grace_days=10,
+                    late_daily_rate=D("0.0005"), late_cap_ratio=D("0.1"))
     old = bill_line(world.unit, item, "2024-02", "210.33", today - timedelta(days=1000))
     late = bill_line(world.unit, item, "2026-09", "210.33", today - timedelta(days=40))
     grace = bill_line(world.unit, item, "2026-10", "210.33", today - timedelta(days=8))
@@ -91,17 +85,10 @@ def receipt_id(response) -> int:
     return int(re.search(r"/payments/receipts/(\d+)$", response.headers["Location"]).group(1))
 
 
-def count(db, model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
-
-
 def settled(db, line) -> Decimal:
     db.session.expire_all()
     return db.session.get(BillLine, line.id).settled
 
-
-def pdf_text(data: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
 # --- allocation and prepaid balance ----------------------------------------------------------

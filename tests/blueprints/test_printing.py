@@ -6,19 +6,17 @@ owner or payer, numbered 第 N 页 共 M 页; an explanation taller than a page 
 
 from __future__ import annotations
 
-import io
-import re
 import secrets
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from pypdf import PdfReader
 
 from frontdesk.models import BillLine, FeeItem, Receipt
 from tests import factories
+from tests.pdf_text import assert_paged, pdf_reader, printed_pages, squash
 
 D = Decimal
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -29,31 +27,14 @@ THREE_TIERS = ("(1,039 − 139) m³，本年已用 19.00 m³，900.00 m³ 阶梯
 EXPLANATION_LENGTH = BillLine.explanation.type.length
 
 
-def squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
 
-
-def pdf_pages(response) -> list[str]:
-    assert response.status_code == 200, response.get_data(as_text=True)[:2000]
-    assert response.mimetype == "application/pdf"
-    return [squash(p.extract_text()) for p in PdfReader(io.BytesIO(response.data)).pages]
-
-
-def assert_paged(pages: list[str], *marks: str) -> None:
-    assert len(pages) > 1
-    for n, page in enumerate(pages, start=1):
-        for mark in marks:
-            assert squash(mark) in page, (n, mark)
-        assert f"第{n}页共{len(pages)}页" in page, n
+def squashed_pages(response) -> list[str]:
+    return [squash(text) for text in printed_pages(response)]
 
 
 @pytest.fixture
 def water(world, db) -> FeeItem:
-    item = FeeItem(estate_id=world.estate.id, code="WATER", name="水费", method="metered",
-                   meter_kind="water", due_day=15)
-    db.session.add(item)
-    db.session.flush()
-    return item
+    return factories.fee_item(world.estate, "WATER", "水费", method="metered", meter_kind="water")
 
 
 @pytest.fixture
@@ -66,12 +47,9 @@ def owing(world, db):
 
 
 def bill(unit, item, period: str, amount: str, explanation: str) -> BillLine:
-    line = BillLine(estate_id=unit.estate_id, unit_id=unit.id, fee_item_id=item.id,
-                    period=period, kind="charge", amount=D(amount), explanation=explanation,
-                    due_date=date(int(period[:4]), int(period[5:]), 15),
-                    settled=D(0), created_at=datetime.now(UTC))
-    factories.db.session.add(line)
-    return line
+    """A charge due on the 15th of its period."""
+    return factories.bill_line(unit, item, period, amount, explanation,
+                               date(int(period[:4]), int(period[5:]), 15))
 
 
 def earlier_periods(n: int) -> list[str]:
@@ -91,7 +69,7 @@ def test_building_notices_run_on_with_the_unit_and_owner_on_every_page(world, de
 
     response = desk.get(f"/statements/buildings/{world.building.id}/notices.pdf",
                         query_string={"period": periods[-1]})
-    pages = pdf_pages(response)
+    pages = squashed_pages(response)
     assert_paged(pages, "3-1-202", OWNER)
     everything = "".join(pages)
     assert everything.count("7,296.00") >= 3 * 40
@@ -112,7 +90,7 @@ def test_building_notices_print_an_explanation_taller_than_a_page(world, desk, d
 
     response = desk.get(f"/statements/buildings/{world.building.id}/notices.pdf",
                         query_string={"period": period})
-    pages = pdf_pages(response)
+    pages = squashed_pages(response)
     assert_paged(pages, "3-1-202", OWNER)
     assert "".join(pages).count("7,296.00") >= 40
     assert "柒仟贰佰玖拾陆元整" in "".join(pages)
@@ -132,7 +110,7 @@ def test_receipt_of_many_lines_repeats_unit_and_payer_with_a_seal_line(world, de
     receipt = db.session.scalar(sa.select(Receipt).where(Receipt.unit_id == owing.id))
 
     printed = desk.post(f"/payments/receipts/{receipt.id}/print")
-    pages = pdf_pages(printed)
+    pages = squashed_pages(printed)
     assert_paged(pages, receipt.number, "3-1-202", OWNER)
     everything = "".join(pages)
     assert everything.count("7,296.00") >= 2 * 20 and everything.count("12.50") >= 2 * 20
@@ -144,7 +122,7 @@ def test_receipt_of_many_lines_repeats_unit_and_payer_with_a_seal_line(world, de
         if text.strip() in ("7,296.00", "12.50"):
             starts.setdefault(text.strip(), set()).add(round(tm[4] * cm[0] + cm[4], 1))
 
-    PdfReader(io.BytesIO(printed.data)).pages[0].extract_text(visitor_text=visit)
+    pdf_reader(printed.data).pages[0].extract_text(visitor_text=visit)
     short = sorted(x for x in starts["12.50"] if x > 300)
     long = sorted(x for x in starts["7,296.00"] if x > 300)
     assert len(short) == len(long) == 2  # 应收 and 实收
@@ -157,5 +135,5 @@ def test_one_page_notice_says_page_one_of_one(world, desk, db, water, owing):
     db.session.commit()
     response = desk.get(f"/statements/units/{owing.id}/notice.pdf",
                         query_string={"period": period})
-    pages = pdf_pages(response)
+    pages = squashed_pages(response)
     assert len(pages) == 1 and "第1页共1页" in pages[0] and "（续）" not in pages[0]

@@ -9,25 +9,16 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import openpyxl
-import pytest
 import sqlalchemy as sa
-from pypdf import PdfReader
 
 from frontdesk.models import AuditEvent, PrepaidEntry, Refund
 from frontdesk.services.fees import bill_queries
 from tests import factories
 from tests.blueprints.test_payments import bills, pay, receipt_id, today  # noqa: F401
+from tests.pdf_text import pdf_text
 
 D = Decimal
 
-
-@pytest.fixture
-def finance(as_role):
-    return as_role("finance")
-
-
-def pdf_text(data: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
 def ask(desk, unit, amount="50", method="cash", reason="业主搬离，退还预存款") -> Refund:

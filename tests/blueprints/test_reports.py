@@ -13,13 +13,14 @@ from itertools import count
 
 import openpyxl
 import pytest
-from pypdf import PdfReader
 
 from frontdesk.extensions import db as _db
-from frontdesk.models import Allocation, BillLine, FeeItem, Payment, Receipt
+from frontdesk.models import BillLine, Payment
 from frontdesk.services import DomainError
 from frontdesk.services.fees import daily_report, reports, reports_xlsx
 from tests import factories
+from tests.factories import bill_line, fee_item
+from tests.pdf_text import pdf_pages, pdf_text
 
 DAY = date(2025, 11, 24)
 AS_OF = date(2025, 11, 30)
@@ -34,48 +35,18 @@ def local(day: date, hh: int, mm: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hh, mm, tzinfo=UTC) - timedelta(hours=8)
 
 
-def fee_item(estate, code: str = "WY", name: str = "物业费") -> FeeItem:
-    item = FeeItem(estate_id=estate.id, code=code, name=name, method="area")
-    _db.session.add(item)
-    _db.session.flush()
-    return item
 
 
-def bill_line(unit, item, period: str, amount: str, *, due: date, settled: str = "0",
-              kind: str = "charge") -> BillLine:
-    line = BillLine(estate_id=unit.estate_id, unit_id=unit.id, fee_item_id=item.id, period=period,
-                    kind=kind, amount=Decimal(amount), settled=Decimal(settled), due_date=due,
-                    explanation=f"{item.name} {period}")
-    _db.session.add(line)
-    _db.session.flush()
-    return line
 
 
 def payment(unit, cashier, amount: str, method: str, at: datetime, *, voided: bool = False,
             line: BillLine | None = None, reason: str = "") -> Payment:
-    """A payment with its receipt (and an allocation to a line when given)."""
-    n = next(_seq)
-    p = Payment(estate_id=unit.estate_id, unit_id=unit.id, amount=Decimal(amount), method=method,
-                cashier_id=cashier.id, received_at=at, idempotency_key=f"key-{n}",
-                voided=voided, payer="张三")
-    _db.session.add(p)
-    _db.session.flush()
-    _db.session.add(Receipt(
-        estate_id=unit.estate_id, year=at.year, seq=n, number=f"SJ{at.year}-{n:06d}",
-        payment_id=p.id, unit_id=unit.id, amount=p.amount, issued_at=at, cashier_id=cashier.id,
-        content={"amount": amount}, prev_hash="0" * 64, hash=f"{n:064d}",
-        voided_at=at + timedelta(minutes=5) if voided else None,
-        voided_by_id=cashier.id if voided else None, void_reason=reason,
-    ))
-    if line is not None:
-        _db.session.add(Allocation(payment_id=p.id, bill_line_id=line.id, amount=p.amount))
-    _db.session.flush()
-    return p
-
-
-@pytest.fixture
-def finance(as_role):
-    return as_role("finance")
+    """A payment by 张三 (paying a line whole when given; voided five minutes later)."""
+    return factories.payment(
+        unit, cashier, amount, at, method=method, payer="张三", content={"amount": amount},
+        voided=voided, voided_at=at + timedelta(minutes=5) if voided else None,
+        void_reason=reason, allocations=[(line, amount)] if line is not None else (),
+        settle=False)
 
 
 @pytest.fixture
@@ -153,7 +124,7 @@ def test_daily_report_pdf_reads_back_date_cashiers_totals_and_capitals(finance, 
     r = finance.get("/reports/daily.pdf?day=2025-11-24")
     assert r.status_code == 200 and r.mimetype == "application/pdf"
     assert "daily-report-2025-11-24.pdf" in r.headers["Content-Disposition"]
-    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(r.data)).pages)
+    text = pdf_text(r.data, sep="")
     for expected in ("收费日报", "阳光花园", "2025-11-24", "frontdesk测试", "finance测试",
                      "现金", "微信", "支付宝", "银行卡", "转账", "150.50", "1,372.84",
                      "壹仟叁佰柒拾贰元捌角肆分", "作废", "金额录错", "999.00", "3-1-301",
@@ -185,7 +156,7 @@ def test_daily_report_xlsx_has_figures_as_numbers(finance, day_payments):
 
 def test_shift_ending_before_it_starts_is_refused_with_a_message(finance, day_payments):
     r = finance.get("/reports/daily?start=2025-11-24T17:30&end=2025-11-24T08:30")
-    assert r.status_code == 200
+    assert r.status_code == 422
     assert "班次结束时间必须晚于开始时间" in r.get_data(as_text=True)
     assert "SJ2025-" not in r.get_data(as_text=True)
     r = finance.get("/reports/daily.pdf?start=2025-11-24T17:30&end=2025-11-24T08:30")
@@ -203,13 +174,13 @@ def test_shift_ending_before_it_starts_is_refused_with_a_message(finance, day_pa
         ("day=2025-13-45", "日期格式"),
         ("day=yesterday", "日期格式"),
         ("start=2025-11-24T08:30", "请同时填写班次的开始时间和结束时间"),
-        ("start=abc&end=2025-11-24T08:30", "日期时间格式"),
+        ("start=abc&end=2025-11-24T08:30", "请按 年-月-日 时:分 填写时间"),
         ("start=2025-11-01T00:00&end=2025-12-24T00:00", "最多涵盖 31 天"),
     ],
 )
 def test_bad_daily_report_input_gets_a_message(finance, world, query, message):
     r = finance.get(f"/reports/daily?{query}")
-    assert r.status_code == 200
+    assert r.status_code == 422
     assert message in r.get_data(as_text=True)
 
 
@@ -217,7 +188,7 @@ def test_daily_report_of_an_empty_day_says_so(finance, world):
     r = finance.get("/reports/daily?day=2020-01-01")
     assert "该期间无收款" in r.get_data(as_text=True)
     r = finance.get("/reports/daily.pdf?day=2020-01-01")
-    text = PdfReader(io.BytesIO(r.data)).pages[0].extract_text()
+    text = pdf_pages(r.data)[0]
     assert "本期间无收款" in text and "零元整" in text
 
 
@@ -305,7 +276,7 @@ def test_arrears_page_pdf_and_xlsx(finance, owed):
 
     r = finance.get("/reports/arrears.pdf?as_of=2025-11-30")
     assert r.status_code == 200 and r.mimetype == "application/pdf"
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(r.data)).pages)
+    text = pdf_text(r.data, sep="")
     for expected in ("欠费明细", "阳光花园", "2025-11-30", "3号楼", "10号楼", "3-2-1502",
                      "张三", "业主甲、业主乙", "0–30天", "365天以上", "167.00", "467.00",
                      "1,467.00", "壹仟肆佰陆拾柒元整", "小计"):
@@ -429,7 +400,7 @@ def test_manager_sees_the_dashboard(manager, world):
 @pytest.mark.parametrize("period", ["2025-1a", "abcd-ef", "2025-13", "2025/11", "<script>"])
 def test_letters_in_the_period_get_a_message(finance, world, period):
     r = finance.get("/reports/dashboard", query_string={"period": period})
-    assert r.status_code == 200
+    assert r.status_code == 422
     page = r.get_data(as_text=True)
     assert "账期格式应为 年-月" in page
     assert "finance-dashboard" not in page and "<script>" not in page

@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from frontdesk.models import AuditEvent, BillLine, FeeItem, Key, KeyLoan, Receipt
+from frontdesk.models import AuditEvent, KeyLoan, Receipt
 from frontdesk.services.periods import estate_today
+from tests import factories
 
 D = Decimal
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
@@ -21,15 +22,8 @@ NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 
 @pytest.fixture
 def bill(world, db):
-    item = FeeItem(estate_id=world.estate.id, code="WY", name="物业费", method="area",
-                   due_day=15, late_grace_days=0, late_daily_rate=D("0"), late_cap_ratio=D("1"))
-    db.session.add(item)
-    db.session.flush()
-    line = BillLine(estate_id=world.estate.id, unit_id=world.unit.id, fee_item_id=item.id,
-                    period="2026-10", kind="charge", amount=D("210.33"), settled=D("0"),
-                    due_date=estate_today(world.estate) - timedelta(days=20),
-                    explanation="物业费")
-    db.session.add(line)
+    line = factories.bill_line(world.unit, factories.fee_item(world.estate), explanation="物业费",
+                               due=estate_today(world.estate) - timedelta(days=20))
     db.session.commit()
     return line
 
@@ -37,9 +31,7 @@ def bill(world, db):
 @pytest.fixture
 def key(world, db, app):
     app.config["FRONTDESK_NOW"] = NOW
-    k = Key(estate_id=world.estate.id, tag="K-3-2-1502-01", unit_id=world.unit.id, area="",
-            kind="入户门", copies=1, cabinet="A", slot="1", status="in_cabinet")
-    db.session.add(k)
+    k = factories.key(world.estate, world.unit)
     db.session.commit()
     return k
 

@@ -7,14 +7,11 @@ number them 第 N 页 共 M 页 and keep every amount.
 
 from __future__ import annotations
 
-import io
-import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from pypdf import PdfReader
 
 from frontdesk.pdf import base
 from frontdesk.pdf.arrears import arrears
@@ -26,6 +23,7 @@ from frontdesk.pdf.notice import payment_notice
 from frontdesk.pdf.receipt import receipt_pdf
 from frontdesk.pdf.registration import registration_form
 from frontdesk.pdf.statement import statement
+from tests.pdf_text import assert_paged, pdf_pages, pdf_reader, squash
 
 D = Decimal
 ESTATE = "阳光花园" + "超长的小区名称" * 17
@@ -40,24 +38,11 @@ LONG_TEXT = "说明文字很长需要换行" * 30
 MANY = 200
 
 
-def squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
-
 
 def pages_of(pdf: bytes) -> list[str]:
     """Return each page's text with all white space removed."""
     assert pdf.startswith(b"%PDF")
-    return [squash(page.extract_text()) for page in PdfReader(io.BytesIO(pdf)).pages]
-
-
-def assert_paged(pages: list[str], *marks: str) -> None:
-    """More than one page, each naming whose document it is and numbered N of M."""
-    assert len(pages) > 1
-    for n, page in enumerate(pages, start=1):
-        for mark in marks:
-            assert squash(mark) in page, (n, mark)
-        assert f"第{n}页共{len(pages)}页" in page, n
-    assert "第2页" in pages[1]
+    return [squash(text) for text in pdf_pages(pdf)]
 
 
 def estate() -> dict[str, str]:
@@ -271,7 +256,7 @@ def money_x(pdf: bytes, page: int = 0) -> dict[str, list[float]]:
         if text.strip():
             found.setdefault(text.strip(), []).append(tm[4] * cm[0] + cm[4])
 
-    PdfReader(io.BytesIO(pdf)).pages[page].extract_text(visitor_text=visit)
+    pdf_reader(pdf).pages[page].extract_text(visitor_text=visit)
     return found
 
 

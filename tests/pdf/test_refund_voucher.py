@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 
-from pypdf import PdfReader
-
-from frontdesk.pdf.money import amount_in_words
+from frontdesk.money import amount_in_words
 from frontdesk.pdf.refund_voucher import refund_voucher
+from tests.pdf_text import pdf_pages, pdf_text
 
 
 def voucher_data(**kw) -> dict:
@@ -24,12 +22,8 @@ def voucher_data(**kw) -> dict:
     }
 
 
-def text_of(data: bytes) -> str:
-    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
-
-
 def test_an_approved_refund_prints_to_be_signed_before_it_is_paid():
-    text = text_of(refund_voucher(voucher_data()))
+    text = pdf_text(refund_voucher(voucher_data()))
     assert "已审批，待付款" in text and "壹仟伍佰元整" in text and "¥1,500.00" in text
     assert "领款人签字" in text and "待付款" in text
 
@@ -38,15 +32,14 @@ def test_long_names_and_reasons_wrap_instead_of_breaking_the_page():
     data = voucher_data(amount=Decimal("9999999.99"), payee="欧阳" * 32, reason="退" * 200,
                         unit_code="12-3-" + "9" * 20, requested_by="很长的名字" * 12,
                         paid=True, paid_by="付款人" * 20, paid_at="2026-12-02 14:00")
-    text = text_of(refund_voucher(data))
+    text = pdf_text(refund_voucher(data))
     assert "玖佰玖拾玖万玖仟玖佰玖拾玖元玖角玖分" in text.replace("\n", "")
     assert "审批人" in text
 
 
 def test_a_reason_longer_than_a_page_goes_on_with_the_voucher_named_on_every_page():
-    pages = [p.extract_text().replace("\n", "").replace(" ", "")
-             for p in PdfReader(io.BytesIO(refund_voucher(voucher_data(reason="退款说明" * 1500)))
-                                ).pages]
+    pages = [text.replace("\n", "").replace(" ", "")
+             for text in pdf_pages(refund_voucher(voucher_data(reason="退款说明" * 1500)))]
     assert len(pages) > 1
     for n, text in enumerate(pages, start=1):
         assert "TK000001" in text and "3-2-1502" in text

@@ -1,9 +1,7 @@
 """Tests for the resident registration form and the shared PDF parts it is built on."""
 
-import io
 import logging
 import os
-import re
 import shutil
 import subprocess
 from datetime import date
@@ -12,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pypdf import PdfReader
 
 from frontdesk.pdf import base
 from frontdesk.pdf.registration import registration_form
+from tests.pdf_text import pdf_pages, squash
 
 SCRIPT_NAME = "<script>alert(1)</script>"
 SQL_NAME = "' OR 1=1 --"
@@ -82,13 +80,7 @@ def _data(residents: list[dict[str, Any]] | None = None) -> dict[str, Any]:
 
 def _pages_text(pdf: bytes) -> list[str]:
     """Return each page's text with all whitespace removed."""
-    reader = PdfReader(io.BytesIO(pdf))
-    return [re.sub(r"\s+", "", page.extract_text()) for page in reader.pages]
-
-
-def _squash(text: str) -> str:
-    """Remove whitespace so wrapped cell text compares whole."""
-    return re.sub(r"\s+", "", text)
+    return [squash(text) for text in pdf_pages(pdf)]
 
 
 def _pdffonts(pdf: bytes, tmp_path: Path) -> list[dict[str, str]]:
@@ -133,8 +125,8 @@ def test_form_prints_unit_residents_and_signatures() -> None:
         "110101199001011234",
         "2024-05-01",
         "✓",
-        _squash(SCRIPT_NAME),
-        _squash(SQL_NAME),
+        squash(SCRIPT_NAME),
+        squash(SQL_NAME),
         "车辆信息",
         "京A12345",
         "紧急联系人",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -15,97 +15,21 @@ from frontdesk.models import (
     AuditEvent,
     BillLine,
     BillRun,
-    FeeItem,
-    Meter,
-    MeterReading,
     PrepaidEntry,
     Tariff,
 )
 from frontdesk.services import DomainError
 from frontdesk.services.fees import billing, corrections, meters
 from tests import factories
+from tests.factories import fee_item, meter, reading, tariff
 
 D = Decimal
 PERIOD = "2026-11"
 TODAY = date(2026, 11, 30)
-WATER_TIERS = [{"upto": "180", "price": "5.00"}, {"upto": "260", "price": "7.00"},
-               {"upto": None, "price": "9.00"}]
-POWER_TIERS = [{"upto": "200", "price": "0.60"}, {"upto": None, "price": "0.90"}]
+
 
 
 # test data, inserted straight into the tables ---------------------------------------------------
-
-
-def fee_item(estate, code, method, **kw) -> FeeItem:
-    item = FeeItem(estate_id=estate.id, code=code, name=kw.pop("name", code), method=method,
-                   **kw)
-    _db.session.add(item)
-    _db.session.flush()
-    return item
-
-
-def tariff(item, price, *, scope="estate", building=None, unit=None, tiers=None,
-           valid_from=date(2026, 1, 1), valid_to=None) -> Tariff:
-    t = Tariff(estate_id=item.estate_id, fee_item_id=item.id, scope=scope,
-               building_id=building.id if building else None, unit_id=unit.id if unit else None,
-               valid_from=valid_from, valid_to=valid_to, price=D(price), tiers=tiers)
-    _db.session.add(t)
-    _db.session.flush()
-    return t
-
-
-def meter(estate, kind, number, *, unit=None, building=None, shared=False, item=None,
-          basis="area", multiplier="1") -> Meter:
-    m = Meter(estate_id=estate.id, unit_id=unit.id if unit else None,
-              building_id=building.id if building else None, kind=kind, number=number,
-              shared=shared, fee_item_id=item.id if item else None, apportion_basis=basis,
-              multiplier=D(multiplier))
-    _db.session.add(m)
-    _db.session.flush()
-    return m
-
-
-def reading(m, period, value, previous=None, *, approved=False) -> MeterReading:
-    value = D(value)
-    previous = D(previous) if previous is not None else None
-    used = (value - previous) * m.multiplier if previous is not None else D(0)
-    r = MeterReading(estate_id=m.estate_id, meter_id=m.id, period=period, value=value,
-                     previous_value=previous, consumption=used,
-                     approved_at=datetime(2026, 12, 1, tzinfo=UTC) if approved else None)
-    _db.session.add(r)
-    _db.session.flush()
-    return r
-
-
-class Fees:
-    """The world's estate with an area, a water, an electricity, a shared and a fixed item."""
-
-    def __init__(self, world):
-        e = self.estate = world.estate
-        self.building = world.building
-        self.unit = world.unit
-        self.unit.status = "已入住"
-        self.unit.handover_date = date(2024, 5, 1)
-        self.area = fee_item(e, "WY", "area", name="物业费", due_day=15,
-                             vacancy_discount=D("0.30"))
-        tariff(self.area, "2.35")
-        self.water = fee_item(e, "SF", "metered", name="水费", meter_kind="water",
-                              tier_mode="annual", due_day=20)
-        tariff(self.water, "5.00", tiers=WATER_TIERS)
-        self.power = fee_item(e, "DF", "metered", name="电费", meter_kind="electricity",
-                              tier_mode="period", due_day=20)
-        tariff(self.power, "0.60", tiers=POWER_TIERS)
-        self.shared = fee_item(e, "GT", "apportioned", name="公摊电费",
-                               meter_kind="electricity")
-        tariff(self.shared, "1.00")
-        self.fixed = fee_item(e, "LJ", "fixed", name="垃圾费")
-        tariff(self.fixed, "20.00")
-        _db.session.commit()
-
-    def unit_in(self, room, gross="100.00", **kw):
-        kw.setdefault("status", "已入住")
-        kw.setdefault("handover_date", date(2024, 5, 1))
-        return factories.unit(self.building, "1", int(room[:-2]), room, gross, **kw)
 
 
 @pytest.fixture(autouse=True)
@@ -113,11 +37,6 @@ def _chinese(app):
     """Give messages a locale outside requests (the app's selector reads the session)."""
     with force_locale("zh_CN"):
         yield
-
-
-@pytest.fixture
-def fees(world):
-    return Fees(world)
 
 
 def post(estate, actor=None, period=PERIOD, **kw):
@@ -309,7 +228,7 @@ def test_problems_are_listed_not_raised(fees, db):
     shared = meter(fees.estate, "electricity", "GT-3", building=fees.building, shared=True,
                    item=fees.shared)
     reading(shared, PERIOD, "500", "100", approved=False)
-    orphan = fee_item(fees.estate, "TC", "fixed", name="停车费")
+    orphan = fee_item(fees.estate, "TC", method="fixed", name="停车费")
     db.session.commit()
     preview = billing.preview_bill_run(fees.estate, PERIOD, today=TODAY)
     kinds = {(p.kind, p.where, p.fee_item) for p in preview.problems}

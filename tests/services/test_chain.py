@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
-from pypdf import PdfReader
 
 from frontdesk.models import (
     Allocation,
-    BillLine,
     ChainEntry,
-    FeeItem,
-    Key,
-    KeyAuthorisation,
-    KeyCustody,
     KeyLoan,
     Payment,
     Receipt,
@@ -28,6 +21,7 @@ from frontdesk.services import chain
 from frontdesk.services.fees import bill_queries, payments, receipts
 from frontdesk.services.keys import loans
 from tests import factories
+from tests.pdf_text import pdf_text
 
 D = Decimal
 #: the key loans' frozen clock: 2026-11-20 10:00 in Shanghai
@@ -40,24 +34,15 @@ TABLES = {"receipt": Receipt, "payment": Payment, "allocation": Allocation,
 # --- test data ---------------------------------------------------------------------------------
 
 
-def bill_line(world, item, period, amount="210.33") -> BillLine:
-    line = BillLine(estate_id=world.estate.id, unit_id=world.unit.id, fee_item_id=item.id,
-                    period=period, kind="charge", quantity=D("89.50"), price=D("2.3500"),
-                    amount=D(amount), settled=D("0"), due_date=date(2026, 10, 15),
-                    explanation=f"89.50 m² × 2.3500 元/m²·月 × 1 月 = {amount}")
-    factories.db.session.add(line)
-    factories.db.session.flush()
-    return line
 
 
 @pytest.fixture
 def t(world, db):
     """Three receipts (prepaid 10, a bill of 210.33, prepaid 30) and rows to point columns at."""
-    item = FeeItem(estate_id=world.estate.id, code="WY", name="物业费", method="area",
-                   due_day=15, late_grace_days=0, late_daily_rate=D("0"), late_cap_ratio=D("1"))
-    db.session.add(item)
-    db.session.flush()
-    bill, spare_line = bill_line(world, item, "2026-10"), bill_line(world, item, "2026-11")
+    item = factories.fee_item(world.estate)
+    charge = factories.area_charge("210.33")
+    bill, spare_line = [factories.bill_line(world.unit, item, period, **charge)
+                        for period in ("2026-10", "2026-11")]
     other_unit = factories.unit(world.building, "2", 16, "1602")
     db.session.commit()
     desk = world.users["frontdesk"]
@@ -258,7 +243,7 @@ def printed_heads(as_role) -> dict[str, str]:
     """Print the daily report and read each chain's head off it: {label prefix: LABEL:HASH}."""
     response = as_role("finance").get("/reports/daily.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages)
+    text = pdf_text(response.data, sep="")
     assert "链头" in text
     flat = re.sub(r"\s+", "", text)
     return {m[:2]: m for m in re.findall(r"(?:SJ|JY)\d{4}-\d{6}:[0-9a-f]{64}", flat)}
@@ -322,24 +307,11 @@ def test_a_head_is_typed_with_or_without_its_label_and_shortened(db, runner, t):
 @pytest.fixture
 def lt(world, db):
     """Three loans of three keys; the middle one returned."""
-    keys = []
-    for n in range(1, 5):
-        key = Key(estate_id=world.estate.id, tag=f"K-3-2-1502-0{n}", unit_id=world.unit.id,
-                  area="", kind="入户门", copies=1, cabinet="A", slot=str(n), status="in_cabinet")
-        db.session.add(key)
-        keys.append(key)
-    db.session.flush()
-    custody = KeyCustody(estate_id=world.estate.id, key_id=keys[0].id,
-                         person_id=world.person.id, depositor_name="张三",
-                         depositor_phone="13812345678", copies=1,
-                         deposited_at=NOW - timedelta(days=60),
-                         received_by_id=world.users["frontdesk"].id)
-    db.session.add(custody)
-    db.session.flush()
-    authorisation = KeyAuthorisation(estate_id=world.estate.id, custody_id=custody.id,
-                                     name="李四", phone="13900002222", id_tail="123X",
-                                     valid_until=NOW + timedelta(days=90))
-    db.session.add(authorisation)
+    keys = [factories.key(world.estate, world.unit, f"K-3-2-1502-0{n}", slot=str(n))
+            for n in range(1, 5)]
+    custody = factories.custody(keys[0], world.person, world.users["frontdesk"],
+                                NOW - timedelta(days=60))
+    authorisation = factories.authorisation(custody, NOW + timedelta(days=90))
     db.session.commit()
     desk = world.users["frontdesk"]
     lent = [loans.lend_key(desk, k, **OWNER, purpose="忘带钥匙开门",

@@ -10,7 +10,14 @@ from frontdesk.models import ROLES, Estate, User
 from frontdesk.permissions import PERMISSIONS
 from frontdesk.services import DomainError, accounts
 from frontdesk.services.register import records
-from frontdesk.web import apply_domain_error, require_estate, requires, role_label, scoped_get
+from frontdesk.web import (
+    apply_domain_error,
+    form_status,
+    require_estate,
+    requires,
+    role_label,
+    scoped_get,
+)
 
 
 def _administered() -> list[Estate]:
@@ -68,7 +75,7 @@ def new_user():
             flash(_("User %(u)s created.", u=user.username), "success")
             return redirect(url_for("admin.users"))
     return render_template("form_page.html", form=form, title=_("New user"),
-                           back=url_for("admin.users"))
+                           back=url_for("admin.users")), form_status(form)
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
@@ -90,7 +97,7 @@ def edit_user(user_id: int):
             flash(_("User %(u)s saved.", u=user.username), "success")
             return redirect(url_for("admin.users"))
     return render_template("form_page.html", form=form, title=_("Edit user %(u)s", u=user.username),
-                           back=url_for("admin.users"))
+                           back=url_for("admin.users")), form_status(form)
 
 
 @bp.get("/roles")
@@ -127,7 +134,7 @@ def new_estate():
             flash(_("Estate %(n)s created.", n=estate.name), "success")
             return redirect(url_for("admin.estates"))
     return render_template("form_page.html", form=form, title=_("New estate"),
-                           back=url_for("admin.estates"))
+                           back=url_for("admin.estates")), form_status(form)
 
 
 @bp.route("/estates/<int:estate_id>/edit", methods=["GET", "POST"])
@@ -145,4 +152,4 @@ def edit_estate(estate_id: int):
             flash(_("Saved."), "success")
             return redirect(url_for("admin.estates"))
     return render_template("form_page.html", form=form, title=_("Edit estate %(n)s", n=estate.name),
-                           back=url_for("admin.estates"))
+                           back=url_for("admin.estates")), form_status(form)

@@ -16,7 +16,7 @@ from frontdesk.blueprints.auth.forms import (
 )
 from frontdesk.services import DomainError, accounts
 from frontdesk.throttle import TooManyFailures
-from frontdesk.web import apply_domain_error, requires
+from frontdesk.web import apply_domain_error, form_status, requires
 
 
 def _safe_next(target: str | None) -> str:
@@ -52,7 +52,7 @@ def login():
             login_user(user)
             accounts.note_login(user, locale=chosen)
             return redirect(_safe_next(form.next.data))
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form), form_status(form)
 
 
 @bp.post("/logout")
@@ -87,7 +87,7 @@ def account():
         refresh_locale()  # confirm in the newly chosen language
         flash(_("Language saved."), "success")
         return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form, lang=lang)
+    return render_template("auth/account.html", form=form, lang=lang), form_status(form)
 
 
 @bp.post("/estate")

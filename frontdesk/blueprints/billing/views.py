@@ -8,9 +8,10 @@ from flask_login import current_user
 from frontdesk.blueprints.billing import bp
 from frontdesk.blueprints.billing.forms import AdjustmentForm, CreditForm, PostForm, RunForm
 from frontdesk.models import BillLine, BillRun, Unit
+from frontdesk.money import format_money
 from frontdesk.services import DomainError
 from frontdesk.services.fees import bill_queries, billing, corrections
-from frontdesk.web import apply_domain_error, format_money, require_estate, requires, scoped_get
+from frontdesk.web import apply_domain_error, form_status, require_estate, requires, scoped_get
 
 #: problems shown per page of the preview, and sample lines (the totals cover everything)
 SHOWN_PROBLEMS = 200
@@ -70,7 +71,7 @@ def preview():
         problems_pages=pages, problems_start=start, problem_labels=PROBLEM_LABELS,
         sample=result.sample(SAMPLE_LINES) if result else [],
         names={i.id: i.name for i in result.items} if result else {},
-    ), (200 if result is not None or not request.args else 422)
+    ), form_status(form, failed=result is None and bool(request.args))
 
 
 @bp.post("/post")

@@ -17,6 +17,7 @@ from frontdesk.services.register.queries import registration_data, unit_card
 from frontdesk.services.register.search import find_hits
 from frontdesk.web import (
     current_estate,
+    form_status,
     mask_id_for,
     mask_phone_for,
     occupancy_label,
@@ -56,7 +57,7 @@ def search():
         if len(hits) == 1:
             return redirect(url_for("desk.unit", unit_id=hits[0].unit.id))
     return render_template("desk/search.html", form=form, hits=hits, searched=bool(form.q.data),
-                           overdue_loans=_overdue_loans())
+                           overdue_loans=_overdue_loans()), form_status(form)
 
 
 @bp.get("/desk/units/<int:unit_id>")

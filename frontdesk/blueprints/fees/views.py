@@ -9,7 +9,7 @@ from frontdesk.blueprints.fees.forms import EndTariffForm, FeeItemForm, TariffFo
 from frontdesk.models import FeeItem, Tariff
 from frontdesk.services import DomainError, periods
 from frontdesk.services.fees import items
-from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
+from frontdesk.web import apply_domain_error, form_status, require_estate, requires, scoped_get
 
 
 @bp.get("/items", endpoint="items")
@@ -37,7 +37,7 @@ def new_item():
             flash(_("Fee item %(name)s added. Now add its tariff.", name=item.name), "success")
             return redirect(url_for("fees.item", fee_item_id=item.id))
     return render_template("form_page.html", form=form, title=_("Add fee item"),
-                           back=url_for("fees.items"))
+                           back=url_for("fees.items")), form_status(form)
 
 
 @bp.route("/items/<int:fee_item_id>/edit", methods=["GET", "POST"])
@@ -56,7 +56,7 @@ def edit_item(fee_item_id: int):
             return redirect(url_for("fees.item", fee_item_id=item.id))
     return render_template("form_page.html", form=form,
                            title=_("Edit fee item %(name)s", name=item.name),
-                           back=url_for("fees.item", fee_item_id=item.id))
+                           back=url_for("fees.item", fee_item_id=item.id)), form_status(form)
 
 
 def _tariff_form(item: FeeItem) -> TariffForm:
@@ -128,4 +128,4 @@ def end_tariff(tariff_id: int):
         title=_("End tariff · %(name)s · from %(d)s", name=tariff.fee_item.name,
                 d=tariff.valid_from.isoformat()),
         intro=_("After its last day a new version can start."),
-        back=url_for("fees.item", fee_item_id=tariff.fee_item_id))
+        back=url_for("fees.item", fee_item_id=tariff.fee_item_id)), form_status(form)

@@ -13,7 +13,14 @@ from frontdesk.blueprints.imports import bp
 from frontdesk.blueprints.imports.forms import ConfirmForm, UploadForm
 from frontdesk.services import DomainError, uploads
 from frontdesk.services.register import imports, sheets
-from frontdesk.web import apply_domain_error, mask_id_for, mask_phone_for, require_estate, requires
+from frontdesk.web import (
+    apply_domain_error,
+    form_status,
+    mask_id_for,
+    mask_phone_for,
+    require_estate,
+    requires,
+)
 
 
 def _folder() -> Path:
@@ -46,7 +53,7 @@ def upload():
             return render_template("imports/preview.html", preview=preview,
                                    confirm=ConfirmForm(formdata=None, token=preview.token)), \
                 200 if preview.ok else 422
-    status = 422 if form.errors else 200
+    status = form_status(form)
     return render_template("imports/upload.html", form=form, columns=sheets.COLUMNS,
                            kinds=sheets.KIND_LABELS,
                            max_rows=current_app.config["IMPORT_MAX_ROWS"]), status

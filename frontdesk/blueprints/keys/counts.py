@@ -25,7 +25,7 @@ from frontdesk.models.base import utcnow
 from frontdesk.pdf.key_count import key_count_report
 from frontdesk.services import DomainError
 from frontdesk.services.keys import counts
-from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
+from frontdesk.web import apply_domain_error, form_status, require_estate, requires, scoped_get
 
 GROUP_LABELS = COUNT_GROUP_LABELS
 EXPECTED_LABELS = COUNT_EXPECTED_LABELS
@@ -107,7 +107,7 @@ def start_count():
         else:
             flash(_("Count started with %(n)s keys.", n=len(count.items)), "success")
             return redirect(url_for("keys.count", count_id=count.id))
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("keys/count_new.html", form=form,
                            open_count=counts.open_count(estate.id),
                            keys=counts.countable_keys(estate.id)), status

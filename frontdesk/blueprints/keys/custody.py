@@ -17,11 +17,12 @@ from frontdesk.blueprints.keys.forms.custody import (
     TakeBackForm,
 )
 from frontdesk.models import Key, KeyAuthorisation, KeyCustody, Person
+from frontdesk.money import format_money
 from frontdesk.pdf.key_custody import custody_pdf as render_custody_pdf
 from frontdesk.services import DomainError
 from frontdesk.services.keys import custody as custodies
 from frontdesk.services.keys import queries
-from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
+from frontdesk.web import apply_domain_error, form_status, require_estate, requires, scoped_get
 
 OWNER_PREFIX = "person:"
 TYPED = "typed"
@@ -57,7 +58,7 @@ def deposit(key_id: int):
                 return redirect(url_for("keys.custody", custody_id=custody.id))
     if form.idempotency_key.errors:
         flash(form.idempotency_key.errors[0], "danger")
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("form_page.html", form=form,
                            title=_("Custody of key %(tag)s · %(where)s", tag=key.tag,
                                    where=queries.where(key)),
@@ -152,7 +153,7 @@ def take_back(custody_id: int):
                 if result.refund is not None:
                     flash(_("Key %(tag)s returned to its owner. The refund of the deposit "
                             "(%(a)s yuan) waits for a manager's approval.",
-                            tag=custody.key.tag, a=f"{result.refund.amount:,.2f}"), "success")
+                            tag=custody.key.tag, a=format_money(result.refund.amount)), "success")
                 else:
                     flash(_("Key %(tag)s returned to its owner.", tag=custody.key.tag),
                           "success")

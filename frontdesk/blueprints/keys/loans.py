@@ -28,6 +28,7 @@ from frontdesk.services.keys import borrowers, loans, queries, registry
 from frontdesk.throttle import TooManyFailures
 from frontdesk.web import (
     apply_domain_error,
+    form_status,
     localtime,
     mask_phone_for,
     require_estate,
@@ -55,7 +56,7 @@ def lend(key_id: int):
     form.borrower.choices = _borrower_options(ctx.choices)
     if not form.is_submitted() and not ctx.choices:
         form.borrower.data = OTHER_BORROWER
-    status = 200
+    status = None
     if form.validate_on_submit():
         try:
             loan = _lend(form, key, ctx, now)
@@ -66,12 +67,9 @@ def lend(key_id: int):
             flash(_("Key %(tag)s lent to %(name)s (loan %(number)s).", tag=key.tag,
                     name=loan.borrower_name, number=loans.loan_number(loan)), "success")
             return redirect(url_for("keys.loan", loan_id=loan.id))
-        status = status if status != 200 else 422
-    elif form.is_submitted():
-        status = 422
     form.manager_password.data = ""
     return render_template("keys/loan_lend.html", form=form, ctx=ctx,
-                           other=OTHER_BORROWER), status
+                           other=OTHER_BORROWER), status or form_status(form)
 
 
 def _lend(form: LendForm, key: Key, ctx: queries.LendContext, now) -> KeyLoan | None:
@@ -188,18 +186,14 @@ def report_lost(key_id: int):
     """Report a key lost, closing its open loan and optionally charging the unit."""
     key = scoped_get(Key, key_id)
     form = LostForm()
-    status = 200
     if form.validate_on_submit():
         try:
             loans.report_lost(current_user, key, circumstances=form.circumstances.data,
                                   charge_amount=form.charge_amount.data, now=acting_now())
         except DomainError as e:
             apply_domain_error(form, e)
-            status = 422
         else:
             flash(_("Key %(tag)s reported lost.", tag=key.tag), "success")
             return redirect(url_for("keys.show", key_id=key.id))
-    elif form.is_submitted():
-        status = 422
     return render_template("keys/loan_lost.html", form=form,
-                           ctx=queries.loss_context(key)), status
+                           ctx=queries.loss_context(key)), form_status(form)

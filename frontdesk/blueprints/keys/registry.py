@@ -13,7 +13,7 @@ from frontdesk.models import Building, Key
 from frontdesk.models.keys import KEY_KINDS, KEY_STATUSES
 from frontdesk.services import DomainError
 from frontdesk.services.keys import queries, registry
-from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
+from frontdesk.web import apply_domain_error, form_status, require_estate, requires, scoped_get
 
 
 @bp.app_template_global()
@@ -57,7 +57,7 @@ def new_key():
         else:
             flash(_("Key %(tag)s registered.", tag=key.tag), "success")
             return redirect(url_for("keys.show", key_id=key.id))
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("form_page.html", form=form, title=_("Register a key"),
                            back=url_for("keys.index")), status
 
@@ -86,7 +86,7 @@ def bulk_new():
                 flash(_("%(n)s keys registered for %(b)s.", n=len(created), b=building.label),
                       "success")
                 return redirect(url_for("keys.index", building_id=building.id))
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("form_page.html", form=form, title=_("Register keys of a building"),
                            intro=_("Every unit of the building gets the same number of keys of "
                                    "one kind. If any of the tags is already registered, nothing "
@@ -121,6 +121,6 @@ def edit_key(key_id: int):
         else:
             flash(_("Key %(tag)s saved.", tag=key.tag), "success")
             return redirect(url_for("keys.show", key_id=key.id))
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("form_page.html", form=form, title=_("Edit key %(tag)s", tag=key.tag),
                            back=url_for("keys.show", key_id=key.id)), status

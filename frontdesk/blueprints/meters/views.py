@@ -23,7 +23,7 @@ from frontdesk.models import Building, Meter, MeterReading
 from frontdesk.models.fees import METER_KINDS
 from frontdesk.services import DomainError, periods, uploads
 from frontdesk.services.fees import meters, queries, readings, readings_import
-from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
+from frontdesk.web import apply_domain_error, form_status, require_estate, requires, scoped_get
 
 CELL_PREFIX = "reading-"
 
@@ -220,7 +220,7 @@ def new_meter():
             flash(_("Meter %(n)s added.", n=meter.number), "success")
             return redirect(url_for("meters.meter", meter_id=meter.id))
     return render_template("form_page.html", form=form, title=_("Add a unit's meter"),
-                           back=url_for("meters.index"))
+                           back=url_for("meters.index")), form_status(form)
 
 
 # shared meters ---------------------------------------------------------------------------------
@@ -250,7 +250,7 @@ def new_shared():
             flash(_("Meter %(n)s added.", n=meter.number), "success")
             return redirect(url_for("meters.meter", meter_id=meter.id))
     return render_template("form_page.html", form=form, title=_("Add a shared meter"),
-                           back=url_for("meters.shared"))
+                           back=url_for("meters.shared")), form_status(form)
 
 
 @bp.get("/shared")
@@ -338,7 +338,7 @@ def upload():
                 200 if preview.ok else 422
     return render_template("meters/upload.html", form=form, columns=readings_import.READING_COLUMNS,
                            max_rows=current_app.config["IMPORT_MAX_ROWS"]), \
-        422 if form.errors else 200
+        form_status(form)
 
 
 @bp.post("/import/confirm")

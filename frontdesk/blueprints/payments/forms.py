@@ -5,32 +5,15 @@ from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from frontdesk.forms import MoneyField
 from frontdesk.labels import PAYMENT_METHOD_LABELS, PAYMENT_PURPOSE_LABELS, REFUND_SOURCE_LABELS
-from frontdesk.services import DomainError
-from frontdesk.services.fees.payments import DEPOSIT_KINDS, parse_amount
+from frontdesk.services.fees.payments import DEPOSIT_KINDS
 from frontdesk.services.validation import record_id
 
 METHOD_CHOICES = list(PAYMENT_METHOD_LABELS.items())
 PURPOSE_CHOICES = list(PAYMENT_PURPOSE_LABELS.items())
 SOURCE_CHOICES = list(REFUND_SOURCE_LABELS.items())
 REASON_REQUIRED = _l("Please give the reason.")
-
-
-class MoneyField(StringField):
-    """An amount in yuan: more than 0, at most 10,000,000, whole fen."""
-
-    def process_formdata(self, valuelist):
-        self.data = None
-        if valuelist and str(valuelist[0]).strip():
-            try:
-                self.data = parse_amount(valuelist[0])
-            except DomainError as e:
-                raise ValueError(str(e.message)) from None
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        return "" if self.data is None else f"{self.data:.2f}"
 
 
 class IdListField(Field):

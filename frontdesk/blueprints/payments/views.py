@@ -20,6 +20,7 @@ from frontdesk.blueprints.payments.forms import (
     WaiveForm,
 )
 from frontdesk.models import BillLine, Deposit, Receipt, Refund, Unit
+from frontdesk.money import format_money
 from frontdesk.pdf.receipt import receipt_pdf
 from frontdesk.pdf.refund_voucher import refund_voucher as refund_voucher_pdf
 from frontdesk.services import DomainError
@@ -31,7 +32,7 @@ from frontdesk.services.fees import (
     receipts,
     refunds,
 )
-from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
+from frontdesk.web import apply_domain_error, form_status, require_estate, requires, scoped_get
 
 
 @bp.route("/units/<int:unit_id>/new", methods=["GET", "POST"])
@@ -53,11 +54,11 @@ def take(unit_id: int):
         else:
             receipt = bill_queries.receipt_of(payment)
             flash(_("Payment of %(amount)s yuan recorded; receipt %(number)s.",
-                    amount=f"{payment.amount:,.2f}", number=receipt.number), "success")
+                    amount=format_money(payment.amount), number=receipt.number), "success")
             owed = receipt.content.get("still_owed")
             if owed and Decimal(owed) > 0:
                 flash(_("The unit still owes %(owed)s yuan after this payment.",
-                        owed=f"{Decimal(owed):,.2f}"), "warning")
+                        owed=format_money(owed)), "warning")
             return redirect(url_for("payments.receipt", receipt_id=receipt.id))
     fees = bill_queries.unit_fees(unit)
     if not form.is_submitted():
@@ -68,7 +69,7 @@ def take(unit_id: int):
         form.amount.data = fees.total_due if fees.total_due > 0 else None
     if form.idempotency_key.errors:
         flash(form.idempotency_key.errors[0], "danger")
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("payments/take.html", form=form, unit=unit, fees=fees,
                            ticked=set(form.line_ids.data or []),
                            reference_methods=payments.REFERENCE_METHODS), status
@@ -139,7 +140,7 @@ def request_refund(unit_id: int):
     form = RefundForm()
     form.deposit_id.choices = [("", "—")] + [
         (h.deposit.id, _("%(kind)s, %(held)s yuan held", kind=h.deposit.kind,
-                         held=f"{h.held:,.2f}")) for h in fees.deposits]
+                         held=format_money(h.held))) for h in fees.deposits]
     if form.validate_on_submit():
         deposit = None
         if form.source.data == "deposit" and form.deposit_id.data:
@@ -153,7 +154,7 @@ def request_refund(unit_id: int):
         else:
             flash(_("Refund requested; it waits for a manager's approval."), "success")
             return redirect(url_for("payments.refunds"))
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("payments/refund_new.html", form=form, unit=unit, fees=fees), status
 
 
@@ -208,12 +209,12 @@ def pay_refund(refund_id: int):
             apply_domain_error(form, e)
         else:
             flash(_("Refund of %(amount)s yuan paid out to %(payee)s.",
-                    amount=f"{refund.amount:,.2f}", payee=refund.payee), "success")
+                    amount=format_money(refund.amount), payee=refund.payee), "success")
             return redirect(url_for("payments.refunds", state="paid"))
     elif not form.is_submitted():
         form.method.data = refund.method
         form.payee.data = bill_queries.usual_payer(unit) or ""
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("payments/refund_pay.html", form=form, refund=refund, unit=unit,
                            names=bill_queries.refund_people([refund])), status
 
@@ -246,9 +247,9 @@ def waive(bill_line_id: int):
             apply_domain_error(form, e)
         else:
             flash(_("Late fee waived (%(amount)s yuan as of today).",
-                    amount=f"{amount:,.2f}"), "success")
+                    amount=format_money(amount)), "success")
             return redirect(url_for("desk.unit", unit_id=line.unit_id))
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("payments/waive.html", form=form, line=line,
                            open_line=late_fees.line_late_fee(line)), status
 

@@ -18,7 +18,7 @@ from frontdesk.blueprints.register.forms import (
 from frontdesk.models import Building, Occupancy, Person, Unit, Vehicle
 from frontdesk.services import DomainError
 from frontdesk.services.register import queries, records
-from frontdesk.web import apply_domain_error, require_estate, requires, scoped_get
+from frontdesk.web import apply_domain_error, form_status, require_estate, requires, scoped_get
 
 
 @bp.get("/buildings")
@@ -44,7 +44,7 @@ def new_building():
             flash(_("Building %(b)s added.", b=building.label), "success")
             return redirect(url_for("register.building", building_id=building.id))
     return render_template("form_page.html", form=form, title=_("Add building"),
-                           back=url_for("register.buildings"))
+                           back=url_for("register.buildings")), form_status(form)
 
 
 @bp.get("/buildings/<int:building_id>")
@@ -73,7 +73,8 @@ def edit_building(building_id: int):
             return redirect(url_for("register.building", building_id=building.id))
     return render_template("form_page.html", form=form,
                            title=_("Edit building %(b)s", b=building.label),
-                           back=url_for("register.building", building_id=building.id))
+                           back=url_for("register.building", building_id=building.id)), \
+        form_status(form)
 
 
 @bp.route("/buildings/<int:building_id>/units/new", methods=["GET", "POST"])
@@ -92,7 +93,8 @@ def new_unit(building_id: int):
             return redirect(url_for("register.building", building_id=building.id))
     return render_template("form_page.html", form=form,
                            title=_("Add unit · %(b)s", b=building.label),
-                           back=url_for("register.building", building_id=building.id))
+                           back=url_for("register.building", building_id=building.id)), \
+        form_status(form)
 
 
 @bp.route("/units/<int:unit_id>/edit", methods=["GET", "POST"])
@@ -110,7 +112,8 @@ def edit_unit(unit_id: int):
             flash(_("Unit %(code)s saved.", code=unit.code), "success")
             return redirect(url_for("register.building", building_id=unit.building_id))
     return render_template("form_page.html", form=form, title=_("Edit unit %(c)s", c=unit.code),
-                           back=url_for("register.building", building_id=unit.building_id))
+                           back=url_for("register.building", building_id=unit.building_id)), \
+        form_status(form)
 
 
 @bp.route("/units/<int:unit_id>/residents/new", methods=["GET", "POST"])
@@ -129,7 +132,8 @@ def add_occupancy(unit_id: int):
             return redirect(url_for("register.unit_residents", unit_id=unit.id))
     return render_template("form_page.html", form=form,
                            title=_("Register resident · %(c)s", c=unit.code),
-                           back=url_for("register.unit_residents", unit_id=unit.id))
+                           back=url_for("register.unit_residents", unit_id=unit.id)), \
+        form_status(form)
 
 
 @bp.get("/units/<int:unit_id>")
@@ -158,7 +162,7 @@ def end_occupancy(occupancy_id: int):
     return render_template(
         "form_page.html", form=form,
         title=_("Move-out · %(name)s · %(c)s", name=occupancy.person.name, c=occupancy.unit.code),
-        back=url_for("register.unit_residents", unit_id=occupancy.unit_id))
+        back=url_for("register.unit_residents", unit_id=occupancy.unit_id)), form_status(form)
 
 
 @bp.get("/people")
@@ -187,7 +191,7 @@ def new_person():
             flash(_("%(name)s registered.", name=person.name), "success")
             return redirect(url_for("register.person", person_id=person.id))
     return render_template("form_page.html", form=form, title=_("Add resident"),
-                           back=url_for("register.people"))
+                           back=url_for("register.people")), form_status(form)
 
 
 @bp.get("/people/<int:person_id>")
@@ -215,7 +219,7 @@ def edit_person(person_id: int):
             return redirect(url_for("register.person", person_id=person.id))
     return render_template("form_page.html", form=form,
                            title=_("Edit resident %(n)s", n=person.name),
-                           back=url_for("register.person", person_id=person.id))
+                           back=url_for("register.person", person_id=person.id)), form_status(form)
 
 
 @bp.post("/people/<int:person_id>/units")

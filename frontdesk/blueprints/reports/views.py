@@ -26,7 +26,7 @@ from frontdesk.pdf.arrears import arrears as arrears_pdf_document
 from frontdesk.pdf.daily_report import daily_report as daily_report_pdf_document
 from frontdesk.services import DomainError, periods
 from frontdesk.services.fees import daily_report, reports, reports_xlsx
-from frontdesk.web import apply_domain_error, require_estate, requires
+from frontdesk.web import apply_domain_error, form_status, require_estate, requires
 
 
 def _labels() -> dict:
@@ -91,7 +91,8 @@ def daily():
     """Show the daily cashier report of a day or a shift, by cashier and payment method."""
     estate = require_estate()
     form, report = _daily(estate)
-    return render_template("reports/daily.html", form=form, report=report, **_labels())
+    return render_template("reports/daily.html", form=form, report=report, **_labels()), \
+        form_status(form, failed=report is None)
 
 
 @bp.get("/daily.pdf")
@@ -127,7 +128,8 @@ def arrears():
     """Show arrears per building and unit, by age past the due date, as of a date."""
     estate = require_estate()
     form, report = _arrears(estate)
-    return render_template("reports/arrears.html", form=form, report=report, **_labels())
+    return render_template("reports/arrears.html", form=form, report=report, **_labels()), \
+        form_status(form, failed=report is None)
 
 
 @bp.get("/arrears.pdf")
@@ -169,7 +171,8 @@ def dashboard():
     except DomainError as e:
         apply_domain_error(form, e)
         data = None
-    return render_template("reports/dashboard.html", form=form, data=data, **_labels())
+    return render_template("reports/dashboard.html", form=form, data=data, **_labels()), \
+        form_status(form, failed=data is None)
 
 
 @bp.get("/dashboard/data")

@@ -68,7 +68,7 @@ def unit_notice(unit_id: int):
         else:
             return _send_pdf(payment_notice(data, font_path=_font()),
                              f"notice-{unit.code}-{form.period.data}.pdf")
-    return _unit_page(unit, notice_form=form)
+    return _unit_page(unit, notice_form=form), 422
 
 
 @bp.get("/units/<int:unit_id>/statement.pdf")
@@ -88,7 +88,7 @@ def unit_statement(unit_id: int):
         else:
             return _send_pdf(statement(data, font_path=_font()),
                              f"statement-{unit.code}-{form.start.data}-{form.end.data}.pdf")
-    return _unit_page(unit, statement_form=form)
+    return _unit_page(unit, statement_form=form), 422
 
 
 @bp.get("/buildings/<int:building_id>")
@@ -115,4 +115,4 @@ def building_notices(building_id: int):
         else:
             return _send_pdf(payment_notice(data, font_path=_font()),
                              f"notices-{building.number}-{form.period.data}.pdf")
-    return _building_page(building, form)
+    return _building_page(building, form), 422

@@ -4,13 +4,13 @@ a reason and audited. Posted lines are never edited."""
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
 from frontdesk.extensions import db
 from frontdesk.models import BillLine, Estate, FeeItem, Unit, User
-from frontdesk.money import quantize_money
+from frontdesk.money import quantize_money, read_amount
 from frontdesk.services import DomainError, audit, transactional
 from frontdesk.services.fees.billing import check_period
 from frontdesk.services.fees.billrun import clip, due_date
@@ -64,8 +64,8 @@ def parse_amount(value) -> Decimal:
     if isinstance(value, float):
         raise TypeError("amounts must not be floats")
     try:
-        amount = Decimal(str(value).strip().replace(",", "")) if value is not None else None
-    except InvalidOperation:
+        amount = read_amount(value)
+    except ValueError:
         amount = None
     if amount is None or not amount.is_finite():
         raise DomainError(_l("The amount must be a number, e.g. -12.50."), "amount")

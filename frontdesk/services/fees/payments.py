@@ -37,8 +37,7 @@ from frontdesk.models import (
 )
 from frontdesk.models.base import utcnow
 from frontdesk.models.fees import PAYMENT_METHODS, PAYMENT_PURPOSES
-from frontdesk.money import quantize_money
-from frontdesk.pdf.money import amount_in_words
+from frontdesk.money import amount_in_words, quantize_money, read_amount
 from frontdesk.services import DomainError, audit, transactional
 from frontdesk.services.fees import receipts
 from frontdesk.services.fees.bill_queries import prepaid_balance
@@ -52,7 +51,6 @@ MAX_AMOUNT = Decimal("10000000")
 #: kinds of deposit the desk takes (stored as written)
 DEPOSIT_KINDS = ("装修押金", "钥匙押金", "门禁卡押金", "其他押金")
 
-_AMOUNT_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 #: a transaction number as the payment slip or app shows it
 _REFERENCE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-_/]{0,63}$")
 #: methods whose payments carry a transaction number (cash has none)
@@ -64,13 +62,14 @@ REFERENCE_METHODS = ("wechat", "alipay", "card", "transfer")
 
 def parse_amount(value, field_name: str = "amount") -> Decimal:
     """Read an amount typed in yuan ("1,234.50", "¥80"), or raise DomainError saying why."""
-    text = "" if value is None else str(value)
-    text = re.sub(r"[\s,，¥￥]", "", text).removesuffix("元")
-    if not text:
+    try:
+        amount = read_amount(value)
+    except ValueError:
+        raise DomainError(_l("Enter the amount as a number of yuan, e.g. 1234.50."),
+                          field_name) from None
+    if amount is None:
         raise DomainError(_l("Please enter the amount."), field_name)
-    if len(text) > 20 or not _AMOUNT_TEXT.match(text):
-        raise DomainError(_l("Enter the amount as a number of yuan, e.g. 1234.50."), field_name)
-    return check_amount(Decimal(text), field_name)
+    return check_amount(amount, field_name)
 
 
 def check_amount(amount, field_name: str = "amount") -> Decimal:

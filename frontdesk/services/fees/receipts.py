@@ -16,7 +16,6 @@ Only ``print_count`` is outside the chain: every print is in the audit trail.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -26,17 +25,13 @@ from sqlalchemy.orm import selectinload
 from frontdesk.extensions import db
 from frontdesk.models import Estate, Payment, Receipt, ReceiptCounter, Unit, User
 from frontdesk.models.base import utcnow
-from frontdesk.pdf.money import amount_in_words
+from frontdesk.money import amount_in_words, money_text
 from frontdesk.services import audit, chain, transactional
 
 
 def receipt_number(prefix: str, year: int, seq: int) -> str:
     """Format a receipt number, e.g. SJ2026-000001."""
     return f"{prefix}{year}-{seq:06d}"
-
-
-def _money_text(value: Decimal) -> str:
-    return f"{Decimal(value):.2f}"
 
 
 def _payment_of(receipt: Receipt) -> Payment | None:
@@ -153,7 +148,7 @@ def issue_receipt(actor: User, payment: Payment, content: dict) -> Receipt:
     db.session.refresh(payment, ["allocations"])  # the allocations just written
     chain.append(CHAIN.name, receipt, "issue")
     audit.record(actor, "issue", receipt,
-                 after={"number": number, "amount": _money_text(amount),
+                 after={"number": number, "amount": money_text(amount),
                         "payment_id": payment.id, "hash": receipt.hash})
     return receipt
 
@@ -199,7 +194,7 @@ def document_data(receipt: Receipt, *, print_no: int, printed_by: str,
         "purpose": content.get("purpose_label", ""),
         "cashier": content.get("cashier", ""),
         "lines": content.get("lines", []),
-        "total": content.get("total", _money_text(receipt.amount)),
+        "total": content.get("total", money_text(receipt.amount)),
         "in_words": content.get("in_words") or amount_in_words(receipt.amount),
         "note": content.get("note", ""),
         "reference": content.get("reference", ""),

@@ -14,7 +14,7 @@ from frontdesk.labels import PRINTED_PAYMENT_METHODS
 from frontdesk.models import Deposit, Estate, Payment, PrepaidEntry, Refund, Unit, User
 from frontdesk.models.base import utcnow
 from frontdesk.models.fees import PAYMENT_METHODS
-from frontdesk.pdf.money import amount_in_words
+from frontdesk.money import amount_in_words
 from frontdesk.services import DomainError, audit, transactional
 from frontdesk.services.fees.bill_queries import (
     deposits_held,

@@ -32,7 +32,7 @@ from frontdesk.models import (
 )
 from frontdesk.models.base import utcnow
 from frontdesk.models.keys import KEY_STATUSES
-from frontdesk.pdf.money import amount_in_words
+from frontdesk.money import amount_in_words
 from frontdesk.services import audit_names
 from frontdesk.services.fees import bill_queries
 from frontdesk.services.keys import borrowers, loans

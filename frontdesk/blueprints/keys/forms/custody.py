@@ -2,65 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional
 
 from frontdesk.blueprints.keys.forms import COPIES_MESSAGE, WholeNumberField
+from frontdesk.forms import LocalDateTimeField, MoneyField
 from frontdesk.labels import PAYMENT_METHOD_LABELS
-from frontdesk.services import DomainError
-from frontdesk.services.fees.payments import parse_amount
 
 METHOD_CHOICES = list(PAYMENT_METHOD_LABELS.items())
 EXPIRED = _l("The form has expired. Please reload the page and submit it again.")
-
-
-class MoneyField(StringField):
-    """An amount in yuan (more than 0, whole fen); blank gives None."""
-
-    def process_formdata(self, valuelist):
-        self.data = None
-        if valuelist and str(valuelist[0]).strip():
-            try:
-                self.data = parse_amount(valuelist[0])
-            except DomainError as e:
-                raise ValueError(str(e.message)) from None
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        return "" if self.data is None else f"{self.data:.2f}"
-
-
-class LocalDateTimeField(StringField):
-    """A local time typed as YYYY-MM-DD HH:MM (a date alone means the end of that day)."""
-
-    def process_formdata(self, valuelist):
-        self.data = None
-        text = str(valuelist[0]).strip() if valuelist else ""
-        if not text:
-            return
-        for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d"):
-            try:
-                value = datetime.strptime(text, fmt)
-            except ValueError:
-                continue
-            if fmt == "%Y-%m-%d":
-                value = datetime.combine(value.date(), time(23, 59))
-            if not 1900 <= value.year <= 2100:
-                raise ValueError(str(_l("The date is out of range.")))
-            self.data = value
-            return
-        raise ValueError(str(_l("Enter the time as year-month-day hour:minute, "
-                                "e.g. 2026-12-31 18:00.")))
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        return "" if self.data is None else self.data.strftime("%Y-%m-%d %H:%M")
 
 
 class DepositForm(FlaskForm):
@@ -86,7 +38,7 @@ class AuthoriseForm(FlaskForm):
     id_tail = StringField(_l("Last four characters of the ID number"), validators=[
         InputRequired(_l("Enter the last four characters of the ID number: four digits, the "
                          "last of which may be X.")), Length(max=8)])
-    valid_until = LocalDateTimeField(_l("Valid until"), validators=[
+    valid_until = LocalDateTimeField(_l("Valid until"), day_end=True, validators=[
         InputRequired(_l("Enter until when the authorisation holds, e.g. 2026-12-31 18:00."))],
         description=_l("YYYY-MM-DD HH:MM; a date alone means the end of that day."))
     submit = SubmitField(_l("Authorise"))

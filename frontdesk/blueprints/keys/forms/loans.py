@@ -2,42 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
+from frontdesk.forms import LocalDateTimeField
 from frontdesk.services.keys.loans import CONDITIONS
 
 #: the borrower select's value for someone not on the key's lists, typed in the form
 OTHER_BORROWER = "other"
-
-
-class LocalDateTimeField(StringField):
-    """A local time typed as YYYY-MM-DD HH:MM (the estate's timezone); gives a naive datetime."""
-
-    data: datetime | None
-
-    def process_formdata(self, valuelist):
-        self.data = None
-        if not valuelist or not valuelist[0].strip():
-            return
-        text = valuelist[0].strip().replace("T", " ")
-        try:
-            value = datetime.strptime(text, "%Y-%m-%d %H:%M")
-        except ValueError:
-            raise ValueError(str(_l("Enter the time as year-month-day hour:minute, "
-                                    "e.g. 2026-11-24 18:30."))) from None
-        if not 2000 <= value.year <= 2100:
-            raise ValueError(str(_l("The date is out of range.")))
-        self.data = value
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        return self.data.strftime("%Y-%m-%d %H:%M") if self.data else ""
 
 
 class LendForm(FlaskForm):

@@ -7,8 +7,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from frontdesk.money import CENT, quantize_money
-from frontdesk.pdf.money import amount_in_words
+from frontdesk.money import CENT, amount_in_words, quantize_money
 
 
 @pytest.mark.parametrize(
