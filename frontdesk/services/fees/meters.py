@@ -178,17 +178,7 @@ def parse_reading(value: Any, field: str = "value", label: Any = None, *,
                   max_value: Decimal | None = None) -> Decimal:
     """Return a reading typed as text: a number ≥ 0 with at most two decimals, up to the dial."""
     label = label or _l("The reading")
-    if isinstance(value, Decimal):
-        number = value
-    else:
-        text = unicodedata.normalize("NFKC", "" if value is None else str(value))
-        text = text.strip().replace(",", "").replace(" ", "")
-        if not text:
-            raise DomainError(_l("%(label)s is required.", label=label), field)
-        try:
-            number = Decimal(text) if len(text) <= 40 else Decimal("NaN")
-        except InvalidOperation:
-            number = Decimal("NaN")
+    number = value if isinstance(value, Decimal) else _typed_number(value, field, label)
     if not number.is_finite():
         raise DomainError(_l("%(label)s must be a number, e.g. 1268.5.", label=label), field)
     if number < 0:
@@ -204,14 +194,7 @@ def parse_reading(value: Any, field: str = "value", label: Any = None, *,
 
 
 def _positive(value: Any, field: str, label: Any, limit: Decimal) -> Decimal:
-    text = unicodedata.normalize("NFKC", "" if value is None else str(value)).strip()
-    text = text.replace(",", "")
-    if not text:
-        raise DomainError(_l("%(label)s is required.", label=label), field)
-    try:
-        number = Decimal(text) if len(text) <= 40 else Decimal("NaN")
-    except InvalidOperation:
-        number = Decimal("NaN")
+    number = _typed_number(value, field, label)
     if not number.is_finite():
         raise DomainError(_l("%(label)s must be a number.", label=label), field)
     if number <= 0:
@@ -222,6 +205,19 @@ def _positive(value: Any, field: str, label: Any, limit: Decimal) -> Decimal:
     if number != number.quantize(TWO_PLACES):
         raise DomainError(_l("%(label)s may have at most two decimals.", label=label), field)
     return number.quantize(TWO_PLACES)
+
+
+def _typed_number(value: Any, field: str, label: Any) -> Decimal:
+    """Read a number typed as text (full-width digits, commas and spaces allowed); NaN if it is
+    not one, DomainError if it is blank."""
+    text = unicodedata.normalize("NFKC", "" if value is None else str(value))
+    text = text.strip().replace(",", "").replace(" ", "")
+    if not text:
+        raise DomainError(_l("%(label)s is required.", label=label), field)
+    try:
+        return Decimal(text) if len(text) <= 40 else Decimal("NaN")
+    except InvalidOperation:
+        return Decimal("NaN")
 
 
 # meters ----------------------------------------------------------------------------------------
