@@ -106,3 +106,20 @@ def object_types() -> list[str]:
     """Return the kinds of object that have audit events."""
     return list(db.session.scalars(sa.select(AuditEvent.object_type).distinct().order_by(
         AuditEvent.object_type)))
+
+
+def count_print(actor, document) -> int:
+    """Count one more print of a printed record (its ``print_count``) and log it; return the
+    print's number: 1 is the original, later ones are reprints (补打).
+
+    The count is raised in the database (``UPDATE … RETURNING``), so two desks printing at once
+    get two numbers. Joins the caller's transaction.
+    """
+    model = type(document)
+    count = db.session.execute(
+        sa.update(model).where(model.id == document.id)
+        .values(print_count=model.print_count + 1).returning(model.print_count)
+    ).scalar_one()
+    db.session.refresh(document)
+    record(actor, "print", document, after={"print_count": count, "reprint": count > 1})
+    return count

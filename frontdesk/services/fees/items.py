@@ -19,6 +19,7 @@ from frontdesk.models.fees import AREA_BASES, FEE_METHODS, METER_KINDS, TARIFF_S
 from frontdesk.services import DomainError, audit, transactional
 from frontdesk.services.fees import tariffs
 from frontdesk.services.fees.calc import Tier
+from frontdesk.services.register.records import clean_text
 from frontdesk.services.validation import record_id
 
 METHOD_LABELS = labels.FEE_METHOD_LABELS
@@ -48,16 +49,6 @@ def price_unit(item: FeeItem):
 
 
 # parsing ---------------------------------------------------------------------------------------
-
-
-def _text(value: Any, field_name: str, label, *, required: bool = True, max_len: int = 64) -> str:
-    text = ("" if value is None else str(value)).strip()
-    if required and not text:
-        raise DomainError(_l("%(label)s is required.", label=label), field_name)
-    if len(text) > max_len:
-        raise DomainError(_l("%(label)s must not be longer than %(n)s characters.",
-                             label=label, n=max_len), field_name)
-    return text
 
 
 def _int(value: Any, field_name: str, label, lo: int, hi: int) -> int:
@@ -181,7 +172,7 @@ def parse_tiers(rows: list[dict] | None) -> list[dict] | None:
 
 
 def _fee_item_values(estate_id: int, data: dict, fee_item_id: int | None = None) -> dict:
-    code = _text(data.get("code"), "code", _l("Code"), max_len=16).upper()
+    code = clean_text(data.get("code"), "code", _l("Code"), max_len=16).upper()
     if not CODE_RE.fullmatch(code):
         raise DomainError(_l("The code may hold only letters and digits (at most 16), e.g. WYF."),
                           "code")
@@ -191,7 +182,7 @@ def _fee_item_values(estate_id: int, data: dict, fee_item_id: int | None = None)
     if clash:
         raise DomainError(_l("The code %(code)s is already used in this estate.", code=code),
                           "code")
-    name = _text(data.get("name"), "name", _l("Item name"), max_len=64)
+    name = clean_text(data.get("name"), "name", _l("Item name"), max_len=64)
     method = data.get("method") or ""
     if method not in FEE_METHODS:
         raise DomainError(_l("Please choose how the fee is computed."), "method")
@@ -345,7 +336,7 @@ def _scope_target(fee_item: FeeItem, data: dict) -> tuple[str, int | None, int |
         if building is None or building.estate_id != fee_item.estate_id:
             raise DomainError(_l("Please choose a building of this estate."), "building_id")
         return scope, building.id, None
-    code = _text(data.get("unit_code"), "unit_code", _l("Unit no."), max_len=40)
+    code = clean_text(data.get("unit_code"), "unit_code", _l("Unit no."), max_len=40)
     unit = db.session.scalar(sa.select(Unit).where(Unit.estate_id == fee_item.estate_id,
                                                    Unit.code == code))
     if unit is None:
@@ -385,7 +376,7 @@ def stage_tariff(actor: User | None, fee_item: FeeItem, data: dict) -> Tariff:
         price = parse_price(tiers[0]["price"])
     else:
         price = parse_price(raw_price)
-    note = _text(data.get("note"), "note", _l("Note"), required=False, max_len=200)
+    note = clean_text(data.get("note"), "note", _l("Note"), required=False, max_len=200)
     _lock(fee_item)
     clash = tariffs.overlapping(fee_item.id, scope, building_id, unit_id, valid_from, valid_to)
     if clash is not None:

@@ -161,14 +161,7 @@ def chain_void(receipt: Receipt) -> None:
 @transactional
 def print_receipt(actor: User, receipt: Receipt) -> int:
     """Count a print of a receipt and return its number: 1 is the original, later ones 补打."""
-    count = db.session.execute(
-        sa.update(Receipt).where(Receipt.id == receipt.id)
-        .values(print_count=Receipt.print_count + 1).returning(Receipt.print_count)
-    ).scalar_one()
-    db.session.refresh(receipt)
-    audit.record(actor, "print", receipt,
-                 after={"print_count": count, "reprint": count > 1})
-    return count
+    return audit.count_print(actor, receipt)
 
 
 def reprint_label(print_no: int) -> str:

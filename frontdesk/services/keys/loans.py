@@ -455,10 +455,4 @@ def report_lost(actor: User, key: Key, *, circumstances: str, now: datetime,
 @transactional
 def print_loan(actor: User, loan: KeyLoan) -> int:
     """Count a print of a loan slip and return its number: 1 is the original, later ones 补打."""
-    count = db.session.execute(
-        sa.update(KeyLoan).where(KeyLoan.id == loan.id)
-        .values(print_count=KeyLoan.print_count + 1).returning(KeyLoan.print_count)
-    ).scalar_one()
-    db.session.refresh(loan)
-    audit.record(actor, "print", loan, after={"print_count": count, "reprint": count > 1})
-    return count
+    return audit.count_print(actor, loan)
