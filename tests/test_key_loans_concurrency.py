@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,35 +12,12 @@ from frontdesk.models import Key, KeyLoan, User
 from frontdesk.services import DomainError, chain
 from frontdesk.services.keys import loans
 from tests import factories
+from tests.concurrency import run_together
 
 pytestmark = pytest.mark.postgres
 
 THREADS = 20
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
-
-
-def _run_together(app, targets) -> list:
-    """Run each callable in its own thread and app context (own session), released at once."""
-    barrier = threading.Barrier(len(targets))
-    results: list = [None] * len(targets)
-    errors: list = []
-
-    def run(i, target):
-        with app.app_context():
-            try:
-                results[i] = target(barrier)
-            except BaseException as e:  # noqa: BLE001 - reported below
-                errors.append(e)
-            finally:
-                _db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i, t)) for i, t in enumerate(targets)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not errors, errors
-    return results
 
 
 def _lend(actor_id: int, key_id: int, n: int):
@@ -65,7 +41,7 @@ def test_twenty_threads_lending_one_key_give_one_loan_and_nineteen_refusals(app,
     key = factories.key(world.estate, world.unit, "K-3-2-1502-01")
     db.session.commit()
     actor_id, key_id = world.users["frontdesk"].id, key.id
-    results = _run_together(app, [_lend(actor_id, key_id, n) for n in range(THREADS)])
+    results = run_together([_lend(actor_id, key_id, n) for n in range(THREADS)], app)
     lent = [r for r in results if r[0] == "lent"]
     refused = [r for r in results if r[0] == "refused"]
     assert len(lent) == 1 and len(refused) == THREADS - 1, results
@@ -80,7 +56,7 @@ def test_twenty_keys_lent_at_once_are_chained_one_after_another(app, db, world):
     keys = [factories.key(world.estate, world.unit, f"K-3-2-1502-{n:02d}") for n in range(THREADS)]
     db.session.commit()
     actor_id = world.users["frontdesk"].id
-    results = _run_together(app, [_lend(actor_id, k.id, n) for n, k in enumerate(keys)])
+    results = run_together([_lend(actor_id, k.id, n) for n, k in enumerate(keys)], app)
     assert all(r[0] == "lent" for r in results), results
     db.session.expire_all()
     loans = db.session.scalars(sa.select(KeyLoan).order_by(KeyLoan.seq)).all()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
@@ -14,6 +13,7 @@ from frontdesk.models import Allocation, BillLine, Payment, Receipt
 from frontdesk.services.chain import verify
 from frontdesk.services.periods import estate_today
 from tests import factories
+from tests.concurrency import run_together
 from tests.conftest import login
 
 pytestmark = pytest.mark.postgres
@@ -45,25 +45,15 @@ def _logged_in_clients(app, n: int):
 
 
 def _run_together(targets) -> list:
-    """Run each callable in its own thread, all released at once by a barrier."""
-    barrier = threading.Barrier(len(targets))
-    results: list = [None] * len(targets)
-    errors: list = []
+    """Run each callable in its own thread, all released at once."""
 
-    def run(i, target):
-        try:
+    def at_barrier(target):
+        def run(barrier):
             barrier.wait(timeout=30)
-            results[i] = target()
-        except BaseException as e:  # noqa: BLE001 - reported below
-            errors.append(e)
+            return target()
+        return run
 
-    threads = [threading.Thread(target=run, args=(i, t)) for i, t in enumerate(targets)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not errors, errors
-    return results
+    return run_together([at_barrier(t) for t in targets])
 
 
 def _post_payment(client, unit_id: int, key: str, amount: str = "210.33"):
