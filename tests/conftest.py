@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from datetime import date
+import re
+import secrets
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -224,6 +226,47 @@ def manager(as_role):
 @pytest.fixture
 def admin(as_role):
     return as_role("admin")
+
+
+# --- bills and payments through the desk's form ---------------------------------------------
+
+
+def monthly_line(unit, item, period, amount, due, **kw):
+    """A monthly area charge of the unit (89.50 m² at 2.35), due on ``due``."""
+    return factories.bill_line(unit, item, period, amount, due=due,
+                               **factories.area_charge(amount), **kw)
+
+
+@pytest.fixture
+def today(world):
+    """The estate's today."""
+    from frontdesk.services.periods import estate_today
+
+    return estate_today(world.estate)
+
+
+@pytest.fixture
+def bills(world, db, today):
+    """Three monthly bills of 210.33 without late fees, oldest first."""
+    item = factories.fee_item(world.estate)
+    lines = [monthly_line(world.unit, item, p, "210.33", today - timedelta(days=d))
+             for p, d in (("2026-08", 90), ("2026-09", 60), ("2026-10", 30))]
+    db.session.commit()
+    return lines
+
+
+def pay(client, unit, amount, *, key=None, lines=(), method="wechat", purpose="bills", **extra):
+    """Post the payment form of a unit; the default is a WeChat payment of the bills."""
+    data = {"amount": amount, "method": method, "purpose": purpose, "payer": "张三",
+            "idempotency_key": key or secrets.token_hex(16),
+            "line_ids": [str(i) for i in lines], **extra}
+    return client.post(f"/payments/units/{unit.id}/new", data=data)
+
+
+def receipt_id(response) -> int:
+    """Return the id of the receipt a payment redirected to."""
+    assert response.status_code == 302, response.text[:2000]
+    return int(re.search(r"/payments/receipts/(\d+)$", response.headers["Location"]).group(1))
 
 
 def pytest_collection_modifyitems(config, items):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -26,39 +25,14 @@ from frontdesk.services.chain import verify
 from frontdesk.services.fees import bill_queries, late_fees, payments, refunds
 from frontdesk.services.periods import estate_today
 from tests import factories
-from tests.conftest import count
+from tests.conftest import count, monthly_line, pay, receipt_id
 from tests.factories import fee_item
 from tests.pdf_text import pdf_text
 
 D = Decimal
 
 
-# --- test data: bill lines inserted directly (billing builds them in production) -------------
-
-
-
-
-
-
-def bill_line(unit, item, period, amount, due, **kw) -> BillLine:
-    """A monthly area charge of the unit, due on ``due``."""
-    return factories.bill_line(unit, item, period, amount, due=due,
-                               **factories.area_charge(amount), **kw)
-
-
-@pytest.fixture
-def today(world):
-    return estate_today(world.estate)
-
-
-@pytest.fixture
-def bills(world, db, today):
-    """Three monthly bills of 210.33 without late fees, oldest first."""
-    item = fee_item(world.estate)
-    lines = [bill_line(world.unit, item, p, "210.33", today - timedelta(days=d))
-             for p, d in (("2026-08", 90), ("2026-09", 60), ("2026-10", 30))]
-    db.session.commit()
-    return lines
+# --- test data: bills and the payment helpers are in tests/conftest.py -----------------------
 
 
 @pytest.fixture
@@ -66,29 +40,16 @@ def late_bills(world, db, today):
     """Bills of an item with 10 grace days, 0.05 % a day and a cap of 10 % of the principal."""
     item = fee_item(world.estate, code="WYL", late_grace_days=10,
                     late_daily_rate=D("0.0005"), late_cap_ratio=D("0.1"))
-    old = bill_line(world.unit, item, "2024-02", "210.33", today - timedelta(days=1000))
-    late = bill_line(world.unit, item, "2026-09", "210.33", today - timedelta(days=40))
-    grace = bill_line(world.unit, item, "2026-10", "210.33", today - timedelta(days=8))
+    old = monthly_line(world.unit, item, "2024-02", "210.33", today - timedelta(days=1000))
+    late = monthly_line(world.unit, item, "2026-09", "210.33", today - timedelta(days=40))
+    grace = monthly_line(world.unit, item, "2026-10", "210.33", today - timedelta(days=8))
     db.session.commit()
     return old, late, grace
-
-
-def pay(client, unit, amount, *, key=None, lines=(), method="wechat", purpose="bills", **extra):
-    data = {"amount": amount, "method": method, "purpose": purpose, "payer": "张三",
-            "idempotency_key": key or secrets.token_hex(16),
-            "line_ids": [str(i) for i in lines], **extra}
-    return client.post(f"/payments/units/{unit.id}/new", data=data)
-
-
-def receipt_id(response) -> int:
-    assert response.status_code == 302, response.text[:2000]
-    return int(re.search(r"/payments/receipts/(\d+)$", response.headers["Location"]).group(1))
 
 
 def settled(db, line) -> Decimal:
     db.session.expire_all()
     return db.session.get(BillLine, line.id).settled
-
 
 
 # --- allocation and prepaid balance ----------------------------------------------------------
@@ -437,7 +398,7 @@ def test_bad_method_and_foreign_lines_are_refused(desk, world, db, bills):
     assert pay(desk, world.unit, "10", method="bitcoin").status_code == 422
     other_unit = factories.unit(world.building, "1", 3, "301")
     item = db.session.get(FeeItem, bills[0].fee_item_id)
-    foreign = bill_line(other_unit, item, "2026-10", "99.00", date(2026, 10, 15))
+    foreign = monthly_line(other_unit, item, "2026-10", "99.00", date(2026, 10, 15))
     db.session.commit()
     r = pay(desk, world.unit, "10", lines=[foreign.id])
     assert r.status_code == 422 and "不是本户的未缴账单" in r.text
@@ -458,7 +419,7 @@ def test_another_estates_records_give_404(desk, as_role, world, db):
     other_unit = factories.unit(other_building, "1", 2, "201")
     stranger = factories.user("frontdesk", [world.other_estate], username="stranger")
     item = fee_item(world.other_estate, code="X")
-    line = bill_line(other_unit, item, "2026-10", "50.00", date(2026, 10, 15))
+    line = monthly_line(other_unit, item, "2026-10", "50.00", date(2026, 10, 15))
     db.session.commit()
     payment = payments.take_payment(stranger, other_unit, amount=D("80"), method="cash",
                                     idempotency_key="other-estate")
@@ -494,7 +455,7 @@ def test_bulk_charged_late_fees_agree_with_the_per_unit_ones(desk, world, db, la
     old, late, grace = late_bills
     other = factories.unit(world.building, "1", 1, "101")
     item = db.session.get(FeeItem, late.fee_item_id)
-    their = bill_line(other, item, "2026-09", "100.00", today - timedelta(days=40))
+    their = monthly_line(other, item, "2026-09", "100.00", today - timedelta(days=40))
     db.session.commit()
     receipt_id(pay(desk, world.unit, "10.00", lines=[late.id]))
     receipt_id(pay(desk, other, "1.00", lines=[their.id]))

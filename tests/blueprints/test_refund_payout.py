@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from frontdesk.models import AuditEvent, PrepaidEntry, Refund
 from frontdesk.services.fees import bill_queries
 from tests import factories
-from tests.blueprints.test_payments import bills, pay, receipt_id, today  # noqa: F401
+from tests.conftest import pay, receipt_id
 from tests.pdf_text import pdf_text
 
 D = Decimal
