@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 
 from frontdesk.extensions import db
+from frontdesk.money import format_money
 
 
 @click.command("demo-data")
@@ -85,7 +86,7 @@ def bill_run(estate_id: int, period: str, building_id: int | None, post: bool) -
             if post:
                 run = billing.post_bill_run(None, estate, period, building)
                 click.echo(f"Posted bill run {run.id}: {run.lines} lines, "
-                           f"{run.total:,.2f} in all.")
+                           f"{format_money(run.total)} in all.")
         except billing.NothingToPost as e:
             click.echo(str(e.message))
         except DomainError as e:
@@ -96,11 +97,11 @@ def _echo_preview(estate, preview) -> None:
     """Print a bill run's preview: totals by building and by item, held lines, problems."""
     names = {i.id: i.name for i in preview.items}
     click.echo(f"{estate.name} {preview.period}: {preview.total.lines} new lines, "
-               f"{preview.total.amount:,.2f} in all; "
+               f"{format_money(preview.total.amount)} in all; "
                f"{preview.already_billed} already billed.")
     if preview.total.held:
         click.echo(f"Held (flagged readings not reviewed, not posted): "
-                   f"{preview.total.held} lines, {preview.total.held_amount:,.2f}.")
+                   f"{preview.total.held} lines, {format_money(preview.total.held_amount)}.")
     for b in preview.buildings:
         t = preview.by_building[b.id]
         click.echo(f"  {b.label:<12} {t.lines:>7} lines {t.amount:>16,.2f}")

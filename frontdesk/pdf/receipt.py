@@ -202,7 +202,7 @@ def receipt_pdf(data: Mapping[str, Any], *, font_path: str | None = None) -> byt
     ]
     notes = []
     if late > 0:
-        notes.append(f"其中滞纳金 {late:,.2f} 元。")
+        notes.append(f"其中滞纳金 {format_money(late)} 元。")
     if data.get("reference"):
         notes.append(f"交易单号：{data['reference']}")
     if data.get("tendered"):

@@ -60,15 +60,14 @@ def preview():
         except DomainError as e:
             apply_domain_error(form, e)
     post_form = PostForm(formdata=None, period=form.period.data, building=form.building.data)
-    problems = result.sorted_problems() if result else []
-    pages = max(1, -(-len(problems) // SHOWN_PROBLEMS))
-    page = min(max(request.args.get("problems_page", 1, type=int) or 1, 1), pages)
-    start = (page - 1) * SHOWN_PROBLEMS
+    shown = (result.problem_page(request.args.get("problems_page", 1, type=int), SHOWN_PROBLEMS)
+             if result else None)
     return render_template(
         "billing/preview.html", form=form, preview=result, post_form=post_form,
         buildings={b.id: b for b in estate.buildings},
-        problems=problems[start:start + SHOWN_PROBLEMS], problems_page=page,
-        problems_pages=pages, problems_start=start, problem_labels=PROBLEM_LABELS,
+        problems=shown.problems if shown else [], problems_page=shown.page if shown else 1,
+        problems_pages=shown.pages if shown else 1, problems_start=shown.start if shown else 0,
+        problem_labels=PROBLEM_LABELS,
         sample=result.sample(SAMPLE_LINES) if result else [],
         names={i.id: i.name for i in result.items} if result else {},
     ), form_status(form, failed=result is None and bool(request.args))

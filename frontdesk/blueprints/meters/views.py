@@ -287,11 +287,7 @@ def approve(reading_id: int):
                     period=reading.period), "success")
     else:
         flash(_("The form has expired. Please reload the page and submit it again."), "danger")
-    if form.back.data == "meter" and current_user.can("meters.read"):
-        return redirect(url_for("meters.meter", meter_id=reading.meter_id))
-    if form.back.data == "shared" and current_user.can("meters.read"):
-        return redirect(url_for("meters.shared"))
-    return redirect(url_for("meters.approvals"))
+    return _back(form, reading, "meters.approvals", shared_list=True)
 
 
 @bp.post("/readings/<int:reading_id>/review")
@@ -310,9 +306,16 @@ def review(reading_id: int):
                     "bills it.", n=reading.meter.number, period=reading.period), "success")
     else:
         flash(_("The form has expired. Please reload the page and submit it again."), "danger")
+    return _back(form, reading, "meters.flagged")
+
+
+def _back(form, reading: MeterReading, fallback: str, shared_list: bool = False):
+    """Return to the page the reading was approved or reviewed from."""
     if form.back.data == "meter" and current_user.can("meters.read"):
         return redirect(url_for("meters.meter", meter_id=reading.meter_id))
-    return redirect(url_for("meters.flagged"))
+    if shared_list and form.back.data == "shared" and current_user.can("meters.read"):
+        return redirect(url_for("meters.shared"))
+    return redirect(url_for(fallback))
 
 
 # import ----------------------------------------------------------------------------------------

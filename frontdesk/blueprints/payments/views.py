@@ -1,7 +1,6 @@
 """Views of payments, receipts, refunds and late-fee waivers."""
 
 import secrets
-from decimal import Decimal
 from io import BytesIO
 
 from flask import current_app, flash, redirect, render_template, request, send_file, url_for
@@ -55,8 +54,8 @@ def take(unit_id: int):
             receipt = bill_queries.receipt_of(payment)
             flash(_("Payment of %(amount)s yuan recorded; receipt %(number)s.",
                     amount=format_money(payment.amount), number=receipt.number), "success")
-            owed = receipt.content.get("still_owed")
-            if owed and Decimal(owed) > 0:
+            owed = bill_queries.still_owed(receipt)
+            if owed:
                 flash(_("The unit still owes %(owed)s yuan after this payment.",
                         owed=format_money(owed)), "warning")
             return redirect(url_for("payments.receipt", receipt_id=receipt.id))

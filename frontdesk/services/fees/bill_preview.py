@@ -58,6 +58,17 @@ class Total:
 
 
 @dataclass
+class ProblemPage:
+    """One page of a preview's problems, for a whole estate's thousands."""
+
+    problems: list[Problem]
+    page: int
+    pages: int
+    #: how many problems come before this page
+    start: int
+
+
+@dataclass
 class Preview:
     """What a bill run would post: lines, totals per building and fee item, problems."""
 
@@ -91,6 +102,14 @@ class Preview:
     def sorted_problems(self) -> list[Problem]:
         """Return the problems with those that hold a line (flagged readings) first."""
         return sorted(self.problems, key=lambda pr: _kind_order(pr.kind))
+
+    def problem_page(self, page: int | None, per_page: int = 200) -> ProblemPage:
+        """Return one page of the sorted problems; a page out of range gives the nearest."""
+        problems = self.sorted_problems()
+        pages = max(1, -(-len(problems) // per_page))
+        page = min(max(page or 1, 1), pages)
+        start = (page - 1) * per_page
+        return ProblemPage(problems[start:start + per_page], page, pages, start)
 
     def sample(self, n: int = 50) -> list[Line]:
         """Return a few lines of each fee item, to show how they were computed."""

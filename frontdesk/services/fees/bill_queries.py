@@ -194,6 +194,13 @@ def receipt_of(payment: Payment) -> Receipt:
     """Return the receipt of a payment."""
     return db.session.scalar(sa.select(Receipt).where(Receipt.payment_id == payment.id))
 
+
+def still_owed(receipt: Receipt) -> Decimal | None:
+    """Return what the unit still owed after the receipt's payment, or None when nothing."""
+    owed = Decimal(receipt.content.get("still_owed") or "0")
+    return owed if owed > 0 else None
+
+
 def list_refunds(estate_id: int, state: str | None = None, page: int = 1, per_page: int = 50):
     """Return a page of an estate's refunds: waiting for approval, then waiting to be paid out,
     then newest first."""

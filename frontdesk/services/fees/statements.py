@@ -46,7 +46,7 @@ from frontdesk.models import (
     Receipt,
     Unit,
 )
-from frontdesk.money import quantize_money
+from frontdesk.money import format_money, quantize_money
 from frontdesk.services import DomainError
 from frontdesk.services.fees.late_fees import LATE_KINDS, charged_late_fees_bulk, late_fee_for
 from frontdesk.services.periods import estate_today, parse_period
@@ -402,13 +402,13 @@ def _payment_events(unit: Unit, since: datetime, until: datetime,
             applied = money_type.process_result_value(applied, db.engine.dialect)
         applied = _money(applied)
         method = PRINTED_PAYMENT_METHODS.get(r.method, r.method)
-        text = f"{method}{PRINTED_PAYMENT_PURPOSES.get(r.purpose, '')} {r.amount:,.2f}"
+        text = f"{method}{PRINTED_PAYMENT_PURPOSES.get(r.purpose, '')} {format_money(r.amount)}"
         if r.voided:
             text += "（已作废，不计入）"
         elif r.amount != applied:
-            text += f"，其中冲抵账单 {applied:,.2f}"
+            text += f"，其中冲抵账单 {format_money(applied)}"
             if r.purpose != "deposit":
-                text += f"，转入预存款 {r.amount - applied:,.2f}"
+                text += f"，转入预存款 {format_money(r.amount - applied)}"
         if r.payer:
             text += f"（缴款人：{r.payer}）"
         events.append({
