@@ -90,7 +90,7 @@ def register_extensions(app: Flask) -> None:
     from frontdesk.extensions import babel, bootstrap, csrf, db, login_manager, migrate, throttle
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"),
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)

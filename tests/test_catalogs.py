@@ -1,4 +1,5 @@
-"""Every install serves Chinese: catalogs are compiled at start when an install skipped `make`."""
+"""Every install serves Chinese and carries its schema: catalogs are compiled at start when an
+install skipped `make`, and the migrations travel inside the package."""
 
 from __future__ import annotations
 
@@ -39,6 +40,28 @@ def test_a_copy_without_compiled_catalogs_serves_the_login_page_in_chinese(tmp_p
                           capture_output=True, text=True, check=True).stdout
     assert "登录" in page
     assert (package / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.mo").exists()
+
+
+UPGRADE = """
+from flask_migrate import upgrade
+from frontdesk import create_app
+import sqlalchemy as sa
+app = create_app({"SECRET_KEY": "x"})
+with app.app_context():
+    upgrade()
+    from frontdesk.extensions import db
+    print(sorted(sa.inspect(db.engine).get_table_names()))
+"""
+
+
+def test_a_copy_of_the_package_alone_migrates_a_new_database(tmp_path):
+    _copy_without_compiled_catalogs(tmp_path / "src")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "src"),
+           "FRONTDESK_INSTANCE_PATH": str(tmp_path / "instance")}
+    env.pop("FRONTDESK_SQLALCHEMY_DATABASE_URI", None)
+    tables = subprocess.run([sys.executable, "-c", UPGRADE], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, check=True).stdout
+    assert "'receipt'" in tables and "'chain_entry'" in tables and "'alembic_version'" in tables
 
 
 def test_a_read_only_package_compiles_into_the_instance_folder(tmp_path, monkeypatch):

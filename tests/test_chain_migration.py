@@ -29,7 +29,7 @@ OWNER = {"borrower_name": "张三", "borrower_phone": "13812345678", "borrower_i
 
 
 def _migration():
-    path = next((ROOT / "migrations" / "versions").glob("chain_0001_*.py"))
+    path = next((ROOT / "frontdesk" / "migrations" / "versions").glob("chain_0001_*.py"))
     spec = importlib.util.spec_from_file_location("chain_0001", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
