@@ -139,9 +139,11 @@ def register_blueprints(app: Flask) -> None:
     from frontdesk.blueprints.register import bp as register_bp
     from frontdesk.blueprints.reports import bp as reports_bp
     from frontdesk.blueprints.statements import bp as statements_bp
+    from frontdesk.blueprints.workorders import bp as workorders_bp
 
     for bp in (auth_bp, desk_bp, register_bp, imports_bp, audit_bp, admin_bp, fees_bp,
-               reports_bp, statements_bp, meters_bp, billing_bp, payments_bp, keys_bp):
+               reports_bp, statements_bp, meters_bp, billing_bp, payments_bp, keys_bp,
+               workorders_bp):
         app.register_blueprint(bp)
 
     @app.get("/healthz")

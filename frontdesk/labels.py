@@ -61,6 +61,13 @@ PERMISSION_LABELS = {
     "keys.view": _l("View keys and loans"),
     "keys.manage": _l("Keep keys: custody, loans, counts"),
     "keys.approve": _l("Approve key loans"),
+    "workorders.view": _l("View work orders"),
+    "workorders.report": _l("Report repairs"),
+    "workorders.dispatch": _l("Dispatch work orders"),
+    "workorders.work": _l("Work on assigned orders"),
+    "workorders.callback": _l("Call residents back"),
+    "workorders.configure": _l("Set up categories, service levels and the crew"),
+    "workorders.reports": _l("Work order reports"),
     "admin.users": _l("Manage staff accounts"),
     "admin.estates": _l("Manage estates"),
 }
@@ -181,6 +188,39 @@ COUNT_EXPECTED_LABELS = {"in_cabinet": _l("In the cabinet"), "on_loan": _l("On l
                          "lost": _l("Lost")}
 COUNT_STATE_LABELS = {"unmarked": _l("Not marked"), "found": _l("Found"),
                       "missing": _l("Missing")}
+
+# --- work orders ------------------------------------------------------------------------------
+
+WORK_ORDER_STATES = {
+    "pending": _l("Awaiting dispatch"),
+    "dispatched": _l("Dispatched"),
+    "accepted": _l("Accepted"),
+    "in_progress": _l("In progress"),
+    "paused": _l("Paused"),
+    "completed": _l("Completed"),
+    "called_back": _l("Called back"),
+    "closed": _l("Closed"),
+    "cancelled": _l("Cancelled"),
+}
+PRINTED_WORK_ORDER_STATES = {
+    "pending": "待派单", "dispatched": "已派单", "accepted": "已接单", "in_progress": "处理中",
+    "paused": "暂停", "completed": "已完工", "called_back": "已回访", "closed": "已关闭",
+    "cancelled": "已取消",
+}
+WORK_ORDER_ACTIONS = {
+    "create": _l("Reported"), "dispatch": _l("Dispatched"), "take": _l("Taken"),
+    "accept": _l("Accepted"), "decline": _l("Declined"), "start": _l("Started"),
+    "pause": _l("Paused"), "resume": _l("Resumed"), "complete": _l("Completed"),
+    "callback": _l("Called back"), "reopen": _l("Reopened after callback"),
+    "close": _l("Closed"), "cancel": _l("Cancelled"),
+}
+PRIORITY_LABELS = {"urgent": _l("Urgent"), "normal": _l("Normal")}
+PRINTED_PRIORITIES = {"urgent": "紧急", "normal": "一般"}
+#: the sources are stored as their Chinese names; this names them in English too
+SOURCE_LABELS = {"电话": _l("Phone call"), "来访": _l("Visit"), "投诉": _l("Complaint"),
+                 "验房": _l("Inspection"), "巡查": _l("Patrol")}
+COST_KIND_LABELS = {"material": _l("Material"), "labour": _l("Labour")}
+PRINTED_COST_KINDS = {"material": "材料", "labour": "人工"}
 
 # --- fields of audited records --------------------------------------------------------------
 

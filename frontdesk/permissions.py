@@ -45,6 +45,14 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "keys.view": (FRONTDESK, MANAGER),
     "keys.manage": (FRONTDESK, MANAGER),
     "keys.approve": (MANAGER,),
+    # work orders: engineers see their own and their team's (services.workorders.orders)
+    "workorders.view": (FRONTDESK, ENGINEERING, MANAGER),
+    "workorders.report": (FRONTDESK, ENGINEERING, MANAGER),
+    "workorders.dispatch": (FRONTDESK, ENGINEERING, MANAGER),
+    "workorders.work": (ENGINEERING,),
+    "workorders.callback": (FRONTDESK, MANAGER),
+    "workorders.configure": (MANAGER,),
+    "workorders.reports": (MANAGER,),
     "admin.users": (ADMIN,),
     "admin.estates": (ADMIN,),
 }

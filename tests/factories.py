@@ -34,6 +34,7 @@ from frontdesk.models import (
     UserRole,
     Vehicle,
 )
+from frontdesk.models.workorders import Engineer, WorkOrder, WorkOrderCategory, WorkOrderStep
 
 PASSWORD = "secret123"
 _HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
@@ -238,3 +239,47 @@ def authorisation(c: KeyCustody, valid_until: datetime, name: str = "李四",
                   phone: str = "13900002222", id_tail: str = "123X", **kw) -> KeyAuthorisation:
     return _add(KeyAuthorisation(estate_id=c.estate_id, custody_id=c.id, name=name, phone=phone,
                                  id_tail=id_tail, valid_until=valid_until, **kw))
+
+
+def engineer(est: Estate, username: str | None = None, *, team: str = "", skills=(),
+             on_duty: bool = True, is_lead: bool = False, full_name: str = "工程师") -> User:
+    """Make a user with the engineering role in the estate, with their crew profile."""
+    u = user("engineering", [est], username=username, full_name=full_name)
+    _add(Engineer(estate_id=est.id, user_id=u.id, team=team, skills=list(skills),
+                  on_duty=on_duty, is_lead=is_lead))
+    return u
+
+
+def category(est: Estate, name: str = "水电", team: str = "") -> WorkOrderCategory:
+    """Return the estate's category of that name, adding it if missing."""
+    from sqlalchemy import select
+
+    found = db.session.scalar(select(WorkOrderCategory).where(
+        WorkOrderCategory.estate_id == est.id, WorkOrderCategory.name == name))
+    return found or _add(WorkOrderCategory(estate_id=est.id, name=name, team=team))
+
+
+def work_order(est: Estate, reporter: User, *, state: str = "pending", unit: Unit | None = None,
+               area: str = "", category_name: str = "水电", assignee: User | None = None,
+               created_at: datetime | None = None, team: str = "", **kw) -> WorkOrder:
+    """Make an order straight in a state (due in 2 h / 48 h), with its report step."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    created_at = created_at or datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
+    seq = (db.session.scalar(select(func.max(WorkOrder.seq)).where(
+        WorkOrder.estate_id == est.id)) or 0) + 1
+    order = _add(WorkOrder(
+        estate_id=est.id, seq=seq, source=kw.pop("source", "电话"),
+        reporter_name=kw.pop("reporter_name", "张三"),
+        reporter_phone=kw.pop("reporter_phone", "13812345678"),
+        unit_id=unit.id if unit else None, building_id=unit.building_id if unit else None,
+        area=area or ("" if unit else "大堂"), category_id=category(est, category_name).id,
+        description=kw.pop("description", "厨房水管漏水"), state=state, team=team,
+        assignee_id=assignee.id if assignee else None, created_at=created_at,
+        created_by_id=reporter.id, response_due_at=created_at + timedelta(hours=2),
+        completion_due_at=created_at + timedelta(hours=48), **kw))
+    _add(WorkOrderStep(estate_id=est.id, order_id=order.id, action="create", from_state="",
+                       to_state="pending", at=created_at, user_id=reporter.id))
+    return order

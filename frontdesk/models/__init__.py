@@ -30,6 +30,15 @@ from frontdesk.models.keys import (
 )
 from frontdesk.models.register import Building, Estate, Occupancy, Person, Unit, Vehicle
 from frontdesk.models.throttle import LoginFailureCount
+from frontdesk.models.workorders import (
+    Engineer,
+    WorkOrder,
+    WorkOrderCategory,
+    WorkOrderCost,
+    WorkOrderPhoto,
+    WorkOrderSettings,
+    WorkOrderStep,
+)
 
 __all__ = [
     "ROLES",
@@ -66,5 +75,12 @@ __all__ = [
     "User",
     "UserRole",
     "Vehicle",
+    "Engineer",
+    "WorkOrder",
+    "WorkOrderCategory",
+    "WorkOrderCost",
+    "WorkOrderPhoto",
+    "WorkOrderSettings",
+    "WorkOrderStep",
     "user_estates",
 ]

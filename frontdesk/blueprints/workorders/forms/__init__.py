@@ -1,0 +1,1 @@
+"""Forms of the work-order pages, one module per feature."""
