@@ -96,14 +96,13 @@ def actions_for(actor: User, order: WorkOrder) -> list[str]:
 
 def card(actor: User, order: WorkOrder, now: datetime) -> Card:
     """Show one order to the engineer: number, place, due time and the actions open to them."""
-    if order.state == "paused":
-        due_at, kind = None, "completion"
-    elif order.state in ("pending", "dispatched"):
+    if order.state in ("pending", "dispatched"):
         due_at, kind = order.response_due_at, "response"
-    else:
+    elif order.state in ("accepted", "in_progress"):
         due_at, kind = order.completion_due_at, "completion"
-    overdue = due_at is not None and order.state in (*WORKING, "pending", "dispatched") \
-        and due_at < now
+    else:  # paused (the clock stands still), or done with
+        due_at, kind = None, "completion"
+    overdue = due_at is not None and due_at < now
     return Card(order=order, number=orders.order_number(order),
                 location=orders.location_text(order), due_at=due_at, due_kind=kind,
                 overdue=overdue, actions=actions_for(actor, order))
