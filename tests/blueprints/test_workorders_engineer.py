@@ -9,6 +9,8 @@ from pathlib import Path
 import pillow_heif
 import pytest
 from PIL import Image
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
 
 from frontdesk.models import WorkOrder, WorkOrderCost, WorkOrderPhoto, WorkOrderStep
 from frontdesk.services.workorders import crew, orders
@@ -275,6 +277,22 @@ def test_a_renamed_executable_a_text_file_and_a_large_file_are_refused(
         "back": "order", "photos": [(io.BytesIO(jpeg()), "good.jpg"), (io.BytesIO(data), name)]},
         content_type="multipart/form-data", follow_redirects=True)
     assert message in text(response)
+    assert count(db, WorkOrderPhoto) == 0 and uploads(app) == []
+
+
+def test_a_50_mb_photo_is_refused_before_it_reaches_the_order(app, world, people, engineer, db):
+    o = order(world, people, "in_progress")
+    huge = b"\xff\xd8\xff\xe0" + b"\x00" * (50 * 1024 * 1024)
+    for url, data in ((f"/workorders/{o.id}/photos", {}),
+                      (f"/workorders/my/{o.id}/complete", {"note": "修好了"})):
+        # encoded in memory: the test client would spool a body this large to a file it leaves
+        boundary, body = encode_multipart(MultiDict({**data, "photos": FileStorage(
+            io.BytesIO(huge), "big.jpg", content_type="image/jpeg")}))
+        response = engineer.post(url, data=body,
+                                 content_type=f"multipart/form-data; boundary={boundary}")
+        assert response.status_code == 413 and "上传的文件太大" in text(response)
+    db.session.expire_all()
+    assert db.session.get(WorkOrder, o.id).state == "in_progress"
     assert count(db, WorkOrderPhoto) == 0 and uploads(app) == []
 
 

@@ -122,11 +122,12 @@ def engineer_panel(order: WorkOrder, failed: tuple[str, object] | None = None) -
     makers = {"decline": ReasonForm, "pause": ReasonForm, "cost": CostForm,
               "complete": CompleteForm}
     for action in panel.actions:
+        if action not in makers:  # a button (accept, take, start, resume) needs no form
+            continue
         if failed is not None and failed[0] == action:
             panel.forms[action] = failed[1]
         else:
-            panel.forms[action] = makers.get(action, StepForm)(formdata=None)
-    panel.forms.setdefault("step", StepForm(formdata=None))
+            panel.forms[action] = makers[action](formdata=None)
     return panel
 
 
@@ -154,8 +155,7 @@ def queue():
     """Show the engineer's queue: theirs first, then their team's waiting orders."""
     estate = require_estate()
     return render_template("workorders/queue.html",
-                           queue=my_queue.engineer_queue(current_user, estate.id, acting_now()),
-                           step_form=StepForm(formdata=None))
+                           queue=my_queue.engineer_queue(current_user, estate.id, acting_now()))
 
 
 @bp.get("/my/count")
