@@ -346,3 +346,48 @@ def test_the_count_of_new_orders_changes_when_one_is_dispatched(world, people, e
 def test_the_count_is_the_engineer_s_only(world, people, desk, as_role):
     assert desk.get("/workorders/my/count").status_code == 403
     assert "workorder_count.js" not in text(desk.get("/desk"))
+
+
+# the partials the desk's order page includes ---------------------------------------------------
+
+
+def _render_partials(app, world, user, o) -> str:
+    """Render the two partials as the desk's page does: with nothing but ``order``."""
+    from flask import render_template_string
+    from flask_login import login_user
+
+    with app.test_request_context("/"):
+        login_user(user)
+        return render_template_string(
+            '{% include "workorders/_engineer_actions.html" %}'
+            '{% include "workorders/_photos.html" %}', order=o)
+
+
+def test_the_partials_show_the_desk_photos_and_the_assignee_their_steps(app, world, people,
+                                                                        engineer, db):
+    o = order(world, people, "dispatched")
+    factories.work_order_photo(o, people["desk"])
+    db.session.commit()
+    as_desk = _render_partials(app, world, people["desk"], o)
+    assert 'id="engineer-actions"' not in as_desk
+    assert f'/workorders/photos/{o.photos[0].id}' in as_desk and 'id="photo-upload"' in as_desk
+    as_engineer = _render_partials(app, world, people["me"], o)
+    assert f'action="/workorders/my/{o.id}/accept"' in as_engineer
+    assert 'name="back" value="detail"' in as_engineer
+    assert 'id="photo-upload"' not in as_engineer  # photos of the work once it is accepted
+    # from the desk's page, a step returns there when it exists, else to the engineer's page
+    response = engineer.post(f"/workorders/my/{o.id}/accept", data={"back": "detail"})
+    from flask import url_for
+
+    with app.test_request_context("/"):
+        expected = url_for("workorders.detail" if "workorders.detail" in app.view_functions
+                           else "workorders.work_order", order_id=o.id)
+    assert response.headers["Location"].endswith(expected)
+
+
+def test_the_order_page_shows_its_history(world, people, engineer):
+    o = order(world, people, "dispatched")
+    engineer.post(f"/workorders/my/{o.id}/accept")
+    page = text(engineer.get(f"/workorders/my/{o.id}"))
+    history = page[page.index('id="order-steps"'):]
+    assert "已接单" in history and "已报修" in history

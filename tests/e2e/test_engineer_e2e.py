@@ -68,7 +68,16 @@ def test_an_engineer_works_an_order_on_a_phone(browser_page, world, dispatched, 
     assert box["height"] >= 44 and box["width"] >= 300, box  # a thumb finds it
     _press(page, f"#order-{dispatched.id} button.wo-accept")
     expect(page.locator(".alert-success")).to_contain_text("已接单")
-    expect(page.locator("#nav-my-orders-phone .workorder-count")).to_be_hidden()
+    badge = page.locator("#nav-my-orders-phone .workorder-count")
+    expect(badge).to_be_hidden()
+    # a new order of the team: the badge shows it without the page being reloaded
+    factories.work_order(world.estate, world.users["frontdesk"], state="pending",
+                         area="2号楼 大堂", team="水电组", description="大堂灯不亮")
+    db.session.commit()
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # as a phone woken
+    expect(badge).to_have_text("1")
+    expect(badge).to_be_visible()
+    expect(page.locator(".alert-success")).to_contain_text("已接单")  # still the same page
 
     _press(page, f"#order-{dispatched.id} a.wo-open")
     expect(page).to_have_url(re.compile(rf"/workorders/my/{dispatched.id}$"))

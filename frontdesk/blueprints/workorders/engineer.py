@@ -33,6 +33,7 @@ from frontdesk.blueprints.workorders.forms.engineer import (
     ReasonForm,
     StepForm,
 )
+from frontdesk.labels import WORK_ORDER_ACTIONS
 from frontdesk.models.workorders import WorkOrder, WorkOrderCost, WorkOrderPhoto
 from frontdesk.services import DomainError, photos
 from frontdesk.services.workorders import orders
@@ -180,7 +181,7 @@ def _order_page(order: WorkOrder, failed: tuple[str, object] | None = None, stat
                            number=orders.order_number(order),
                            location=orders.location_text(order),
                            costs_total=orders.costs_total(order), eng_failed=failed,
-                           eng_back="order"), status
+                           eng_back="order", action_labels=WORK_ORDER_ACTIONS), status
 
 
 # steps -----------------------------------------------------------------------------------------
