@@ -1,4 +1,4 @@
-"""Work orders to engineering (工单/派工): categories, the crew, orders, their steps, costs, photos."""
+"""Work orders to engineering (工单/派工): categories, crew, orders, steps, costs, photos."""
 
 from __future__ import annotations
 
