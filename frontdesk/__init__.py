@@ -187,8 +187,9 @@ def register_security_headers(app: Flask) -> None:
     @app.after_request
     def add_headers(response):
         static = (request.endpoint or "").rpartition(".")[2] == "static"
-        if not static and current_user.is_authenticated:
-            response.headers["Cache-Control"] = "no-store"
+        if not static and current_user.is_authenticated \
+                and "no-store" not in response.headers.get("Cache-Control", ""):
+            response.headers["Cache-Control"] = "no-store"  # a view's own no-store is kept
         response.headers.setdefault(
             "Content-Security-Policy", app.config["CONTENT_SECURITY_POLICY"]
         )

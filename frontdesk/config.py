@@ -37,6 +37,11 @@ class Defaults:
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     #: where uploaded import files wait for confirmation; None means instance/imports
     IMPORT_FOLDER: str | None = None
+    #: where photos (work orders, inspections) are kept, per estate; None means instance/uploads
+    #: (the environment variable FRONTDESK_UPLOAD_FOLDER sets UPLOAD_FOLDER, also read)
+    FRONTDESK_UPLOAD_FOLDER: str | None = None
+    #: the largest photo accepted, in bytes (FRONTDESK_PHOTO_MAX_BYTES in the environment)
+    FRONTDESK_PHOTO_MAX_BYTES = 5 * 1024 * 1024
     #: rows a single import file may hold
     IMPORT_MAX_ROWS = 20000
     SEARCH_RESULT_LIMIT = 50

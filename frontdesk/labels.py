@@ -85,6 +85,7 @@ AUDIT_OBJECTS = {
     "key_authorisation": _l("Key authorisation"), "key_loan": _l("Key loan"),
     "key_loss_report": _l("Lost key report"), "key_count": _l("Key count"),
     "key_count_item": _l("Key count item"),
+    "work_order_photo": _l("Work order photo"),
 }
 AUDIT_ACTIONS = {
     "create": _l("Created"), "update": _l("Changed"), "delete": _l("Deleted"),

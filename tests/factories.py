@@ -283,3 +283,37 @@ def work_order(est: Estate, reporter: User, *, state: str = "pending", unit: Uni
     _add(WorkOrderStep(estate_id=est.id, order_id=order.id, action="create", from_state="",
                        to_state="pending", at=created_at, user_id=reporter.id))
     return order
+
+
+def work_order_cost(order: WorkOrder, user: User, *, name: str = "水龙头", quantity: str = "1",
+                    unit_price: str = "35.00", kind: str = "material"):
+    """Record a cost line straight on an order."""
+    from decimal import Decimal
+
+    from frontdesk.models import WorkOrderCost
+
+    q, p = Decimal(quantity), Decimal(unit_price)
+    return _add(WorkOrderCost(estate_id=order.estate_id, order_id=order.id, kind=kind, name=name,
+                              quantity=q, unit_name="个", unit_price=p, amount=q * p,
+                              added_by_id=user.id))
+
+
+def work_order_photo(order: WorkOrder, user: User, *, stage: str = "report", root=None):
+    """Add a photo row to an order; with `root` (the uploads folder) also a small JPEG file."""
+    import io
+    import secrets
+
+    from PIL import Image
+
+    from frontdesk.models import WorkOrderPhoto
+
+    name = f"{secrets.token_hex(16)}.jpg"
+    if root is not None:
+        folder = root / str(order.estate_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        buf = io.BytesIO()
+        Image.new("RGB", (40, 30), (10, 120, 200)).save(buf, format="JPEG")
+        (folder / name).write_bytes(buf.getvalue())
+    return _add(WorkOrderPhoto(estate_id=order.estate_id, order_id=order.id, stage=stage,
+                               stored_name=name, original_name="现场.jpg", width=40, height=30,
+                               size=1000, uploaded_by_id=user.id))

@@ -43,6 +43,8 @@ MODELS = {
     "key_id": models.Key, "custody_id": models.KeyCustody,
     "authorisation_id": models.KeyAuthorisation, "loan_id": models.KeyLoan,
     "count_id": models.KeyCount, "count_item_id": models.KeyCountItem,
+    "order_id": models.WorkOrder, "cost_id": models.WorkOrderCost,
+    "photo_id": models.WorkOrderPhoto,
 }
 #: query arguments the views read, besides the fields of the forms sent by GET
 QUERY_ARGS = ("page", "q", "status", "state", "building_id", "building", "object_type",
@@ -95,6 +97,10 @@ def build_estate(world: World) -> None:
                    borrower_id_tail=world.person.id_number[-4:], purpose="装修",
                    expected_return_at=now + timedelta(hours=8), now=now)
     counts.start_count(fuzzer, estate, now)
+    order = factories.work_order(estate, fuzzer, state="in_progress", unit=world.unit,
+                                 assignee=fuzzer, team="水电组", created_at=now)
+    factories.work_order_cost(order, fuzzer)
+    factories.work_order_photo(order, fuzzer)
     db.session.commit()
 
 

@@ -122,6 +122,16 @@ class OtherEstate:
         self.count_item = KeyCountItem(count_id=self.key_count.id, key_id=self.key.id,
                                        expected_status="in_cabinet")
         db.session.add_all([self.authorisation, self.count_item])
+        self._workorders(estate)
+
+    def _workorders(self, estate):
+        engineer = factories.engineer(estate, f"eng_{self.user.username}", team="水电组")
+        self.work_order = factories.work_order(estate, self.user, state="in_progress",
+                                               unit=self.unit, assignee=engineer, team="水电组",
+                                               reporter_name="外人",
+                                               reporter_phone="13900001111")
+        self.work_order_cost = factories.work_order_cost(self.work_order, engineer)
+        self.work_order_photo = factories.work_order_photo(self.work_order, self.user)
 
     def args(self) -> dict[str, int]:
         return {
@@ -135,6 +145,8 @@ class OtherEstate:
             "key_id": self.key.id, "custody_id": self.custody.id,
             "authorisation_id": self.authorisation.id, "loan_id": self.loan.id,
             "count_id": self.key_count.id, "count_item_id": self.count_item.id,
+            "order_id": self.work_order.id, "cost_id": self.work_order_cost.id,
+            "photo_id": self.work_order_photo.id,
         }
 
 

@@ -30,9 +30,11 @@ from frontdesk.web import (
 @bp.get("/")
 @requires("dashboard.view")
 def home():
-    """Send the desk to its search box and everyone else to their start page."""
+    """Send the desk to its search box, engineers to their queue, everyone else to a start page."""
     if current_user.can("desk.use"):
         return redirect(url_for("desk.search"))
+    if current_user.can("workorders.work"):
+        return redirect(url_for("workorders.queue"))
     return render_template("desk/home.html", overdue_loans=_overdue_loans())
 
 
