@@ -135,7 +135,7 @@ def test_accept_start_pause_resume_cost_and_complete_with_photos(app, world, peo
 def test_decline_needs_a_reason_and_gives_the_order_back(world, people, engineer, db):
     o = order(world, people, "dispatched")
     response = engineer.post(f"/workorders/my/{o.id}/decline", data={"reason": "  "})
-    assert response.status_code == 422 and "请说明原因" in text(response)
+    assert response.status_code == 422 and "请填写原因" in text(response)
     db.session.expire_all()
     assert db.session.get(WorkOrder, o.id).state == "dispatched"
     response = engineer.post(f"/workorders/my/{o.id}/decline", data={"reason": "不是我的工种"})

@@ -102,7 +102,7 @@ def test_only_the_assignee_works_an_order(world, db, crew_a):
     order = factories.work_order(world.estate, world.users["frontdesk"], state="dispatched",
                                  assignee=crew_a, team="水电组", unit=world.unit)
     db.session.commit()
-    with pytest.raises(DomainError, match="未派给您"):
+    with pytest.raises(DomainError, match="不是派给您"):
         orders.accept(other, order, T0)
     with pytest.raises(DomainError, match="其他班组"):
         order2 = factories.work_order(world.estate, world.users["frontdesk"], team="水电组",
@@ -268,7 +268,7 @@ def test_appointment_in_the_past_and_other_estates_units_are_refused(world, db):
     db.session.commit()
     base = {"source": "电话", "reporter_name": "张三", "reporter_phone": "13812345678",
             "unit_id": world.unit.id, "category_id": cat.id, "description": "漏水"}
-    with pytest.raises(DomainError, match="已过去"):
+    with pytest.raises(DomainError, match="预约时间已过"):
         orders.report(desk, world.estate, {**base, "appointment_at": T0 - timedelta(hours=1)},
                       T0)
     with pytest.raises(DomainError, match="本小区的房屋"):
