@@ -125,6 +125,5 @@ def dashboard_data():
         "response": _("Late responses"),
         "completion": _("Late completions"),
         "satisfaction": _("Average satisfaction (1–5)"),
-        "no_callbacks": _("No callbacks"),
     }
     return jsonify(payload)
