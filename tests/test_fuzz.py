@@ -43,6 +43,7 @@ MODELS = {
     "key_id": models.Key, "custody_id": models.KeyCustody,
     "authorisation_id": models.KeyAuthorisation, "loan_id": models.KeyLoan,
     "count_id": models.KeyCount, "count_item_id": models.KeyCountItem,
+    "order_id": models.WorkOrder,
 }
 #: query arguments the views read, besides the fields of the forms sent by GET
 QUERY_ARGS = ("page", "q", "status", "state", "building_id", "building", "object_type",
@@ -95,6 +96,7 @@ def build_estate(world: World) -> None:
                    borrower_id_tail=world.person.id_number[-4:], purpose="装修",
                    expected_return_at=now + timedelta(hours=8), now=now)
     counts.start_count(fuzzer, estate, now)
+    factories.work_order(estate, fuzzer, unit=world.unit, created_at=now)
     db.session.commit()
 
 

@@ -122,6 +122,13 @@ class OtherEstate:
         self.count_item = KeyCountItem(count_id=self.key_count.id, key_id=self.key.id,
                                        expected_status="in_cabinet")
         db.session.add_all([self.authorisation, self.count_item])
+        self._workorders(estate)
+
+    def _workorders(self, estate):
+        from datetime import UTC, datetime
+
+        self.order = factories.work_order(estate, self.user, unit=self.unit,
+                                          created_at=datetime(2026, 11, 1, tzinfo=UTC))
 
     def args(self) -> dict[str, int]:
         return {
@@ -135,6 +142,7 @@ class OtherEstate:
             "key_id": self.key.id, "custody_id": self.custody.id,
             "authorisation_id": self.authorisation.id, "loan_id": self.loan.id,
             "count_id": self.key_count.id, "count_item_id": self.count_item.id,
+            "order_id": self.order.id,
         }
 
 
