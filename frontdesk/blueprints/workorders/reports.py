@@ -41,7 +41,7 @@ def slip(order_id: int):
 
 
 def _report(estate) -> tuple[ReportRangeForm, dict | None]:
-    """Read the range from the query string (this month so far when empty) and run the report."""
+    """Read the range from the query string (the last 30 days when empty) and run the report."""
     now = acting_now()
     if request.args.get("start") or request.args.get("end"):
         form = ReportRangeForm(request.args)
@@ -62,10 +62,12 @@ def _query(data: dict) -> dict:
 
 
 def duration(seconds: int | None) -> str:
-    """Word an average time for the page: 3 h 05 min, or — when there is none."""
+    """Word an average time for the page: 3 h 05 min, 40 min, or — when there is none."""
     if seconds is None:
         return "—"
     hours, minutes = divmod(int(seconds) // 60, 60)
+    if not hours:
+        return _("%(m)s min", m=minutes)
     return _("%(h)s h %(m)02d min", h=hours, m=minutes)
 
 

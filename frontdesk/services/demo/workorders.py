@@ -75,7 +75,7 @@ CANCEL_REASONS = ["业主自行修好", "重复报修", "业主要求取消"]
 
 #: the states asked for and how many, newest first; ages in days before now
 PLAN = [
-    ("pending", 3, (0.05, 0.6)), ("dispatched", 3, (0.1, 1)), ("accepted", 2, (0.3, 1.5)),
+    ("pending", 3, (0.01, 0.08)), ("dispatched", 3, (0.02, 0.4)), ("accepted", 2, (0.3, 1.5)),
     ("in_progress", 3, (0.5, 3)), ("paused", 3, (1, 6)), ("completed", 5, (1, 6)),
     ("called_back", 4, (3, 14)), ("closed", 18, (6, 28)), ("cancelled", 3, (2, 25)),
     ("reopened", 1, (12, 20)),
@@ -186,31 +186,34 @@ class _Demo:
         if target == "cancelled":
             steps = [("dispatch", _hours(rng, 0.1, 0.5))] if rng.random() < 0.5 else []
             return steps + [("cancel", _hours(rng, 0.2, 3))]
+        # an urgent order is seen to at once: respond in 15 min, complete in 4 h
+        quick = _hours(rng, 0.02, 0.1) if urgent else _hours(rng, 0.05, 0.6)
         if taken:
-            steps = [("take", _hours(rng, 0.05, 0.6))]
+            steps = [("take", quick)]
         else:
-            steps = [("dispatch", _hours(rng, 0.05, 0.6))]
+            steps = [("dispatch", quick)]
             if target == "dispatched":
                 return steps
-            # one response in six comes late (the target is 2 h, 15 min when urgent)
+            # one response in six comes late
             late = rng.random() < 1 / 6
             steps.append(("accept", _hours(rng, 2.5, 5) if late
-                          else _hours(rng, 0.02, 0.2) if urgent else _hours(rng, 0.05, 1.5)))
+                          else _hours(rng, 0.02, 0.1) if urgent else _hours(rng, 0.05, 1.2)))
         if target == "accepted":
             return steps
-        steps.append(("start", _hours(rng, 0.5, 20)))
+        steps.append(("start", _hours(rng, 0.1, 0.8) if urgent else _hours(rng, 0.5, 8)))
         steps.append(("costs", _hours(rng, 0.2, 1)))
         if target == "in_progress":
             return steps
-        if target == "paused" or rng.random() < 0.25:
+        if target == "paused" or (not urgent and rng.random() < 0.25):
             steps.append(("pause", _hours(rng, 0.5, 3)))
             if target == "paused":
                 return steps
             # a long pause: late by the wall clock, on time in running time
             steps.append(("resume", _hours(rng, 20, 50)))
-        # one completion in five comes after its target (48 h of running time)
-        slow = rng.random() < 0.2
-        steps.append(("complete", _hours(rng, 50, 60) if slow else _hours(rng, 1, 10)))
+        # one completion in six comes after its target (48 h of running time, 4 h when urgent)
+        slow = rng.random() < 1 / 6
+        steps.append(("complete", (_hours(rng, 4, 6) if urgent else _hours(rng, 50, 60)) if slow
+                      else _hours(rng, 0.5, 2) if urgent else _hours(rng, 1, 10)))
         if target == "reopened":
             steps += [("reopen", _hours(rng, 4, 24)), ("accept", _hours(rng, 0.5, 2)),
                       ("start", _hours(rng, 1, 5)), ("complete", _hours(rng, 1, 4))]
@@ -281,9 +284,11 @@ def load_demo_workorders(now: datetime | None = None, seed: int = 2026) -> dict[
     engineers = _crew(estate)
     rng = random.Random(seed)
     demo = _Demo(estate, desk, now, rng, engineers)
-    for target, how_many, (youngest, oldest) in PLAN:
-        for _ in range(how_many):
-            demo.live(target, rng.uniform(youngest, oldest))
+    lives = [(rng.uniform(youngest, oldest), target)
+             for target, how_many, (youngest, oldest) in PLAN for _ in range(how_many)]
+    # reported oldest first, so that the orders' numbers follow their report times
+    for age, target in sorted(lives, reverse=True):
+        demo.live(target, age)
     billed = sum(1 for o in demo.made if o.bill_line_id)
     return {"engineers": len(engineers), "orders": len(demo.made), "billed": billed,
             "amount": int(sum((orders.costs_total(o) for o in demo.made if o.bill_line_id),

@@ -104,10 +104,14 @@ def check_range(start: date | None, end: date | None) -> tuple[date, date]:
     return start, end
 
 
+#: the days a report covers when none are asked for: the last 30, today included
+DEFAULT_DAYS = 30
+
+
 def default_range(estate: Estate, now: datetime) -> tuple[date, date]:
-    """Return this month so far: its first day to today (local)."""
+    """Return the last 30 days, today (local) included."""
     today = now.astimezone(ZoneInfo(estate.timezone)).date()
-    return today.replace(day=1), today
+    return today - timedelta(days=DEFAULT_DAYS - 1), today
 
 
 def _bounds(estate: Estate, start: date, end: date) -> tuple[datetime, datetime]:

@@ -38,6 +38,14 @@ def _name(user_id: int | None) -> str:
     return (user.full_name or user.username) if user else ""
 
 
+def _completion_due(order: WorkOrder, local) -> str:
+    """The completion's due time; while paused, the running time left (the clock is stopped)."""
+    if order.state == "paused" and order.paused_remaining_seconds is not None:
+        left = order.paused_remaining_seconds
+        return f"暂停中，剩余 {duration_text(left)}" if left > 0 else "暂停中（暂停前已超时）"
+    return local(order.completion_due_at)
+
+
 def slip_data(order: WorkOrder, *, print_no: int, printed_by: str,
               printed_at: datetime | None = None) -> dict:
     """Return what the 派工单 of an order prints."""
@@ -80,7 +88,7 @@ def slip_data(order: WorkOrder, *, print_no: int, printed_by: str,
         "started_at": local(order.started_at),
         "completed_at": local(order.completed_at),
         "response_due_at": local(order.response_due_at),
-        "completion_due_at": local(order.completion_due_at),
+        "completion_due_at": _completion_due(order, local),
         "response_breached": bool(order.response_breached),
         "completion_breached": bool(order.completion_breached),
         "paused_time": duration_text(paused) if paused else "",

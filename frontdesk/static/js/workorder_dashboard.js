@@ -14,6 +14,7 @@
   var COMPLETION_COLOUR = "#d9534f";
   var SATISFIED_COLOUR = "#3c9d5d";
   var UNSATISFIED_COLOUR = "#d9534f";
+  var BAR = 36;
 
   function showError() {
     var box = document.getElementById("dashboard-error");
@@ -39,7 +40,8 @@
         datasets: [{
           label: data.labels.open,
           data: data.categories.map(function (r) { return r.open; }),
-          backgroundColor: OPEN_COLOUR
+          backgroundColor: OPEN_COLOUR,
+          maxBarThickness: BAR
         }]
       },
       options: {
@@ -59,11 +61,13 @@
         datasets: [{
           label: data.labels.response,
           data: data.categories.map(function (r) { return r.response_breaches; }),
-          backgroundColor: RESPONSE_COLOUR
+          backgroundColor: RESPONSE_COLOUR,
+          maxBarThickness: BAR
         }, {
           label: data.labels.completion,
           data: data.categories.map(function (r) { return r.completion_breaches; }),
-          backgroundColor: COMPLETION_COLOUR
+          backgroundColor: COMPLETION_COLOUR,
+          maxBarThickness: BAR
         }]
       },
       options: {
@@ -85,7 +89,8 @@
           data: rows.map(function (r) { return r.satisfaction; }),
           backgroundColor: rows.map(function (r) {
             return r.satisfaction !== null && r.satisfaction < 3 ? UNSATISFIED_COLOUR : SATISFIED_COLOUR;
-          })
+          }),
+          maxBarThickness: BAR
         }]
       },
       options: {

@@ -81,6 +81,18 @@ def test_desk_prints_the_slip_and_a_second_print_is_marked_reprint(desk, setting
     assert len(prints) == 2
 
 
+def test_a_paused_orders_slip_says_its_clock_is_stopped(desk, setting, db):
+    late, li = setting["late"], setting["li"]
+    orders.accept(li, late, h(2))
+    orders.start(li, late, h(3))
+    orders.pause(li, late, "等配件到货", h(13))  # reported at h(1): 36 h of running time left
+    db.session.commit()
+    text = squash("".join(printed_pages(desk.get(f"/workorders/{late.id}/slip.pdf"))))
+    assert "完工时限暂停中，剩余1天12小时" in text
+    assert "暂停原因等配件到货" in text and "暂停合计3天15小时" in text  # h(13) to h(100)
+    assert "3号楼地下车库" in text and "保安巡查" in text and "李师傅" in text
+
+
 def test_the_assigned_engineer_prints_it_and_another_team_gets_404(app, setting, db):
     from tests.conftest import login
 
@@ -111,11 +123,11 @@ def test_finance_may_not_print_a_slip(finance, setting):
 # the report page and its export --------------------------------------------------------------
 
 
-def test_manager_reads_the_report_of_this_month(manager, setting):
+def test_manager_reads_the_report_of_the_last_30_days(manager, setting):
     page = manager.get("/workorders/reports")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert 'value="2026-11-01"' in html and 'value="2026-11-06"' in html
+    assert 'value="2026-10-08"' in html and 'value="2026-11-06"' in html
     assert "王师傅" in html and "李师傅" in html and "水电" in html
     assert orders.order_number(setting["late"]) in html  # dispatched, never accepted: late
     assert orders.order_number(setting["done"]) not in html.split("<h2", 3)[-1]
