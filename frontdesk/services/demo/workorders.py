@@ -139,7 +139,7 @@ class _Demo:
         if public:
             building = rng.choice(self.buildings)
             data.update(source="巡查", reporter_name="秩序部巡查", building_id=building.id,
-                        area=f"{building.number}号楼 {rng.choice(PUBLIC_AREAS)}")
+                        area=rng.choice(PUBLIC_AREAS))
         else:
             unit_id, name, phone = rng.choice(self.residents)
             data.update(source=rng.choice(["电话", "电话", "来访", "投诉"]), reporter_name=name,
