@@ -232,3 +232,15 @@ def test_the_navigation_offers_the_reports_to_managers_only(manager, desk, setti
     assert "工单报表" in nav
     assert "/workorders/dashboard" not in desk.get("/", follow_redirects=True).get_data(
         as_text=True)
+
+
+def test_a_long_list_of_late_orders_is_cut_on_the_page_not_in_the_export(manager, setting,
+                                                                          monkeypatch):
+    from frontdesk.blueprints.workorders import reports as views
+
+    monkeypatch.setattr(views, "LATE_SHOWN", 0)
+    html = manager.get("/workorders/reports").get_data(as_text=True)
+    assert "仅显示前 0 张超时工单（共 1 张）" in html
+    assert orders.order_number(setting["late"]) not in html
+    book = openpyxl.load_workbook(io.BytesIO(manager.get("/workorders/reports.xlsx").data))
+    assert len(list(book["超时工单"].iter_rows(min_row=2))) == 1
