@@ -16,6 +16,7 @@ def demo_data(if_empty: bool) -> None:
     """Load the demo estate 示例花园 and one user per role."""
     from frontdesk.models import Estate
     from frontdesk.services import demo
+    from frontdesk.services.demo.workorders import load_demo_workorders
 
     if if_empty and db.session.scalar(sa.select(sa.func.count(Estate.id))):
         click.echo("Database already holds data; demo data not loaded.")
@@ -26,13 +27,17 @@ def demo_data(if_empty: bool) -> None:
     logins = demo.load_demo()
     finance = demo.load_demo_finance()
     cabinet = demo.load_demo_keys()
+    repairs = load_demo_workorders()
     click.echo(f"Billed {finance['periods']} months ({finance['lines']} bill lines) and "
                f"took {finance['payments']} demo payments; registered {cabinet['keys']} "
                f"keys, {cabinet['deposited']} in custody, {cabinet['lent']} on loan.")
+    click.echo(f"Gave the crew of {repairs['engineers']} engineers {repairs['orders']} work "
+               f"orders ({repairs['billed']} chargeable repairs billed).")
     click.echo(f"Loaded demo estate {demo.DEMO_ESTATE}. "
                f"Logins (password {demo.DEMO_PASSWORD}):")
     for username, role in logins.items():
         click.echo(f"  {username:<10} {role}")
+    click.echo(f"  {'eng1…eng5':<10} engineering")
 
 
 @click.command("create-admin")

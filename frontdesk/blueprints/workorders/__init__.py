@@ -21,3 +21,4 @@ def acting_now() -> datetime:
 
 
 from frontdesk.blueprints.workorders import engineer  # noqa: E402,F401,I001
+from frontdesk.blueprints.workorders import reports  # noqa: E402,F401
