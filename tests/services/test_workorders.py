@@ -193,7 +193,7 @@ def test_working_hours_clock():
 def test_routing_each_rule_decides_one_case(world, db):
     """Skill first, then fewest open orders, then the longest idle."""
     e, desk = world.estate, world.users["frontdesk"]
-    skilled = factories.engineer(e, "skilled", skills=["电梯"], full_name="甲")
+    factories.engineer(e, "skilled", skills=["电梯"], full_name="甲")
     busy = factories.engineer(e, "busy", skills=["水电"], full_name="乙")
     free = factories.engineer(e, "free", skills=["水电"], full_name="丙")
     idle = factories.engineer(e, "idle", skills=["水电"], full_name="丁")

@@ -18,3 +18,8 @@ bp = Blueprint("workorders", __name__, url_prefix="/workorders")
 def acting_now() -> datetime:
     """Return the time the views act at (``FRONTDESK_NOW`` when a test freezes the clock)."""
     return clock(current_app.config)
+
+
+from frontdesk.blueprints.workorders import intake  # noqa: E402,F401,I001
+from frontdesk.blueprints.workorders import orders  # noqa: E402,F401
+from frontdesk.blueprints.workorders import setup  # noqa: E402,F401

@@ -47,6 +47,14 @@ def categories(estate_id: int, *, active_only: bool = True) -> list[WorkOrderCat
 
 
 @transactional
+def ensure_categories(estate_id: int, *, active_only: bool = True) -> list[WorkOrderCategory]:
+    """Return an estate's categories, the default list committed on first use.
+
+    For pages whose forms name categories by id: the ids stay valid when the form comes back."""
+    return categories(estate_id, active_only=active_only)
+
+
+@transactional
 def save_category(actor: User, estate: Estate, data: dict,
                   category: WorkOrderCategory | None = None) -> WorkOrderCategory:
     """Add a category to an estate's list, or rename, move or retire one."""
