@@ -42,6 +42,7 @@ class OtherEstate:
         self.vehicle = factories.vehicle(estate, "沪B99999", self.person, self.unit)
         self.user = factories.user("frontdesk", [estate], username=username)
         self._fees(estate)
+        self._work_orders(estate)
         db.session.commit()
 
     def _fees(self, estate):
@@ -123,6 +124,10 @@ class OtherEstate:
                                        expected_status="in_cabinet")
         db.session.add_all([self.authorisation, self.count_item])
 
+    def _work_orders(self, estate):
+        self.category = factories.category(estate, "水电")
+        self.work_order = factories.work_order(estate, self.user, unit=self.unit)
+
     def args(self) -> dict[str, int]:
         return {
             "estate_id": self.estate.id, "building_id": self.building.id, "unit_id": self.unit.id,
@@ -135,6 +140,7 @@ class OtherEstate:
             "key_id": self.key.id, "custody_id": self.custody.id,
             "authorisation_id": self.authorisation.id, "loan_id": self.loan.id,
             "count_id": self.key_count.id, "count_item_id": self.count_item.id,
+            "order_id": self.work_order.id, "category_id": self.category.id,
         }
 
 

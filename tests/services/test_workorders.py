@@ -102,9 +102,9 @@ def test_only_the_assignee_works_an_order(world, db, crew_a):
     order = factories.work_order(world.estate, world.users["frontdesk"], state="dispatched",
                                  assignee=crew_a, team="水电组", unit=world.unit)
     db.session.commit()
-    with pytest.raises(DomainError, match="not assigned to you"):
+    with pytest.raises(DomainError, match="没有派给您"):
         orders.accept(other, order, T0)
-    with pytest.raises(DomainError, match="another team"):
+    with pytest.raises(DomainError, match="其他班组"):
         order2 = factories.work_order(world.estate, world.users["frontdesk"], team="水电组",
                                       unit=world.unit)
         orders.take(other, order2, T0)
@@ -229,14 +229,14 @@ def test_chargeable_repair_lands_on_the_bill(world, db, crew_a):
     order = factories.work_order(world.estate, desk, state="in_progress", assignee=crew_a,
                                  unit=world.unit, chargeable=True)
     db.session.commit()
-    with pytest.raises(DomainError, match="not confirmed"):
+    with pytest.raises(DomainError, match="尚未确认"):
         orders.complete(crew_a, order, "done", T0)
     orders.set_quote(desk, order, {"quote_amount": "150.00", "confirmed_by": "张三"}, T0)
     orders.add_cost(crew_a, order, {"kind": "material", "name": "角阀", "quantity": "2",
                                     "unit_price": "35.50"}, T0)
     orders.add_cost(crew_a, order, {"kind": "labour", "name": "人工", "quantity": "1",
                                     "unit_price": "50"}, T0)
-    with pytest.raises(DomainError, match="more than"):
+    with pytest.raises(DomainError, match="超过"):
         orders.add_cost(crew_a, order, {"kind": "labour", "name": "加班", "quantity": "1",
                                         "unit_price": "100"}, T0)
     with pytest.raises(DomainError):
@@ -252,9 +252,9 @@ def test_callback_reopens_when_unsatisfied(world, db, crew_a):
     order = factories.work_order(world.estate, desk, state="completed", assignee=crew_a,
                                  unit=world.unit, completed_at=T0)
     db.session.commit()
-    with pytest.raises(DomainError, match="callback"):
+    with pytest.raises(DomainError, match="回访后才能关闭"):
         orders.close(desk, order, T0)
-    with pytest.raises(DomainError, match="1 to 5"):
+    with pytest.raises(DomainError, match="1 到 5"):
         orders.callback(desk, order, 7, "", T0)
     orders.callback(desk, order, 2, "还在滴水", T0)
     assert order.state == "dispatched" and order.assignee_id == crew_a.id
@@ -268,12 +268,12 @@ def test_appointment_in_the_past_and_other_estates_units_are_refused(world, db):
     db.session.commit()
     base = {"source": "电话", "reporter_name": "张三", "reporter_phone": "13812345678",
             "unit_id": world.unit.id, "category_id": cat.id, "description": "漏水"}
-    with pytest.raises(DomainError, match="past"):
+    with pytest.raises(DomainError, match="预约时间已过"):
         orders.report(desk, world.estate, {**base, "appointment_at": T0 - timedelta(hours=1)},
                       T0)
-    with pytest.raises(DomainError, match="unit of this estate"):
+    with pytest.raises(DomainError, match="本小区的房屋"):
         orders.report(desk, world.estate, {**base, "unit_id": other_unit.id}, T0)
     other_cat = crew.categories(world.other_estate.id)[0]
-    with pytest.raises(DomainError, match="category"):
+    with pytest.raises(DomainError, match="请选择类别"):
         orders.report(desk, world.estate, {**base, "category_id": other_cat.id}, T0)
     assert count(db, WorkOrder) == 0
