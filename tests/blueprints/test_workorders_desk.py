@@ -251,6 +251,20 @@ def test_bad_intake_input_is_refused_and_writes_nothing(app, world, db, desk, fi
     assert count(db, WorkOrder) == 0 and count(db, WorkOrderStep) == 0
 
 
+def test_an_engineer_reporting_for_another_team_goes_back_to_the_list(app, world, db,
+                                                                     crew_a):
+    zhao = client_of(app, "eng_zhao")
+    page = zhao.get("/workorders/new")
+    assert page.status_code == 200
+    r = zhao.post("/workorders/new", data=report_form(
+        world, intake_key(page.text), source="巡查", area="5号楼 楼顶水箱",
+        reporter_name="赵师傅", reporter_phone=""))
+    assert r.status_code == 302 and r.headers["Location"].endswith("/workorders/")
+    order = db.session.scalar(sa.select(WorkOrder))
+    assert order.source == "巡查" and order.created_by_id == crew_a["zhao"].id
+    assert orders.order_number(order) in zhao.get("/workorders/").text  # the flash names it
+
+
 def test_a_public_place_report_needs_the_place(app, world, db, desk):
     page = desk.get("/workorders/new")
     r = desk.post("/workorders/new", data=report_form(world, intake_key(page.text), area=""))

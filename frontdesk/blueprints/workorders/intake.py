@@ -33,8 +33,10 @@ def new():
         (str(i), label) for i, label in queries.building_choices(estate.id)]
     if form.validate_on_submit():
         order = _report(form, estate, unit)
-        if order is not None:
+        if order is not None and orders.can_see(current_user, order):
             return redirect(url_for("workorders.detail", order_id=order.id))
+        if order is not None:  # an engineer's report for another team: it is the desk's now
+            return redirect(url_for("workorders.index"))
     if not form.is_submitted():
         form.intake_key.data = secrets.token_hex(16)
         if unit is not None:
