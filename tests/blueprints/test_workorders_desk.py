@@ -420,30 +420,49 @@ def test_the_list_pages_and_takes_bad_filters(app, world, db, desk):
         assert desk.get(f"/workorders/?{query}").status_code in (200, 422), query
 
 
+def queries_for(db, client, url) -> int:
+    """Count the statements a page sends to the database."""
+    statements = []
+
+    def count_it(*_args):
+        statements.append(1)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count_it)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count_it)
+    return len(statements)
+
+
 def test_the_list_loads_in_a_fixed_number_of_queries(app, world, db, desk, crew_a):
-    def queries_for_list():
-        statements = []
-        engine = db.engine
-
-        def count_it(*_args):
-            statements.append(1)
-
-        sa.event.listen(engine, "before_cursor_execute", count_it)
-        try:
-            assert desk.get("/workorders/").status_code == 200
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", count_it)
-        return len(statements)
-
     factories.work_order(world.estate, world.users["frontdesk"], unit=world.unit,
                          assignee=crew_a["wang"], state="dispatched")
     db.session.commit()
-    few = queries_for_list()
+    few = queries_for(db, desk, "/workorders/")
     for _ in range(10):
         factories.work_order(world.estate, world.users["frontdesk"], unit=world.unit,
                              assignee=crew_a["li"], state="dispatched")
     db.session.commit()
-    assert queries_for_list() == few
+    assert queries_for(db, desk, "/workorders/") == few
+    assert queries_for(db, desk, f"/desk/units/{world.unit.id}") == queries_for(
+        db, desk, f"/desk/units/{world.unit.id}")
+
+
+def test_an_orders_page_loads_in_a_fixed_number_of_queries(app, world, db, desk, crew_a):
+    order = report_from_unit(desk, world)
+    assert desk.post(f"/workorders/{order.id}/dispatch",
+                     data={"assignee_id": str(crew_a["wang"].id)}).status_code == 302
+    few = queries_for(db, desk, f"/workorders/{order.id}")
+    for n in range(6):  # more engineers, their orders, and more steps of this one
+        eng = factories.engineer(world.estate, f"more_{n}", team="水电组", skills=["水电"])
+        factories.work_order(world.estate, eng, unit=world.unit, assignee=eng,
+                             state="completed", completed_at=NOW - timedelta(hours=n + 1))
+        db.session.commit()
+        assert desk.post(f"/workorders/{order.id}/dispatch",
+                         data={"assignee_id": str(eng.id)}).status_code == 302
+    # users' roles load in batches: what varies is which of them are already loaded
+    assert queries_for(db, desk, f"/workorders/{order.id}") <= few
 
 
 def test_names_with_markup_are_shown_escaped(app, world, db, desk, crew_a):

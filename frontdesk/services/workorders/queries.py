@@ -151,7 +151,7 @@ def load_order(order_id: int) -> WorkOrder:
                  selectinload(WorkOrder.steps).joinedload(WorkOrderStep.user),
                  selectinload(WorkOrder.steps).joinedload(WorkOrderStep.assignee),
                  selectinload(WorkOrder.costs), selectinload(WorkOrder.photos))
-        .execution_options(populate_existing=True)).unique().one()
+        ).unique().one()
 
 
 def order_view(actor: User, order: WorkOrder, now: datetime) -> OrderView:
