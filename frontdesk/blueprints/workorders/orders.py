@@ -79,8 +79,8 @@ def index():
     page = request.args.get("page", 1, type=int)
     listing = queries.order_list(current_user, estate.id, filters, now, page)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("workorders/index.html", form=form, listing=listing, now=now,
-                           args=args), form_status(form, failed=not valid)
+    return render_template("workorders/index.html", form=form, listing=listing, args=args
+                           ), form_status(form, failed=not valid)
 
 
 @bp.get("/<int:order_id>")
@@ -98,7 +98,7 @@ def _page(order: WorkOrder, status: int = 200, **forms):
     if dispatch.assignee_id.data is None and view.suggestions:
         dispatch.assignee_id.data = str(view.suggestions[0].user.id)
     quote = forms.get("quote") or QuoteForm(formdata=None)
-    if not quote.is_submitted() and view.order.quote_amount is not None:
+    if "quote" not in forms and view.order.quote_amount is not None:
         quote.quote_amount.data = str(view.order.quote_amount)
         quote.confirmed_by.data = view.order.quote_confirmed_by
     return render_template(
@@ -108,9 +108,10 @@ def _page(order: WorkOrder, status: int = 200, **forms):
         close_form=CloseForm(formdata=None)), status
 
 
-def _act(order: WorkOrder, form, name: str, act, done: str, failed=None):
+def _act(order: WorkOrder, form, name: str, act, done: str, from_list=None):
     """Run an action from a form of the order's page: redirect on success, else show the page
-    again (422) with what was typed and the messages: the order's, or ``failed()``'s."""
+    again (422) with what was typed and the messages. ``from_list`` renders the callback list
+    instead, for a callback sent from there (and success goes back there)."""
     if form.validate_on_submit():
         try:
             act()
@@ -118,11 +119,11 @@ def _act(order: WorkOrder, form, name: str, act, done: str, failed=None):
             apply_domain_error(form, e)
         else:
             flash(done, "success")
-            if failed is not None:
+            if from_list is not None:
                 return redirect(url_for("workorders.callbacks"))
             return redirect(url_for("workorders.detail", order_id=order.id))
-    if failed is not None:
-        return failed()
+    if from_list is not None:
+        return from_list()
     return _page(order, 422, **{name: form})
 
 
@@ -170,14 +171,14 @@ def callback(order_id: int):
     """Record the callback: 3–5 closes the loop, 1–2 sends the order back to its engineer."""
     order = _visible(order_id)
     form = CallbackForm()
-    failed = None
+    from_list = None
     if request.form.get("back") == "callbacks":
-        def failed():
+        def from_list():
             return _callbacks_page(order.estate_id, form, order.id, 422)
     return _act(order, form, "callback",
                 lambda: orders.callback(current_user, order, form.satisfaction.data,
                                         form.comment.data, acting_now()),
-                _("Callback recorded."), failed)
+                _("Callback recorded."), from_list)
 
 
 @bp.post("/<int:order_id>/close")
