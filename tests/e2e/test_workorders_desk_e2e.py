@@ -62,6 +62,16 @@ def test_desk_reports_from_the_unit_card_and_dispatches(browser_page, world, db,
     page.fill("textarea[name=description]", "厨房水槽下水管漏水")
     page.fill("input[name=area]", "厨房")
     page.screenshot(path=str(artifacts / "wo-new.png"), full_page=True)
+    # an appointment in the past: refused beside the field, what was typed kept
+    page.fill("input[name=appointment_at]", "2020-01-06T09:00")
+    with page.expect_navigation():
+        page.click("#intake-form [type=submit]")
+    expect(page.locator("#intake-form")).to_contain_text("预约时间已过")
+    expect(page.locator("textarea[name=description]")).to_have_value("厨房水槽下水管漏水")
+    page.screenshot(path=str(artifacts / "wo-new-refused.png"), full_page=True)
+    assert [e for e in browser_page.errors if "422" not in e] == []
+    browser_page.errors.clear()  # the browser logs the refused form's 422
+    page.fill("input[name=appointment_at]", "")
     with page.expect_navigation():
         page.click("#intake-form [type=submit]")
     expect(page).to_have_url(re.compile(r"/workorders/\d+$"))
