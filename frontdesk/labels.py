@@ -342,7 +342,7 @@ PER_DAY_PERCENT_FIELDS = {"late_daily_rate"}
 #: fields holding a hash: shown shortened
 HASH_FIELDS = {"hash", "prev_hash", "return_hash"}
 #: fields not worth showing to a person (internal tokens, copies of the whole record)
-HIDDEN_FIELDS = {"content", "idempotency_key", "password_hash", "estate_id", "id"}
+HIDDEN_FIELDS = {"content", "idempotency_key", "intake_key", "password_hash", "estate_id", "id"}
 #: phone and ID numbers: shown masked in the audit trail, as on the pages that list people
 PHONE_FIELDS = {"phone", "borrower_phone", "depositor_phone", "proxy_phone", "emergency_phone"}
 ID_NUMBER_FIELDS = {"id_number"}

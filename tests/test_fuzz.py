@@ -44,7 +44,7 @@ MODELS = {
     "authorisation_id": models.KeyAuthorisation, "loan_id": models.KeyLoan,
     "count_id": models.KeyCount, "count_item_id": models.KeyCountItem,
     "order_id": models.WorkOrder, "cost_id": models.WorkOrderCost,
-    "photo_id": models.WorkOrderPhoto,
+    "photo_id": models.WorkOrderPhoto, "category_id": models.WorkOrderCategory,
 }
 #: query arguments the views read, besides the fields of the forms sent by GET
 QUERY_ARGS = ("page", "q", "status", "state", "building_id", "building", "object_type",
@@ -102,6 +102,25 @@ def build_estate(world: World) -> None:
     factories.work_order_cost(order, fuzzer)
     factories.work_order_photo(order, fuzzer)
     db.session.commit()
+    _work_orders(world, fuzzer, now)
+
+
+def _work_orders(world: World, fuzzer, now) -> None:
+    """Give the estate an engineer, an order waiting for dispatch and one waiting for a callback."""
+    from frontdesk.services.workorders import crew, orders
+
+    estate = world.estate
+    engineer = factories.engineer(estate, "fuzz_engineer", team="水电组", skills=["水电"])
+    category = crew.categories(estate.id)[0]
+    db.session.commit()
+    report = {"source": "来访", "reporter_name": "张三", "reporter_phone": "13812345678",
+              "unit_id": world.unit.id, "category_id": category.id, "description": "漏水"}
+    orders.report(fuzzer, estate, report, now)
+    done = orders.report(fuzzer, estate, report, now)
+    orders.dispatch(fuzzer, done, engineer, now)
+    orders.accept(engineer, done, now)
+    orders.start(engineer, done, now)
+    orders.complete(engineer, done, "修好了", now)
 
 
 def url_ids(world: World) -> dict[str, int]:

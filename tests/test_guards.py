@@ -132,6 +132,7 @@ class OtherEstate:
                                                reporter_phone="13900001111")
         self.work_order_cost = factories.work_order_cost(self.work_order, engineer)
         self.work_order_photo = factories.work_order_photo(self.work_order, self.user)
+        self.category = factories.category(estate, "水电")
 
     def args(self) -> dict[str, int]:
         return {
@@ -146,7 +147,7 @@ class OtherEstate:
             "authorisation_id": self.authorisation.id, "loan_id": self.loan.id,
             "count_id": self.key_count.id, "count_item_id": self.count_item.id,
             "order_id": self.work_order.id, "cost_id": self.work_order_cost.id,
-            "photo_id": self.work_order_photo.id,
+            "photo_id": self.work_order_photo.id, "category_id": self.category.id,
         }
 
 

@@ -81,6 +81,7 @@ class WorkOrder(Base):
     __tablename__ = "work_order"
     __table_args__ = (
         sa.UniqueConstraint("estate_id", "seq"),
+        sa.UniqueConstraint("estate_id", "intake_key"),
         sa.Index("ix_work_order_estate_state", "estate_id", "state"),
         sa.CheckConstraint("satisfaction IS NULL OR satisfaction BETWEEN 1 AND 5",
                            name="satisfaction_range"),
@@ -150,6 +151,8 @@ class WorkOrder(Base):
     callback_comment: Mapped[str] = mapped_column(sa.String(500), default="")
     callback_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     print_count: Mapped[int] = mapped_column(default=0)
+    #: the intake form's one-time key: a second submit of the same form finds this order
+    intake_key: Mapped[str | None] = mapped_column(sa.String(32))
 
     category: Mapped[WorkOrderCategory] = relationship()
     unit = relationship("Unit")

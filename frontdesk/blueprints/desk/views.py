@@ -15,6 +15,7 @@ from frontdesk.services.fees.bill_queries import unit_fees
 from frontdesk.services.keys import loans, queries
 from frontdesk.services.register.queries import registration_data, unit_card
 from frontdesk.services.register.search import find_hits
+from frontdesk.services.workorders.queries import unit_orders
 from frontdesk.web import (
     current_estate,
     form_status,
@@ -71,8 +72,10 @@ def unit(unit_id: int):
     fees = unit_fees(unit) if current_user.can("fees.view") else None
     keys = (queries.unit_key_tab(unit, loans.clock(current_app.config))
             if current_user.can("keys.view") else None)
+    work_orders = (unit_orders(current_user, unit, loans.clock(current_app.config))
+                   if current_user.can("workorders.view") else None)
     return render_template("desk/unit.html", card=unit_card(unit), form=form, fees=fees,
-                           key_tab=keys)
+                           key_tab=keys, work_orders=work_orders)
 
 
 @bp.get("/desk/units/<int:unit_id>/registration.pdf")

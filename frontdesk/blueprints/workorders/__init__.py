@@ -20,5 +20,8 @@ def acting_now() -> datetime:
     return clock(current_app.config)
 
 
-from frontdesk.blueprints.workorders import engineer  # noqa: E402,F401,I001
+from frontdesk.blueprints.workorders import intake  # noqa: E402,F401,I001
+from frontdesk.blueprints.workorders import orders  # noqa: E402,F401
+from frontdesk.blueprints.workorders import engineer  # noqa: E402,F401
+from frontdesk.blueprints.workorders import setup  # noqa: E402,F401
 from frontdesk.blueprints.workorders import reports  # noqa: E402,F401

@@ -47,6 +47,14 @@ def categories(estate_id: int, *, active_only: bool = True) -> list[WorkOrderCat
 
 
 @transactional
+def ensure_categories(estate_id: int, *, active_only: bool = True) -> list[WorkOrderCategory]:
+    """Return an estate's categories, the default list committed on first use.
+
+    For pages whose forms name categories by id: the ids stay valid when the form comes back."""
+    return categories(estate_id, active_only=active_only)
+
+
+@transactional
 def save_category(actor: User, estate: Estate, data: dict,
                   category: WorkOrderCategory | None = None) -> WorkOrderCategory:
     """Add a category to an estate's list, or rename, move or retire one."""
@@ -174,8 +182,13 @@ def profile(estate_id: int, user: User) -> Engineer:
 
 
 def crew(estate_id: int) -> list[Engineer]:
-    """Return the profiles of an estate's engineers (every engineering user), by name."""
-    return [profile(estate_id, u) for u in engineer_users(estate_id)]
+    """Return the profiles of an estate's engineers (every engineering user), by name.
+
+    Two queries whatever the size of the crew; missing profiles are made (flushed)."""
+    users = engineer_users(estate_id)
+    rows = {p.user_id: p for p in db.session.scalars(sa.select(Engineer).where(
+        Engineer.estate_id == estate_id, Engineer.user_id.in_([u.id for u in users])))}
+    return [rows.get(u.id) or profile(estate_id, u) for u in users]
 
 
 def is_engineer(estate_id: int, user: User) -> bool:

@@ -21,6 +21,7 @@ Times: every verb takes ``now`` (aware UTC), so that tests freeze the clock.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -255,13 +256,30 @@ def _next_seq(estate_id: int) -> int:
     return (last or 0) + 1
 
 
+def _intake_key(value) -> str | None:
+    text = str(value or "").strip()
+    if not text:
+        return None
+    if not re.fullmatch(r"[0-9a-f]{32}", text):
+        raise DomainError(_l("The form has expired. Please reload the page and submit it "
+                             "again."))
+    return text
+
+
+def by_intake_key(estate_id: int, key: str) -> WorkOrder | None:
+    """Return the order an intake form (by its one-time key) already made, if any."""
+    return db.session.scalar(sa.select(WorkOrder).where(WorkOrder.estate_id == estate_id,
+                                                        WorkOrder.intake_key == key))
+
+
 @transactional
 def report(actor: User, estate: Estate, data: dict, now: datetime) -> WorkOrder:
     """Record a reported repair (待派单) with its service-level due times.
 
     ``data``: source, reporter_name, reporter_phone, unit_id or building_id/area, category_id,
     description, priority, appointment_at (a datetime; naive = the estate's local time),
-    chargeable, quote_amount, origin and origin_id (the record of another area that opened it).
+    chargeable, quote_amount, origin and origin_id (the record of another area that opened it),
+    intake_key (the form's one-time key: a second report with it returns the first order).
     """
     now = now.astimezone(UTC)
     source = _choice(data.get("source"), SOURCES, "source", _l("Choose where the report came "
@@ -296,10 +314,16 @@ def report(actor: User, estate: Estate, data: dict, now: datetime) -> WorkOrder:
     if chargeable and unit is None:
         raise DomainError(_l("A chargeable repair needs a unit: its bill is charged."),
                           "chargeable")
+    key = _intake_key(data.get("intake_key"))
+    seq = _next_seq(estate.id)  # holds the estate's numbering: a twin submit waits here
+    if key is not None:
+        twin = by_intake_key(estate.id, key)
+        if twin is not None:
+            return twin
     response, completion = crew.targets(estate.id, priority)
     clock = crew.clock(estate.id)
     order = WorkOrder(
-        estate_id=estate.id, seq=_next_seq(estate.id), source=source, reporter_name=name,
+        estate_id=estate.id, seq=seq, source=source, reporter_name=name, intake_key=key,
         reporter_phone=phone, unit_id=unit.id if unit else None,
         building_id=building.id if building else None, area=area, category_id=category.id,
         description=description, priority=priority, appointment_at=appointment,
