@@ -215,7 +215,7 @@ WORK_ORDER_ACTIONS = {
     "callback": _l("Called back"), "reopen": _l("Reopened after callback"),
     "close": _l("Closed"), "cancel": _l("Cancelled"),
 }
-PRIORITY_LABELS = {"urgent": _l("Urgent"), "normal": _l("Normal")}
+PRIORITY_LABELS = {"urgent": _l("Urgent"), "normal": _l("Normal priority")}
 PRINTED_PRIORITIES = {"urgent": "紧急", "normal": "一般"}
 #: the sources are stored as their Chinese names; this names them in English too
 SOURCE_LABELS = {"电话": _l("Phone call"), "来访": _l("Visit"), "投诉": _l("Complaint"),

@@ -193,14 +193,14 @@ def test_a_callback_score_outside_1_to_5_is_refused(app, world, db, desk, crew_a
     r = desk.post(f"/workorders/{order.id}/callback", data={"satisfaction": score,
                                                             "comment": "还行"})
     assert r.status_code == 422
-    assert "请选择 1 到 5 的满意度" in r.text
+    assert "请选择 1 至 5 分的满意度" in r.text
     assert "还行" in r.text  # what was typed stays
     db.session.refresh(order)
     assert order.state == "completed" and order.satisfaction is None
     # from the callback list, the list comes back with the message beside that order
     r = desk.post(f"/workorders/{order.id}/callback", data={"satisfaction": score,
                                                             "back": "callbacks"})
-    assert r.status_code == 422 and "请选择 1 到 5 的满意度" in r.text
+    assert r.status_code == 422 and "请选择 1 至 5 分的满意度" in r.text
     assert "回访话术" in r.text
 
 
@@ -233,10 +233,10 @@ def test_an_appointment_in_the_past_is_refused_keeping_what_was_typed(app, world
     ("description", "", "请描述问题"),
     ("category_id", "", "请选择类别"),
     ("category_id", "abc", "请选择类别"),
-    ("reporter_phone", "", "请填写联系电话"),
+    ("reporter_phone", "", "请填写报修人的联系电话"),
     ("reporter_phone", "12345", None),
     ("quote_amount", "-5", None),
-    ("priority", "whenever", "请选择优先级"),
+    ("priority", "whenever", "请选择紧急程度"),
     ("source", "传真", "请选择报修来源"),
 ])
 def test_bad_intake_input_is_refused_and_writes_nothing(app, world, db, desk, field, value,
@@ -268,7 +268,7 @@ def test_an_engineer_reporting_for_another_team_goes_back_to_the_list(app, world
 def test_a_public_place_report_needs_the_place(app, world, db, desk):
     page = desk.get("/workorders/new")
     r = desk.post("/workorders/new", data=report_form(world, intake_key(page.text), area=""))
-    assert r.status_code == 422 and "公共部位" in r.text
+    assert r.status_code == 422 and "公共区域位置" in r.text
     assert count(db, WorkOrder) == 0
 
 
@@ -337,7 +337,7 @@ def test_another_estates_unit_order_category_and_engineer_are_refused(app, world
     assert r.status_code == 422 and "请选择本小区的楼栋" in r.text
     r = desk.post(f"/workorders/{ours.id}/dispatch",
                   data={"assignee_id": str(their_engineer.id)})
-    assert r.status_code == 422 and "请选择本小区的工程人员" in r.text
+    assert r.status_code == 422 and "请选择本小区的维修人员" in r.text
     assert (count(db, WorkOrder), count(db, WorkOrderStep), count(db, AuditEvent)) == before
     db.session.refresh(ours)
     assert ours.state == "pending" and ours.assignee_id is None
@@ -488,7 +488,7 @@ def test_the_desk_records_the_quote_and_the_residents_confirmation(app, world, d
     db.session.commit()
     events = count(db, AuditEvent)
     r = desk.post(f"/workorders/{order.id}/quote", data={"quote_amount": "abc"})
-    assert r.status_code == 422 and "请以元为单位输入金额" in r.text
+    assert r.status_code == 422 and "请填写金额（元）" in r.text
     assert count(db, AuditEvent) == events
     r = desk.post(f"/workorders/{order.id}/quote",
                   data={"quote_amount": "120.00", "confirmed_by": "张三"})
