@@ -68,6 +68,10 @@ PERMISSION_LABELS = {
     "workorders.callback": _l("Call residents back"),
     "workorders.configure": _l("Set up categories, service levels and the crew"),
     "workorders.reports": _l("Work order reports"),
+    "duty.view": _l("View the duty log"),
+    "duty.log": _l("Write the duty log and log calls"),
+    "duty.handover": _l("Hand over a shift"),
+    "duty.configure": _l("Set the shift times"),
     "admin.users": _l("Manage staff accounts"),
     "admin.estates": _l("Manage estates"),
 }
@@ -85,6 +89,8 @@ AUDIT_OBJECTS = {
     "key_authorisation": _l("Key authorisation"), "key_loan": _l("Key loan"),
     "key_loss_report": _l("Lost key report"), "key_count": _l("Key count"),
     "key_count_item": _l("Key count item"),
+    "duty_shift": _l("Duty shift"), "duty_entry": _l("Duty log entry"),
+    "duty_shift_definition": _l("Shift definition"),
 }
 AUDIT_ACTIONS = {
     "create": _l("Created"), "update": _l("Changed"), "delete": _l("Deleted"),
@@ -98,6 +104,7 @@ AUDIT_ACTIONS = {
     "lend": _l("Lent"), "return": _l("Returned"), "lost": _l("Reported lost"),
     "deposit": _l("Deposited"), "authorise": _l("Authorised"), "revoke": _l("Revoked"),
     "take_back": _l("Taken back"),
+    "hand_over": _l("Handed over"), "addendum": _l("Addendum added"),
 }
 
 # --- money ------------------------------------------------------------------------------------
@@ -220,6 +227,18 @@ PRINTED_PRIORITIES = {"urgent": "紧急", "normal": "一般"}
 SOURCE_LABELS = {"电话": _l("Phone call"), "来访": _l("Visit"), "投诉": _l("Complaint"),
                  "验房": _l("Inspection"), "巡查": _l("Patrol")}
 COST_KIND_LABELS = {"material": _l("Material"), "labour": _l("Labour")}
+
+# --- the duty log -----------------------------------------------------------------------------
+
+#: the kinds of entry are stored as their Chinese names; this names them in either language
+ENTRY_KIND_LABELS = {"来电": _l("Incoming call"), "来访": _l("Walk-in visit"),
+                     "巡查": _l("Patrol round"), "事件": _l("Incident"),
+                     "交办": _l("Task handed on"), "其他": _l("Other matter")}
+HANDOVER_KIND_LABELS = {"work_order": _l("Open work order"), "key_loan": _l("Key out on loan"),
+                        "overdue_loan": _l("Overdue key loan"),
+                        "callback": _l("Waiting for a callback"), "complaint": _l("Complaint waiting"),
+                        "note": _l("Handed on")}
+SHIFT_STATE_LABELS = {"open": _l("On duty"), "locked": _l("Handed over")}
 PRINTED_COST_KINDS = {"material": "材料", "labour": "人工"}
 
 # --- fields of audited records --------------------------------------------------------------
