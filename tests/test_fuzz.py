@@ -43,6 +43,8 @@ MODELS = {
     "key_id": models.Key, "custody_id": models.KeyCustody,
     "authorisation_id": models.KeyAuthorisation, "loan_id": models.KeyLoan,
     "count_id": models.KeyCount, "count_item_id": models.KeyCountItem,
+    "definition_id": models.ShiftDefinition, "shift_id": models.DutyShift,
+    "entry_id": models.DutyEntry,
 }
 #: query arguments the views read, besides the fields of the forms sent by GET
 QUERY_ARGS = ("page", "q", "status", "state", "building_id", "building", "object_type",
@@ -96,6 +98,14 @@ def build_estate(world: World) -> None:
                    expected_return_at=now + timedelta(hours=8), now=now)
     counts.start_count(fuzzer, estate, now)
     db.session.commit()
+    _duty(fuzzer, estate, now)
+
+
+def _duty(fuzzer, estate, now) -> None:
+    """Give the estate a shift on duty now with an entry (or the last one, between shifts)."""
+    from frontdesk.services.duty import entries
+
+    entries.add_entry(fuzzer, estate, {"kind": "巡查", "at": now, "content": "巡查大堂"}, now)
 
 
 def url_ids(world: World) -> dict[str, int]:

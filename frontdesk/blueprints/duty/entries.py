@@ -48,7 +48,9 @@ def new_entry():
     if not form.is_submitted():
         form.at.data = None
         form.at.raw_data = [local_input(now, estate.id)]
-        if request.args.get("kind") in ENTRY_KINDS:
+        if request.args.get("call"):
+            form.kind.data = "来电"
+        elif request.args.get("kind") in ENTRY_KINDS:
             form.kind.data = request.args["kind"]
     if form.validate_on_submit():
         try:

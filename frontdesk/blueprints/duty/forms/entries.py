@@ -8,13 +8,14 @@ from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAre
 from wtforms.validators import InputRequired, Length, Optional
 
 from frontdesk.forms import DateField, LocalDateTimeField
+from frontdesk.labels import ENTRY_KIND_LABELS, PRIORITY_LABELS
 from frontdesk.models.duty import ENTRY_KINDS
 from frontdesk.models.workorders import PRIORITIES
 from frontdesk.services.duty.entries import MAX_CONTENT, MAX_HANDLING
 
 
 class EntryForm(FlaskForm):
-    kind = SelectField(_l("Kind"), choices=[(k, k) for k in ENTRY_KINDS])
+    kind = SelectField(_l("Kind"), choices=[(k, ENTRY_KIND_LABELS[k]) for k in ENTRY_KINDS])
     at = LocalDateTimeField(_l("Time (YYYY-MM-DD HH:MM)"), validators=[
         InputRequired(_l("Please enter when it happened (YYYY-MM-DD HH:MM)."))])
     caller_name = StringField(_l("Caller"), validators=[Length(max=64)])
@@ -31,7 +32,8 @@ class EntryForm(FlaskForm):
                                       "patrol)"))
     category_id = SelectField(_l("Work order category"), coerce=str, choices=[],
                               validate_choice=False)
-    priority = SelectField(_l("Work order priority"), choices=[(p, p) for p in PRIORITIES])
+    priority = SelectField(_l("Work order priority"),
+                           choices=[(p, PRIORITY_LABELS[p]) for p in PRIORITIES])
     area = StringField(_l("Public place (when no unit)"), validators=[Length(max=100)])
     submit = SubmitField(_l("Save the entry"))
 
