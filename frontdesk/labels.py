@@ -227,6 +227,7 @@ PRINTED_PRIORITIES = {"urgent": "紧急", "normal": "一般"}
 SOURCE_LABELS = {"电话": _l("Phone call"), "来访": _l("Visit"), "投诉": _l("Complaint"),
                  "验房": _l("Inspection"), "巡查": _l("Patrol")}
 COST_KIND_LABELS = {"material": _l("Material"), "labour": _l("Labour")}
+PRINTED_COST_KINDS = {"material": "材料", "labour": "人工"}
 
 # --- the duty log -----------------------------------------------------------------------------
 
@@ -236,10 +237,10 @@ ENTRY_KIND_LABELS = {"来电": _l("Incoming call"), "来访": _l("Walk-in visit"
                      "交办": _l("Task handed on"), "其他": _l("Other matter")}
 HANDOVER_KIND_LABELS = {"work_order": _l("Open work order"), "key_loan": _l("Key out on loan"),
                         "overdue_loan": _l("Overdue key loan"),
-                        "callback": _l("Waiting for a callback"), "complaint": _l("Complaint waiting"),
+                        "callback": _l("Waiting for a callback"),
+                        "complaint": _l("Complaint waiting"),
                         "note": _l("Handed on")}
 SHIFT_STATE_LABELS = {"open": _l("On duty"), "locked": _l("Handed over")}
-PRINTED_COST_KINDS = {"material": "材料", "labour": "人工"}
 
 # --- fields of audited records --------------------------------------------------------------
 
