@@ -26,9 +26,14 @@ def demo_data(if_empty: bool) -> None:
     logins = demo.load_demo()
     finance = demo.load_demo_finance()
     cabinet = demo.load_demo_keys()
+    from frontdesk.services.demo.duty import load_demo_duty
+
+    duty = load_demo_duty(db.session.scalar(sa.select(Estate).where(
+        Estate.name == demo.DEMO_ESTATE)))
     click.echo(f"Billed {finance['periods']} months ({finance['lines']} bill lines) and "
                f"took {finance['payments']} demo payments; registered {cabinet['keys']} "
-               f"keys, {cabinet['deposited']} in custody, {cabinet['lent']} on loan.")
+               f"keys, {cabinet['deposited']} in custody, {cabinet['lent']} on loan; "
+               f"logged {duty['entries']} duty entries in {duty['shifts']} shifts.")
     click.echo(f"Loaded demo estate {demo.DEMO_ESTATE}. "
                f"Logins (password {demo.DEMO_PASSWORD}):")
     for username, role in logins.items():

@@ -288,7 +288,17 @@ def hand_over(actor: User, shift: DutyShift, data: dict, *, incoming_username: s
     note = clean_text(data.get("handover_note"), "handover_note", _l("Handover note"),
                       required=False, max_len=1000)
     incoming = incoming_staff(actor, estate, incoming_username, incoming_password, address)
+    return lock(actor, shift, incoming, picked, notes, now, cash_counted=counted,
+                cash_note=cash_note, handover_note=note)
 
+
+def lock(actor: User, shift: DutyShift, incoming: User, picked: list[Suggestion],
+         notes: list[str], now: datetime, *, cash_counted: Decimal | None, cash_note: str = "",
+         handover_note: str = "") -> DutyShift:
+    """Write the handover and chain the locked shift (in the caller's transaction, the shift's
+    row locked and the incoming staff member already confirmed); cash counted None: as
+    expected."""
+    estate = db.session.get(Estate, shift.estate_id)
     start, end = cash_window(shift, now)
     report = takings(estate, start, end)
     shifts.join(shift, actor, now)
@@ -305,10 +315,10 @@ def hand_over(actor: User, shift: DutyShift, data: dict, *, incoming_username: s
     shift.locked_at = now
     shift.handed_over_by_id = actor.id
     shift.received_by_id = incoming.id
-    shift.handover_note = note
+    shift.handover_note = handover_note
     shift.cash_from, shift.cash_until = start, end
     shift.cash_expected = report["cash_expected"]
-    shift.cash_counted = counted
+    shift.cash_counted = report["cash_expected"] if cash_counted is None else cash_counted
     shift.cash_note = cash_note
     db.session.flush()
     db.session.refresh(shift, ["items", "staff", "entries"])
