@@ -22,7 +22,7 @@ from frontdesk.pdf.daily_report import letterhead_for, widths
 
 TITLE = "值班记录"
 ENTRY_HEADERS = ["时间", "类别", "内容", "处理情况", "关联", "记录人"]
-ENTRY_WIDTHS_MM = [15, 13, 62, 46, 24, 20]
+ENTRY_WIDTHS_MM = [14, 12, 60, 42, 32, 20]
 ITEM_HEADERS = ["序号", "类别", "交接事项"]
 ITEM_WIDTHS_MM = [12, 24, 144]
 TAKING_HEADERS = ["收款员", "收款方式", "笔数", "金额"]

@@ -119,9 +119,9 @@ class Suggestion:
     key_loan_id: int | None = None
 
 
-def _order_text(order: WorkOrder, what: str) -> str:
+def _order_text(order: WorkOrder) -> str:
     place = order.unit.code if order.unit is not None else (order.area or "")
-    return f"{what} {order_number(order)} {place} {order.description[:60]}".strip()
+    return f"{order_number(order)} {place} {order.description[:60]}".strip()
 
 
 def suggestions(shift: DutyShift, now: datetime) -> list[Suggestion]:
@@ -134,21 +134,20 @@ def suggestions(shift: DutyShift, now: datetime) -> list[Suggestion]:
         mine = db.session.scalars(sa.select(WorkOrder).where(
             WorkOrder.estate_id == shift.estate_id, WorkOrder.state.in_(OPEN_STATES),
             WorkOrder.created_by_id.in_(staff)).order_by(WorkOrder.created_at).limit(50))
-        found += [Suggestion(f"work_order:{o.id}", "work_order", _order_text(o, "未完工单"),
+        found += [Suggestion(f"work_order:{o.id}", "work_order", _order_text(o),
                              work_order_id=o.id) for o in mine]
     for loan in key_queries.open_loans(shift.estate_id, now)[:50]:
         due = loan.loan.expected_return_at.astimezone(shifts.tz(
             db.session.get(Estate, shift.estate_id))).strftime("%m-%d %H:%M")
         kind = "overdue_loan" if loan.overdue else "key_loan"
-        what = "逾期未还钥匙" if loan.overdue else "借出钥匙"
         found.append(Suggestion(f"{kind}:{loan.loan.id}", kind,
-                                f"{what} {loan.number} {loan.key.tag} {loan.where} "
+                                f"{loan.number} {loan.key.tag} {loan.where} "
                                 f"{loan.loan.borrower_name} 应还 {due}",
                                 key_loan_id=loan.loan.id))
     done = db.session.scalars(sa.select(WorkOrder).where(
         WorkOrder.estate_id == shift.estate_id, WorkOrder.state == "completed")
         .order_by(WorkOrder.completed_at).limit(50))
-    found += [Suggestion(f"callback:{o.id}", "callback", _order_text(o, "待回访工单"),
+    found += [Suggestion(f"callback:{o.id}", "callback", _order_text(o),
                          work_order_id=o.id) for o in done]
     return found
 

@@ -90,7 +90,7 @@ def save_definition(actor: User, estate: Estate, definition: ShiftDefinition | N
                     data: dict) -> ShiftDefinition:
     """Add a shift definition, or change one: name, start, end (an end at or before the start
     is the next day's), order, in use. Shifts already opened keep their times."""
-    name = clean_text(data.get("name"), "name", _l("Name"), max_len=16)
+    name = clean_text(data.get("name"), "name", _l("Shift name"), max_len=16)
     start = parse_minute(data.get("start"), "start")
     end = parse_minute(data.get("end"), "end")
     if start == end:

@@ -33,7 +33,8 @@ class EntryForm(FlaskForm):
     category_id = SelectField(_l("Work order category"), coerce=str, choices=[],
                               validate_choice=False)
     priority = SelectField(_l("Work order priority"),
-                           choices=[(p, PRIORITY_LABELS[p]) for p in PRIORITIES])
+                           choices=[(p, PRIORITY_LABELS[p]) for p in PRIORITIES],
+                           default="normal")
     area = StringField(_l("Public place (when no unit)"), validators=[Length(max=100)])
     submit = SubmitField(_l("Save the entry"))
 

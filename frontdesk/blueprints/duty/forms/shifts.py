@@ -9,7 +9,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 
 class DefinitionForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[InputRequired(_l("Please name the shift.")),
+    name = StringField(_l("Shift name"), validators=[InputRequired(_l("Please name the shift.")),
                                                Length(max=16)])
     start = StringField(_l("Starts (HH:MM)"), validators=[
         InputRequired(_l("Enter the time as hours:minutes, e.g. 08:30.")), Length(max=5)])
