@@ -322,6 +322,17 @@ FIELD_LABELS = {
     "voided": _l("Void"), "voided_at": _l("Voided at"), "voided_by": _l("Voided by"),
     "voided_by_id": _l("Voided by"), "was_found": _l("Was found"), "year": _l("Year"),
     "estate_id": _l("Estate"), "content": _l("Content"),
+    # the duty log
+    "at": _l("Time"), "shift_id": _l("Shift"), "handling": _l("Handling"),
+    "caller_name": _l("Caller"), "caller_phone": _l("Caller's number"),
+    "call_result": _l("Result of the call"), "work_order_id": _l("Work order"),
+    "key_loan_id": _l("Key loan"), "complaint_id": _l("Complaint no."),
+    "addendum_of_id": _l("Addendum to entry"), "day": _l("Date"),
+    "starts_at": _l("Starts at"), "ends_at": _l("Ends at"), "locked_at": _l("Handed over at"),
+    "handed_over_by_id": _l("Handed over by"), "cash_expected": _l("Cash expected"),
+    "cash_counted": _l("Cash counted"), "cash_note": _l("Note on the cash"),
+    "handover_note": _l("Handover note"), "start_minute": _l("Starts (minutes after 00:00)"),
+    "end_minute": _l("Ends (minutes after 00:00)"), "sort_order": _l("Order in the list"),
 }
 #: where a field means something else on one kind of record
 OBJECT_FIELD_LABELS = {
@@ -367,6 +378,7 @@ PHONE_FIELDS = {"phone", "borrower_phone", "depositor_phone", "proxy_phone", "em
 ID_NUMBER_FIELDS = {"id_number"}
 #: fields holding a user's id, shown as the user's name
 USER_FIELDS = {"approved_by_id", "cashier_id", "created_by_id", "decided_by_id", "ended_by_id",
+               "handed_over_by_id",
                "entered_by_id", "lent_by_id", "posted_by_id", "received_by_id",
                "reported_by_id", "requested_by_id", "returned_to_id", "started_by_id",
                "user_id", "voided_by_id"}
