@@ -153,6 +153,9 @@ def test_a_wrong_password_or_the_outgoing_person_is_refused_and_counted(db, desk
     themself = hand_over(desk, day, incoming_username="frontdesk")
     assert themself.status_code == 422
     assert "不能确认自己的交班" in themself.get_data(as_text=True)
+    engineer = hand_over(desk, day, incoming_username="engineering")
+    assert engineer.status_code == 422
+    assert "不是本小区的前台人员" in engineer.get_data(as_text=True)
     db.session.expire_all()
     assert day["shift"].state == "open" and day["shift"].locked_at is None
     assert count(db, DutyHandoverItem) == 0 and count(db, ChainEntry,
