@@ -131,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
     from frontdesk.blueprints.auth import bp as auth_bp
     from frontdesk.blueprints.billing import bp as billing_bp
     from frontdesk.blueprints.desk import bp as desk_bp
+    from frontdesk.blueprints.duty import bp as duty_bp
     from frontdesk.blueprints.fees import bp as fees_bp
     from frontdesk.blueprints.imports import bp as imports_bp
     from frontdesk.blueprints.keys import bp as keys_bp
@@ -143,7 +144,7 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (auth_bp, desk_bp, register_bp, imports_bp, audit_bp, admin_bp, fees_bp,
                reports_bp, statements_bp, meters_bp, billing_bp, payments_bp, keys_bp,
-               workorders_bp):
+               workorders_bp, duty_bp):
         app.register_blueprint(bp)
 
     @app.get("/healthz")

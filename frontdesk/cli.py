@@ -16,6 +16,7 @@ def demo_data(if_empty: bool) -> None:
     """Load the demo estate 示例花园 and one user per role."""
     from frontdesk.models import Estate
     from frontdesk.services import demo
+    from frontdesk.services.demo.duty import load_demo_duty
     from frontdesk.services.demo.workorders import load_demo_workorders
 
     if if_empty and db.session.scalar(sa.select(sa.func.count(Estate.id))):
@@ -28,9 +29,12 @@ def demo_data(if_empty: bool) -> None:
     finance = demo.load_demo_finance()
     cabinet = demo.load_demo_keys()
     repairs = load_demo_workorders()
+    duty = load_demo_duty(db.session.scalar(sa.select(Estate).where(
+        Estate.name == demo.DEMO_ESTATE)))
     click.echo(f"Billed {finance['periods']} months ({finance['lines']} bill lines) and "
                f"took {finance['payments']} demo payments; registered {cabinet['keys']} "
-               f"keys, {cabinet['deposited']} in custody, {cabinet['lent']} on loan.")
+               f"keys, {cabinet['deposited']} in custody, {cabinet['lent']} on loan; "
+               f"logged {duty['entries']} duty entries in {duty['shifts']} shifts.")
     click.echo(f"Gave the crew of {repairs['engineers']} engineers {repairs['orders']} work "
                f"orders ({repairs['billed']} chargeable repairs billed).")
     click.echo(f"Loaded demo estate {demo.DEMO_ESTATE}. "

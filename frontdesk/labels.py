@@ -68,6 +68,10 @@ PERMISSION_LABELS = {
     "workorders.callback": _l("Call residents back"),
     "workorders.configure": _l("Set up categories, service levels and the crew"),
     "workorders.reports": _l("Work order reports"),
+    "duty.view": _l("View the duty log"),
+    "duty.log": _l("Write the duty log and log calls"),
+    "duty.handover": _l("Hand over a shift"),
+    "duty.configure": _l("Set the shift times"),
     "admin.users": _l("Manage staff accounts"),
     "admin.estates": _l("Manage estates"),
 }
@@ -86,6 +90,8 @@ AUDIT_OBJECTS = {
     "key_loss_report": _l("Lost key report"), "key_count": _l("Key count"),
     "key_count_item": _l("Key count item"),
     "work_order_photo": _l("Work order photo"),
+    "duty_shift": _l("Duty shift"), "duty_entry": _l("Duty log entry"),
+    "duty_shift_definition": _l("Shift definition"),
 }
 AUDIT_ACTIONS = {
     "create": _l("Created"), "update": _l("Changed"), "delete": _l("Deleted"),
@@ -99,6 +105,7 @@ AUDIT_ACTIONS = {
     "lend": _l("Lent"), "return": _l("Returned"), "lost": _l("Reported lost"),
     "deposit": _l("Deposited"), "authorise": _l("Authorised"), "revoke": _l("Revoked"),
     "take_back": _l("Taken back"),
+    "hand_over": _l("Handed over"), "addendum": _l("Addendum added"),
 }
 
 # --- money ------------------------------------------------------------------------------------
@@ -223,6 +230,19 @@ SOURCE_LABELS = {"电话": _l("Phone call"), "来访": _l("Visit"), "投诉": _l
 COST_KIND_LABELS = {"material": _l("Material"), "labour": _l("Labour")}
 PRINTED_COST_KINDS = {"material": "材料", "labour": "人工"}
 
+# --- the duty log -----------------------------------------------------------------------------
+
+#: the kinds of entry are stored as their Chinese names; this names them in either language
+ENTRY_KIND_LABELS = {"来电": _l("Incoming call"), "来访": _l("Walk-in visit"),
+                     "巡查": _l("Patrol round"), "事件": _l("Incident"),
+                     "交办": _l("Task handed on"), "其他": _l("Other matter")}
+HANDOVER_KIND_LABELS = {"work_order": _l("Open work order"), "key_loan": _l("Key out on loan"),
+                        "overdue_loan": _l("Overdue key loan"),
+                        "callback": _l("Waiting for a callback"),
+                        "complaint": _l("Complaint waiting"),
+                        "note": _l("Handed on")}
+SHIFT_STATE_LABELS = {"open": _l("On duty"), "locked": _l("Handed over")}
+
 # --- fields of audited records --------------------------------------------------------------
 
 FIELD_LABELS = {
@@ -303,6 +323,17 @@ FIELD_LABELS = {
     "voided": _l("Void"), "voided_at": _l("Voided at"), "voided_by": _l("Voided by"),
     "voided_by_id": _l("Voided by"), "was_found": _l("Was found"), "year": _l("Year"),
     "estate_id": _l("Estate"), "content": _l("Content"),
+    # the duty log
+    "at": _l("Time"), "shift_id": _l("Shift"), "handling": _l("Handling"),
+    "caller_name": _l("Caller"), "caller_phone": _l("Caller's number"),
+    "call_result": _l("Result of the call"), "work_order_id": _l("Work order"),
+    "key_loan_id": _l("Key loan"), "complaint_id": _l("Complaint no."),
+    "addendum_of_id": _l("Addendum to entry"), "day": _l("Date"),
+    "starts_at": _l("Starts at"), "ends_at": _l("Ends at"), "locked_at": _l("Handed over at"),
+    "handed_over_by_id": _l("Handed over by"), "cash_expected": _l("Cash expected"),
+    "cash_counted": _l("Cash counted"), "cash_note": _l("Note on the cash"),
+    "handover_note": _l("Handover note"), "start_minute": _l("Starts (minutes after 00:00)"),
+    "end_minute": _l("Ends (minutes after 00:00)"), "sort_order": _l("Order in the list"),
 }
 #: where a field means something else on one kind of record
 OBJECT_FIELD_LABELS = {
@@ -348,6 +379,7 @@ PHONE_FIELDS = {"phone", "borrower_phone", "depositor_phone", "proxy_phone", "em
 ID_NUMBER_FIELDS = {"id_number"}
 #: fields holding a user's id, shown as the user's name
 USER_FIELDS = {"approved_by_id", "cashier_id", "created_by_id", "decided_by_id", "ended_by_id",
+               "handed_over_by_id",
                "entered_by_id", "lent_by_id", "posted_by_id", "received_by_id",
                "reported_by_id", "requested_by_id", "returned_to_id", "started_by_id",
                "user_id", "voided_by_id"}

@@ -53,6 +53,11 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "workorders.callback": (FRONTDESK, MANAGER),
     "workorders.configure": (MANAGER,),
     "workorders.reports": (MANAGER,),
+    # the duty log: shifts, entries and calls, the handover; shift times set by a manager
+    "duty.view": (FRONTDESK, MANAGER),
+    "duty.log": (FRONTDESK, MANAGER),
+    "duty.handover": (FRONTDESK, MANAGER),
+    "duty.configure": (MANAGER,),
     "admin.users": (ADMIN,),
     "admin.estates": (ADMIN,),
 }

@@ -76,7 +76,8 @@ def test_downgrade_gives_back_the_old_hashes_and_upgrade_rechains(scratch):
     db.session.expire_all()
     report = chain.verify()
     assert report.ok, report.problems
-    assert report.records == {"receipts": 3, "key_loans": 2}
+    # chains registered since (locked duty shifts) have no records here
+    assert {k: v for k, v in report.records.items() if v} == {"receipts": 3, "key_loans": 2}
     # three issues and a void; two lendings and a return, in the order they happened
     assert report.link_count("receipts") == 4 and report.link_count("key_loans") == 3
     events = db.session.scalars(sa.select(ChainEntry.event)

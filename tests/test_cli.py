@@ -31,6 +31,11 @@ def test_demo_data_loads_an_estate_and_one_user_per_role(app, runner, db):
     assert db.session.scalar(sa.select(sa.func.count(KeyLoan.id))) >= 1
     _the_work_orders_are_alive(db, estate)
     assert login(app.test_client(), "eng1", "demo1234").status_code == 302
+    from frontdesk.models import DutyEntry, DutyShift
+
+    assert db.session.scalar(sa.select(sa.func.count(DutyShift.id))
+                             .where(DutyShift.state == "locked")) >= 20
+    assert db.session.scalar(sa.select(sa.func.count(DutyEntry.id))) >= 60
     again = runner.invoke(args=["demo-data", "--if-empty"])
     assert "not loaded" in again.output
     assert db.session.scalar(sa.select(sa.func.count(Estate.id))) == 1

@@ -45,6 +45,8 @@ MODELS = {
     "count_id": models.KeyCount, "count_item_id": models.KeyCountItem,
     "order_id": models.WorkOrder, "cost_id": models.WorkOrderCost,
     "photo_id": models.WorkOrderPhoto, "category_id": models.WorkOrderCategory,
+    "definition_id": models.ShiftDefinition, "shift_id": models.DutyShift,
+    "entry_id": models.DutyEntry,
 }
 #: query arguments the views read, besides the fields of the forms sent by GET
 QUERY_ARGS = ("page", "q", "status", "state", "building_id", "building", "object_type",
@@ -103,6 +105,7 @@ def build_estate(world: World) -> None:
     factories.work_order_photo(order, fuzzer)
     db.session.commit()
     _work_orders(world, fuzzer, now)
+    _duty(fuzzer, world.estate, now)
 
 
 def _work_orders(world: World, fuzzer, now) -> None:
@@ -121,6 +124,13 @@ def _work_orders(world: World, fuzzer, now) -> None:
     orders.accept(engineer, done, now)
     orders.start(engineer, done, now)
     orders.complete(engineer, done, "修好了", now)
+
+
+def _duty(fuzzer, estate, now) -> None:
+    """Give the estate a shift on duty now with an entry (or the last one, between shifts)."""
+    from frontdesk.services.duty import entries
+
+    entries.add_entry(fuzzer, estate, {"kind": "巡查", "at": now, "content": "巡查大堂"}, now)
 
 
 def url_ids(world: World) -> dict[str, int]:

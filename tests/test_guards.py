@@ -90,6 +90,27 @@ class OtherEstate:
                              requested_by_id=self.user.id)
         db.session.add_all([self.receipt, self.refund])
         self._keys(estate)
+        self._duty(estate)
+
+    def _duty(self, estate):
+        from datetime import UTC, date, datetime
+
+        from frontdesk.models import DutyEntry, DutyShift, ShiftDefinition
+
+        self.definition = ShiftDefinition(estate_id=estate.id, name="白班", start_minute=510,
+                                          end_minute=1050)
+        db.session.add(self.definition)
+        db.session.flush()
+        self.shift = DutyShift(estate_id=estate.id, definition_id=self.definition.id,
+                               day=date(2026, 11, 1), name="白班",
+                               starts_at=datetime(2026, 11, 1, 0, 30, tzinfo=UTC),
+                               ends_at=datetime(2026, 11, 1, 9, 30, tzinfo=UTC))
+        db.session.add(self.shift)
+        db.session.flush()
+        self.entry = DutyEntry(estate_id=estate.id, shift_id=self.shift.id, kind="巡查",
+                               at=datetime(2026, 11, 1, 1, 0, tzinfo=UTC), content="外人的记录",
+                               created_by_id=self.user.id)
+        db.session.add(self.entry)
 
     def _keys(self, estate):
         from datetime import UTC, datetime
@@ -148,6 +169,8 @@ class OtherEstate:
             "count_id": self.key_count.id, "count_item_id": self.count_item.id,
             "order_id": self.work_order.id, "cost_id": self.work_order_cost.id,
             "photo_id": self.work_order_photo.id, "category_id": self.category.id,
+            "definition_id": self.definition.id, "shift_id": self.shift.id,
+            "entry_id": self.entry.id,
         }
 
 

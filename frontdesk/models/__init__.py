@@ -4,6 +4,13 @@ from frontdesk.models.accounts import ROLES, Membership, User, UserRole, user_es
 from frontdesk.models.audit import AuditEvent
 from frontdesk.models.base import Base
 from frontdesk.models.chain import ChainEntry
+from frontdesk.models.duty import (
+    DutyEntry,
+    DutyHandoverItem,
+    DutyShift,
+    DutyShiftStaff,
+    ShiftDefinition,
+)
 from frontdesk.models.fees import (
     Allocation,
     BillLine,
@@ -50,6 +57,11 @@ __all__ = [
     "Building",
     "ChainEntry",
     "Deposit",
+    "DutyEntry",
+    "DutyHandoverItem",
+    "DutyShift",
+    "DutyShiftStaff",
+    "ShiftDefinition",
     "FeeItem",
     "Key",
     "KeyAuthorisation",

@@ -11,6 +11,8 @@ from frontdesk.blueprints.desk import bp
 from frontdesk.blueprints.desk.forms import SearchForm
 from frontdesk.models import Unit
 from frontdesk.pdf.registration import registration_form
+from frontdesk.services.duty import queries as duty_queries
+from frontdesk.services.duty import shifts as duty_shifts
 from frontdesk.services.fees.bill_queries import unit_fees
 from frontdesk.services.keys import loans, queries
 from frontdesk.services.register.queries import registration_data, unit_card
@@ -60,7 +62,18 @@ def search():
         if len(hits) == 1:
             return redirect(url_for("desk.unit", unit_id=hits[0].unit.id))
     return render_template("desk/search.html", form=form, hits=hits, searched=bool(form.q.data),
-                           overdue_loans=_overdue_loans()), form_status(form)
+                           overdue_loans=_overdue_loans(),
+                           duty_panel=_duty_panel(estate)), form_status(form)
+
+
+def _duty_panel(estate):
+    """Open or join the shift on duty (the desk's first visit in a shift) and show it."""
+    if not current_user.can("duty.view"):
+        return None
+    now = loans.clock(current_app.config)
+    if current_user.can("duty.log"):
+        duty_shifts.open_current(current_user, estate, now)
+    return duty_queries.desk_panel(estate, current_user, now)
 
 
 @bp.get("/desk/units/<int:unit_id>")
