@@ -68,6 +68,9 @@ PERMISSION_LABELS = {
     "workorders.callback": _l("Call residents back"),
     "workorders.configure": _l("Set up categories, service levels and the crew"),
     "workorders.reports": _l("Work order reports"),
+    "movein.handle": _l("Move-in, move-out and transfer cases"),
+    "movein.override": _l("Let a move-out complete with fees owed"),
+    "movein.configure": _l("Set up the inspection checklist and first fees"),
     "admin.users": _l("Manage staff accounts"),
     "admin.estates": _l("Manage estates"),
 }
@@ -85,6 +88,9 @@ AUDIT_OBJECTS = {
     "key_authorisation": _l("Key authorisation"), "key_loan": _l("Key loan"),
     "key_loss_report": _l("Lost key report"), "key_count": _l("Key count"),
     "key_count_item": _l("Key count item"),
+    "movein_case": _l("Move-in case"), "movein_step": _l("Move-in step"),
+    "movein_defect": _l("Inspection defect"), "movein_settings": _l("Move-in setup"),
+    "move_out": _l("Move-out or transfer"),
 }
 AUDIT_ACTIONS = {
     "create": _l("Created"), "update": _l("Changed"), "delete": _l("Deleted"),
@@ -98,6 +104,9 @@ AUDIT_ACTIONS = {
     "lend": _l("Lent"), "return": _l("Returned"), "lost": _l("Reported lost"),
     "deposit": _l("Deposited"), "authorise": _l("Authorised"), "revoke": _l("Revoked"),
     "take_back": _l("Taken back"),
+    "done": _l("Done"), "skip": _l("Skipped"), "pause": _l("Paused"), "resume": _l("Resumed"),
+    "complete": _l("Completed"), "cancel": _l("Cancelled"), "accept": _l("Accepted"),
+    "override": _l("Overridden"),
 }
 
 # --- money ------------------------------------------------------------------------------------
@@ -221,6 +230,32 @@ SOURCE_LABELS = {"电话": _l("Phone call"), "来访": _l("Visit"), "投诉": _l
                  "验房": _l("Inspection"), "巡查": _l("Patrol")}
 COST_KIND_LABELS = {"material": _l("Material"), "labour": _l("Labour")}
 PRINTED_COST_KINDS = {"material": "材料", "labour": "人工"}
+
+# --- move-in, move-out and transfer -----------------------------------------------------------
+
+MOVEIN_STEP_LABELS = {
+    "verify": _l("Check documents"), "residents": _l("Register residents"),
+    "agreements": _l("Sign agreements"), "readings": _l("Handover meter readings"),
+    "inspection": _l("Inspection"), "keys": _l("Hand over keys"), "fees": _l("First fees"),
+    "complete": _l("Complete"),
+}
+PRINTED_MOVEIN_STEPS = {
+    "verify": "核验资料", "residents": "登记住户", "agreements": "签署协议", "readings": "交房抄表",
+    "inspection": "验房", "keys": "移交钥匙", "fees": "首期缴费", "complete": "完成",
+}
+MOVEIN_STEP_STATE_LABELS = {"pending": _l("Pending"), "done": _l("Done"),
+                            "skipped": _l("Skipped")}
+MOVEIN_CASE_STATE_LABELS = {"open": _l("In progress"), "completed": _l("Completed"),
+                            "cancelled": _l("Cancelled"), "paused": _l("Paused")}
+MOVEIN_CASE_KIND_LABELS = {"movein": _l("Move-in"), "transfer": _l("Move-in after a transfer")}
+MOVE_OUT_KIND_LABELS = {"moveout": _l("Move-out"), "transfer": _l("Transfer")}
+PRINTED_MOVE_OUT_KINDS = {"moveout": "迁出", "transfer": "过户"}
+#: a defect's state, from its work order's
+DEFECT_STATE_LABELS = {"open": _l("Being rectified"), "fixed": _l("Fixed, awaiting acceptance"),
+                       "accepted": _l("Accepted by the resident"),
+                       "cancelled": _l("Work order cancelled")}
+PRINTED_DEFECT_STATES = {"open": "整改中", "fixed": "已整改待验收", "accepted": "业主已验收",
+                         "cancelled": "工单已取消"}
 
 # --- fields of audited records --------------------------------------------------------------
 

@@ -53,6 +53,10 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "workorders.callback": (FRONTDESK, MANAGER),
     "workorders.configure": (MANAGER,),
     "workorders.reports": (MANAGER,),
+    # move-in, move-out and transfer
+    "movein.handle": (FRONTDESK, MANAGER),
+    "movein.override": (MANAGER,),
+    "movein.configure": (FINANCE, MANAGER),
     "admin.users": (ADMIN,),
     "admin.estates": (ADMIN,),
 }

@@ -13,6 +13,7 @@ from frontdesk.models import Unit
 from frontdesk.pdf.registration import registration_form
 from frontdesk.services.fees.bill_queries import unit_fees
 from frontdesk.services.keys import loans, queries
+from frontdesk.services.movein.queries import unit_block
 from frontdesk.services.register.queries import registration_data, unit_card
 from frontdesk.services.register.search import find_hits
 from frontdesk.web import (
@@ -69,8 +70,9 @@ def unit(unit_id: int):
     fees = unit_fees(unit) if current_user.can("fees.view") else None
     keys = (queries.unit_key_tab(unit, loans.clock(current_app.config))
             if current_user.can("keys.view") else None)
+    movein = unit_block(unit) if current_user.can("movein.handle") else None
     return render_template("desk/unit.html", card=unit_card(unit), form=form, fees=fees,
-                           key_tab=keys)
+                           key_tab=keys, movein=movein)
 
 
 @bp.get("/desk/units/<int:unit_id>/registration.pdf")
