@@ -328,7 +328,7 @@ def inspect(case_id: int):
         results = {}
         for i, r in enumerate(checklist):
             for j, item in enumerate(r["items"]):
-                results[(r["room"], item)] = (request.form.get(f"c-{i}-{j}", ""),
+                results[(r["room"], item)] = (request.form.get(f"c-{i}-{j}", "ok"),
                                               request.form.get(f"n-{i}-{j}", ""))
         try:
             inspection.save_inspection(current_user, case, results, acting_now())

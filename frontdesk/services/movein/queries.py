@@ -22,10 +22,10 @@ from frontdesk.models import (
     MoveinDefect,
     MoveOut,
     Unit,
-    User,
     WorkOrder,
 )
 from frontdesk.models.movein import STEPS
+from frontdesk.services.fees.queries import user_names
 from frontdesk.services.movein import cases, handover, inspection
 from frontdesk.services.movein.setup import settings_of
 from frontdesk.services.workorders.orders import order_number
@@ -86,13 +86,6 @@ def defect_rows(case: MoveinCase) -> list[DefectRow]:
         rows.append(DefectRow(d, inspection.defect_state(d), order.state if order else "",
                               order_number(order) if order else ""))
     return rows
-
-
-def user_names(ids) -> dict[int, str]:
-    ids = {i for i in ids if i}
-    if not ids:
-        return {}
-    return dict(db.session.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids))))
 
 
 def checklist_rows(case: MoveinCase) -> list[dict]:

@@ -16,7 +16,8 @@ class MoveOutForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=list(MOVE_OUT_KIND_LABELS.items()))
     name = StringField(_l("New owner's name (transfer)"), validators=[Length(max=64)])
     phone = StringField(_l("New owner's phone"), validators=[Length(max=20)])
-    id_type = SelectField(_l("ID type"), choices=[(t, t) for t in ID_TYPES])
+    id_type = SelectField(_l("ID type"), choices=[(t, t) for t in ID_TYPES],
+                          validate_choice=False)
     id_number = StringField(_l("New owner's ID number"), validators=[Length(max=32)])
     submit = SubmitField(_l("Start"))
 
