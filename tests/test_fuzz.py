@@ -43,6 +43,7 @@ MODELS = {
     "key_id": models.Key, "custody_id": models.KeyCustody,
     "authorisation_id": models.KeyAuthorisation, "loan_id": models.KeyLoan,
     "count_id": models.KeyCount, "count_item_id": models.KeyCountItem,
+    "case_id": models.MoveinCase, "move_out_id": models.MoveOut,
 }
 #: query arguments the views read, besides the fields of the forms sent by GET
 QUERY_ARGS = ("page", "q", "status", "state", "building_id", "building", "object_type",
@@ -95,7 +96,17 @@ def build_estate(world: World) -> None:
                    borrower_id_tail=world.person.id_number[-4:], purpose="装修",
                    expected_return_at=now + timedelta(hours=8), now=now)
     counts.start_count(fuzzer, estate, now)
+    _movein(fuzzer, world, now)
     db.session.commit()
+
+
+def _movein(fuzzer, world: World, now: datetime) -> None:
+    """A move-in case in progress on a new unit, and a move-out of the world's unit."""
+    from frontdesk.services.movein import cases, moveout
+
+    unit = factories.unit(world.building, "3", 2, "201", status="未交房")
+    cases.open_movein(fuzzer, unit, now)
+    moveout.start(fuzzer, world.unit, "moveout", now)
 
 
 def url_ids(world: World) -> dict[str, int]:

@@ -122,6 +122,17 @@ class OtherEstate:
         self.count_item = KeyCountItem(count_id=self.key_count.id, key_id=self.key.id,
                                        expected_status="in_cabinet")
         db.session.add_all([self.authorisation, self.count_item])
+        self._movein(estate)
+
+    def _movein(self, estate):
+        from frontdesk.models import MoveinCase, MoveOut
+
+        moving_in = factories.unit(self.building, "1", 4, "401")
+        self.movein_case = MoveinCase(estate_id=estate.id, unit_id=moving_in.id,
+                                      opened_by_id=self.user.id)
+        self.move_out = MoveOut(estate_id=estate.id, unit_id=self.unit.id, kind="moveout",
+                                opened_by_id=self.user.id)
+        db.session.add_all([self.movein_case, self.move_out])
 
     def args(self) -> dict[str, int]:
         return {
@@ -135,6 +146,7 @@ class OtherEstate:
             "key_id": self.key.id, "custody_id": self.custody.id,
             "authorisation_id": self.authorisation.id, "loan_id": self.loan.id,
             "count_id": self.key_count.id, "count_item_id": self.count_item.id,
+            "case_id": self.movein_case.id, "move_out_id": self.move_out.id,
         }
 
 

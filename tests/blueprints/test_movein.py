@@ -356,7 +356,7 @@ def test_final_readings_are_recorded_for_this_months_bill_run(desk, db, fees, wo
     db.session.commit()
     move_id = start_move_out(desk, world.unit)
     r = post(desk, f"/movein/move-outs/{move_id}/readings",
-             {f"readings-submit": "1", f"reading-{meter.id}": "150"}, 422)
+             {"readings-submit": "1", f"reading-{meter.id}": "150"}, 422)
     assert "200" in r.text
     post(desk, f"/movein/move-outs/{move_id}/readings", {f"reading-{meter.id}": "260"})
     reading = db.session.scalar(sa.select(MeterReading).where(
