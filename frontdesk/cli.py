@@ -26,9 +26,16 @@ def demo_data(if_empty: bool) -> None:
     logins = demo.load_demo()
     finance = demo.load_demo_finance()
     cabinet = demo.load_demo_keys()
+    from frontdesk.services.demo.movein import load_demo_movein
+
+    campaign = load_demo_movein()
     click.echo(f"Billed {finance['periods']} months ({finance['lines']} bill lines) and "
                f"took {finance['payments']} demo payments; registered {cabinet['keys']} "
                f"keys, {cabinet['deposited']} in custody, {cabinet['lent']} on loan.")
+    click.echo(f"Building 10 is moving in: {campaign['handed_over']} units handed over, "
+               f"{campaign['in_progress']} in progress ({campaign['defects']} defects), "
+               f"{campaign['units'] - campaign['handed_over'] - campaign['in_progress']} "
+               "not started.")
     click.echo(f"Loaded demo estate {demo.DEMO_ESTATE}. "
                f"Logins (password {demo.DEMO_PASSWORD}):")
     for username, role in logins.items():
