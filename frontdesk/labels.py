@@ -245,7 +245,7 @@ PRINTED_MOVEIN_STEPS = {
 }
 MOVEIN_STEP_STATE_LABELS = {"pending": _l("Pending"), "done": _l("Done"),
                             "skipped": _l("Skipped")}
-MOVEIN_CASE_STATE_LABELS = {"open": _l("In progress"), "completed": _l("Completed"),
+MOVEIN_CASE_STATE_LABELS = {"open": _l("In progress"), "completed": _l("Finished"),
                             "cancelled": _l("Cancelled"), "paused": _l("Paused")}
 MOVEIN_CASE_KIND_LABELS = {"movein": _l("Move-in"), "transfer": _l("Move-in after a transfer")}
 MOVE_OUT_KIND_LABELS = {"moveout": _l("Move-out"), "transfer": _l("Transfer")}

@@ -106,7 +106,7 @@ def save_inspection(actor: User, case: MoveinCase, results: dict, now: datetime)
 @transactional
 def add_defect(actor: User, case: MoveinCase, data: dict, now: datetime) -> MoveinDefect:
     """Record a defect found after the inspection (the case may still be open or completed)."""
-    room = clean_text(data.get("room"), "room", _l("Room"), max_len=32)
+    room = clean_text(data.get("room"), "room", _l("Room in the unit"), max_len=32)
     item = clean_text(data.get("item"), "item", _l("Item"), max_len=32)
     note = clean_text(data.get("note"), "note", _l("Description"), max_len=200)
     case = cases.locked(case)

@@ -124,7 +124,7 @@ class CompleteForm(FlaskForm):
 
 
 class DefectForm(FlaskForm):
-    room = StringField(_l("Room"), validators=[InputRequired(_l("Room is required.")),
+    room = StringField(_l("Room in the unit"), validators=[InputRequired(_l("Room is required.")),
                                                Length(max=32)])
     item = StringField(_l("Item"), validators=[InputRequired(_l("Item is required.")),
                                                Length(max=32)])
