@@ -70,8 +70,7 @@ def handover_sheet(data: Mapping[str, Any], *, font_path: str | None = None) -> 
             ("交房日期", _text(unit.get("handover_date")))]
     readings = [[r["kind"], r["number"], f"{r['value']} {r.get('unit', '')}".strip(),
                  r["period"]] for r in data.get("readings") or []]
-    inspected = [[i["room"], i["item"], i["state"], i["note"]]
-                 for i in data.get("inspection") or []]
+    inspected = [[i["room"], i["ok"], i["defects"]] for i in data.get("inspection") or []]
     defects = [[str(n), f"{d['room']} {d['item']}", d["note"], d["order_no"], d["order_state"],
                 d["state"], d["accepted"]] for n, d in enumerate(data.get("defects") or [], 1)]
     keys = [[k["kind"], str(k["handed"]), str(k["kept"]), k.get("tag", "")]
@@ -85,9 +84,9 @@ def handover_sheet(data: Mapping[str, Any], *, font_path: str | None = None) -> 
                                        _widths([30, 50, 60, 40]), font_name=font_name,
                                        right_cols=(2,), center_cols=(0, 3)),
                  font_name=font_name, min_space=30 * mm),
-        *section("三、验房结果", data_table(["房间", "项目", "结果", "说明"], inspected,
-                                       _widths([30, 30, 24, 96]), font_name=font_name,
-                                       center_cols=(2,)),
+        *section("三、验房结果", data_table(["房间", "合格项目", "不合格项目及说明"], inspected,
+                                       _widths([24, 60, 96]), font_name=font_name,
+                                       center_cols=(0,)),
                  font_name=font_name, min_space=30 * mm),
         *section("四、整改问题", data_table(
             ["序号", "位置", "问题", "整改工单", "工单状态", "整改情况", "业主验收"], defects,
@@ -96,7 +95,8 @@ def handover_sheet(data: Mapping[str, Any], *, font_path: str | None = None) -> 
         *section("五、钥匙移交", data_table(["钥匙类型", "交业主（把）", "留存服务中心（把）",
                                            "托管编号"], keys, _widths([40, 35, 45, 60]),
                                           font_name=font_name, center_cols=(1, 2)),
-                 para(f"授权借用人：{authorised}", st.small), font_name=font_name,
+                 Spacer(1, 2 * mm), para(f"授权借用人：{authorised}", st.small),
+                 font_name=font_name,
                  min_space=30 * mm),
         *section("六、首期缴费", kv_table(_fees_rows(data.get("fees") or {}), 2,
                                        font_name=font_name), font_name=font_name),

@@ -24,7 +24,7 @@ def sheet_data(n: int = 3, note: str = "墙面裂缝", owner: str = "李业主")
                    "reason": ""}] * n,
         "readings": [{"kind": "水表", "number": f"W-{i}", "value": "100", "unit": "m³",
                       "period": "2026-10"} for i in range(n)],
-        "inspection": [{"room": "客厅", "item": f"墙面{i}", "state": "不合格", "note": note}
+        "inspection": [{"room": f"客厅{i}", "ok": "地面、门窗", "defects": f"墙面：{note}"}
                        for i in range(n)],
         "defects": [{"room": "客厅", "item": "墙面", "note": note, "order_no": f"GD2026-{i:06d}",
                      "order_state": "待派单", "state": "整改中", "accepted": ""}

@@ -205,7 +205,8 @@ def complete(case_id: int):
 
 def _step_page(case: MoveinCase, step: str, form, status: int = 200, **context):
     return render_template("movein/step.html", case=case, unit=case.unit, step=step,
-                           title=MOVEIN_STEP_LABELS[step], form=form, **context), status
+                           row=cases.step_of(case, step), title=MOVEIN_STEP_LABELS[step],
+                           form=form, **context), status
 
 
 def _run(form, action, message: str):

@@ -229,6 +229,19 @@ def movein_details(case: MoveinCase) -> list[tuple[str, str]]:
     ]
 
 
+def _inspection_by_room(items: list[dict]) -> list[dict]:
+    """One printed row per room: the items found in order, and the defects with their notes."""
+    rooms: dict[str, dict] = {}
+    for i in items:
+        row = rooms.setdefault(i["room"], {"room": i["room"], "ok": [], "defects": []})
+        if i["state"] == "ok":
+            row["ok"].append(i["item"])
+        else:
+            row["defects"].append(f"{i['item']}：{i['note']}")
+    return [{"room": r["room"], "ok": "、".join(r["ok"]) or "—",
+             "defects": "；".join(r["defects"]) or "无"} for r in rooms.values()]
+
+
 def handover_sheet_data(case: MoveinCase, *, printed_at: str, printed_by: str) -> dict:
     """The plain data of the 交房验收单: readings, inspection, defects, keys, fees, steps."""
     unit = db.session.get(Unit, case.unit_id)
@@ -255,9 +268,7 @@ def handover_sheet_data(case: MoveinCase, *, printed_at: str, printed_by: str) -
         "readings": [{"kind": {"water": "水表", "electricity": "电表", "gas": "燃气表"}.get(
             r["kind"], r["kind"]), "number": r["number"], "value": r["value"],
             "unit": r.get("unit", ""), "period": r["period"]} for r in readings],
-        "inspection": [{"room": i["room"], "item": i["item"],
-                        "state": "合格" if i["state"] == "ok" else "不合格",
-                        "note": i["note"]} for i in items],
+        "inspection": _inspection_by_room(items),
         "defects": [{"room": r.defect.room, "item": r.defect.item, "note": r.defect.note,
                      "order_no": r.order_no,
                      "order_state": PRINTED_WORK_ORDER_STATES.get(r.order_state, ""),
