@@ -15,7 +15,7 @@ from frontdesk.blueprints.movein.forms.moveout import (
 )
 from frontdesk.models import MoveOut, Unit
 from frontdesk.services import DomainError
-from frontdesk.services.movein import handover, moveout
+from frontdesk.services.movein import cases, handover, moveout
 from frontdesk.web import apply_domain_error, form_status, requires, scoped_get
 
 
@@ -48,13 +48,16 @@ def _page(move: MoveOut, status: int = 200, **forms):
     now = acting_now()
     unit = move.unit
     meters = handover.unit_meters(unit.id)
+    complete_form = forms.get("complete_form") or MoveOutCompleteForm(formdata=None)
+    if complete_form.end_date.data is None and not complete_form.is_submitted():
+        complete_form.end_date.data = cases.local_date(unit.estate_id, now)
     return render_template(
         "movein/move_out.html", move=move, unit=unit, clearance=moveout.clearance(unit, now),
         owners=moveout.current_owners(unit.id), meters=meters,
         lasts={m.id: handover.last_reading(m.id) for m in meters},
         readings_form=ConfirmForm(formdata=None, prefix="readings"),
         override_form=forms.get("override_form") or OverrideForm(formdata=None),
-        complete_form=forms.get("complete_form") or MoveOutCompleteForm(formdata=None),
+        complete_form=complete_form,
         errors=forms.get("errors") or {}, typed=request.form), status
 
 
