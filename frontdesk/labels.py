@@ -337,12 +337,31 @@ FIELD_LABELS = {
     "voided": _l("Void"), "voided_at": _l("Voided at"), "voided_by": _l("Voided by"),
     "voided_by_id": _l("Voided by"), "was_found": _l("Was found"), "year": _l("Year"),
     "estate_id": _l("Estate"), "content": _l("Content"),
+    # move-in, move-out and transfer
+    "data": _l("Recorded"), "step": _l("Step"), "case_id": _l("Move-in case"),
+    "new_case_id": _l("Move-in case"), "move_out_id": _l("Move-out or transfer"),
+    "occupancy_id": _l("Occupancy"), "work_order_id": _l("Work order"),
+    "override_reason": _l("Reason for letting it complete with fees owed"),
+    "override_by_id": _l("Overridden by"), "override_at": _l("Overridden at"),
+    "accepted_at": _l("Accepted at"), "accepted_by_name": _l("Accepted by"),
+    "accept_note": _l("Note"), "owed": _l("Fees owed (late fees included)"),
+    "owed_at_completion": _l("Fees owed (late fees included)"),
+    "opened_at": _l("Started at"), "opened_by_id": _l("Started by"),
+    "completed_at": _l("Done at"), "completed_by_id": _l("Done by"),
+    "done_at": _l("Done at"), "done_by_id": _l("Done by"), "found_at": _l("Found at"),
+    "found_by_id": _l("Found by"), "recorded_by_id": _l("Done by"),
+    "paused_at": _l("Paused since"), "pause_reason": _l("Reason"),
+    "cancel_reason": _l("Reason"), "checklist": _l("Inspection checklist"),
+    "prepaid_months": _l("Months proposed in advance"),
+    "decoration_deposit": _l("Decoration deposit proposed (yuan)"),
+    "new_person_id": _l("New owner"), "item": _l("Item"),
 }
 #: where a field means something else on one kind of record
 OBJECT_FIELD_LABELS = {
     ("payment", "method"): _l("Payment method"), ("payment", "purpose"): _l("Payment for"),
     ("refund", "method"): _l("Paid back by"), ("key_loan", "purpose"): _l("Purpose"),
     ("bill_line", "kind"): _l("Kind"), ("meter_reading", "value"): _l("Reading"),
+    ("movein_defect", "room"): _l("Room in the unit"),
 }
 #: the labels of a field's values, by field; (object type, field) first where they differ
 VALUE_LABELS: dict[Any, Mapping[str, Any]] = {
@@ -384,7 +403,8 @@ ID_NUMBER_FIELDS = {"id_number"}
 USER_FIELDS = {"approved_by_id", "cashier_id", "created_by_id", "decided_by_id", "ended_by_id",
                "entered_by_id", "lent_by_id", "posted_by_id", "received_by_id",
                "reported_by_id", "requested_by_id", "returned_to_id", "started_by_id",
-               "user_id", "voided_by_id"}
+               "user_id", "voided_by_id", "override_by_id", "opened_by_id", "completed_by_id",
+               "done_by_id", "found_by_id", "recorded_by_id"}
 #: fields holding the id of another record, and the kind of record, which the page names
 #: (a unit's code, a key's tag, a payment's receipt number, a bill's period and fee item …)
 REFERENCE_FIELDS = {
