@@ -355,6 +355,13 @@ FIELD_LABELS = {
     "prepaid_months": _l("Months proposed in advance"),
     "decoration_deposit": _l("Decoration deposit proposed (yuan)"),
     "new_person_id": _l("New owner"), "item": _l("Item"),
+    "contract_no": _l("Purchase contract number"), "contract_date": _l("Contract date"),
+    "identity_checked": _l("The owner's identity document was checked"),
+    "service_agreement_date": _l("Property service agreement signed on"),
+    "rules_date": _l("Estate rules signed on"), "names": _l("Residents"),
+    "plates": _l("Plate number"), "months": _l("Months of management fee paid in advance"),
+    "deposit": _l("Decoration deposit"), "receipt_no": _l("Receipt"),
+    "handed": _l("Handed to the owner"), "kept": _l("Left with the desk"),
 }
 #: where a field means something else on one kind of record
 OBJECT_FIELD_LABELS = {
@@ -377,6 +384,12 @@ VALUE_LABELS: dict[Any, Mapping[str, Any]] = {
     ("occupancy", "role"): OCCUPANCY_LABELS,
     ("user", "role"): ROLE_LABELS,
     ("key_loan", "purpose"): {},
+    ("movein_step", "state"): MOVEIN_STEP_STATE_LABELS,
+    ("movein_step", "step"): MOVEIN_STEP_LABELS,
+    ("movein_case", "state"): MOVEIN_CASE_STATE_LABELS,
+    ("movein_case", "kind"): MOVEIN_CASE_KIND_LABELS,
+    ("move_out", "state"): MOVEIN_CASE_STATE_LABELS,
+    ("move_out", "kind"): MOVE_OUT_KIND_LABELS,
     "purpose": PAYMENT_PURPOSE_LABELS,
     "state": REFUND_STATE_LABELS,
     "source": REFUND_SOURCE_LABELS,
