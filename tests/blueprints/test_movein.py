@@ -471,3 +471,15 @@ def test_keys_left_without_an_owner_are_refused(desk, db, new_unit, frozen):
              {"rows-0-kind": "入户门", "rows-0-handed": "1", "rows-0-kept": "1"}, 422)
     assert count(db, Key) == 0 and count(db, KeyAuthorisation) == 0
     assert "登记住户" in r.text
+
+
+def test_an_owner_already_in_the_register_completes_the_residents_step(desk, db, fees, frozen):
+    unit = factories.unit(fees.building, "1", 7, "701", "90.00", status="未交房")
+    owner = factories.person(fees.estate, "导入业主", "13600001111", "110101198505050024")
+    factories.occupancy(unit, owner, start=date(2026, 10, 1), is_primary=True)
+    db.session.commit()
+    case_id = start_case(desk, unit)
+    post(desk, f"/movein/cases/{case_id}/residents/done", {})
+    case = db.session.get(MoveinCase, case_id)
+    assert case.person_id == owner.id
+    assert "导入业主" in desk.get(f"/movein/cases/{case_id}").get_data(as_text=True)

@@ -286,14 +286,23 @@ def add_resident(actor: User, case: MoveinCase, person_data: dict, data: dict,
 
 @transactional
 def residents_done(actor: User, case: MoveinCase, now: datetime) -> MoveinStep:
-    """Finish 登记住户: at least one owner of the unit must be registered."""
+    """Finish 登记住户: at least one owner of the unit must be registered (in this case, or
+    already in the register, as an owner list imported before the campaign)."""
     case = check_workable(case)
     owners = [o for o in case_occupancies(case) if o.role == "owner" and o.end_date is None]
     if not owners:
+        owners = list(db.session.scalars(sa.select(Occupancy).where(
+            Occupancy.unit_id == case.unit_id, Occupancy.role == "owner",
+            Occupancy.end_date.is_(None)).order_by(Occupancy.is_primary.desc(),
+                                                   Occupancy.id)))
+    if not owners:
         raise DomainError(_l("Register at least one owner of the unit first."))
+    if case.person_id is None:
+        case.person_id = owners[0].person_id
     row = step_of(case, "residents")
     data = dict(row.data or {})
-    data["names"] = [o.person.name for o in case_occupancies(case) if o.end_date is None]
+    data["names"] = [o.person.name for o in case_occupancies(case) if o.end_date is None] or [
+        o.person.name for o in owners]
     data["plates"] = list(db.session.scalars(sa.select(Vehicle.plate).where(
         Vehicle.unit_id == case.unit_id).order_by(Vehicle.plate)))
     return mark_done(actor, case, "residents", data, now)
