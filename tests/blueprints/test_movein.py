@@ -453,6 +453,8 @@ def test_the_first_fees_form_posted_twice_takes_one_payment(desk, db, new_unit, 
     case_id = start_case(desk, new_unit)
     page = desk.get(f"/movein/cases/{case_id}/fees").get_data(as_text=True)
     assert "2,820.00" in page  # 100 m² × 2.35 × 12
+    six = desk.get(f"/movein/cases/{case_id}/fees?months=6").get_data(as_text=True)
+    assert "1,410.00" in six and 'value="1410.00"' in six
     data = {"months": "12", "prepaid": "2820.00", "deposit": "2000.00", "method": "cash",
             "idempotency_key": "same-key-1"}
     post(desk, f"/movein/cases/{case_id}/fees", data)

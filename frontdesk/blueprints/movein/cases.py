@@ -372,8 +372,10 @@ def fees(case_id: int):
         abort(403)
     form = FeesForm()
     today = _now_local(case).date()
-    months = form.months.data if form.is_submitted() else None
-    proposal = handover.propose_fees(case.unit, record_id(months) if months else None, today)
+    months = form.months.data if form.is_submitted() else request.args.get("months", type=int)
+    if months is not None and not 1 <= months <= handover.MAX_MONTHS:
+        months = None
+    proposal = handover.propose_fees(case.unit, months, today)
     if not form.is_submitted():
         form.months.data = proposal.months
         form.prepaid.data = proposal.prepaid or None
