@@ -136,6 +136,7 @@ def register_blueprints(app: Flask) -> None:
     from frontdesk.blueprints.imports import bp as imports_bp
     from frontdesk.blueprints.keys import bp as keys_bp
     from frontdesk.blueprints.meters import bp as meters_bp
+    from frontdesk.blueprints.movein import bp as movein_bp
     from frontdesk.blueprints.payments import bp as payments_bp
     from frontdesk.blueprints.register import bp as register_bp
     from frontdesk.blueprints.reports import bp as reports_bp
@@ -144,7 +145,7 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (auth_bp, desk_bp, register_bp, imports_bp, audit_bp, admin_bp, fees_bp,
                reports_bp, statements_bp, meters_bp, billing_bp, payments_bp, keys_bp,
-               workorders_bp, duty_bp):
+               workorders_bp, duty_bp, movein_bp):
         app.register_blueprint(bp)
 
     @app.get("/healthz")

@@ -17,6 +17,7 @@ def demo_data(if_empty: bool) -> None:
     from frontdesk.models import Estate
     from frontdesk.services import demo
     from frontdesk.services.demo.duty import load_demo_duty
+    from frontdesk.services.demo.movein import load_demo_movein
     from frontdesk.services.demo.workorders import load_demo_workorders
 
     if if_empty and db.session.scalar(sa.select(sa.func.count(Estate.id))):
@@ -31,12 +32,17 @@ def demo_data(if_empty: bool) -> None:
     repairs = load_demo_workorders()
     duty = load_demo_duty(db.session.scalar(sa.select(Estate).where(
         Estate.name == demo.DEMO_ESTATE)))
+    campaign = load_demo_movein()
     click.echo(f"Billed {finance['periods']} months ({finance['lines']} bill lines) and "
                f"took {finance['payments']} demo payments; registered {cabinet['keys']} "
                f"keys, {cabinet['deposited']} in custody, {cabinet['lent']} on loan; "
                f"logged {duty['entries']} duty entries in {duty['shifts']} shifts.")
     click.echo(f"Gave the crew of {repairs['engineers']} engineers {repairs['orders']} work "
                f"orders ({repairs['billed']} chargeable repairs billed).")
+    click.echo(f"Building 10 is moving in: {campaign['handed_over']} units handed over, "
+               f"{campaign['in_progress']} in progress ({campaign['defects']} defects), "
+               f"{campaign['units'] - campaign['handed_over'] - campaign['in_progress']} "
+               "not started.")
     click.echo(f"Loaded demo estate {demo.DEMO_ESTATE}. "
                f"Logins (password {demo.DEMO_PASSWORD}):")
     for username, role in logins.items():

@@ -72,6 +72,9 @@ PERMISSION_LABELS = {
     "duty.log": _l("Write the duty log and log calls"),
     "duty.handover": _l("Hand over a shift"),
     "duty.configure": _l("Set the shift times"),
+    "movein.handle": _l("Move-in, move-out and transfer cases"),
+    "movein.override": _l("Let a move-out complete with fees owed"),
+    "movein.configure": _l("Set up the inspection checklist and first fees"),
     "admin.users": _l("Manage staff accounts"),
     "admin.estates": _l("Manage estates"),
 }
@@ -92,6 +95,9 @@ AUDIT_OBJECTS = {
     "work_order_photo": _l("Work order photo"),
     "duty_shift": _l("Duty shift"), "duty_entry": _l("Duty log entry"),
     "duty_shift_definition": _l("Shift definition"),
+    "movein_case": _l("Move-in case"), "movein_step": _l("Move-in step"),
+    "movein_defect": _l("Inspection defect"), "movein_settings": _l("Move-in setup"),
+    "move_out": _l("Move-out or transfer"),
 }
 AUDIT_ACTIONS = {
     "create": _l("Created"), "update": _l("Changed"), "delete": _l("Deleted"),
@@ -106,6 +112,9 @@ AUDIT_ACTIONS = {
     "deposit": _l("Deposited"), "authorise": _l("Authorised"), "revoke": _l("Revoked"),
     "take_back": _l("Taken back"),
     "hand_over": _l("Handed over"), "addendum": _l("Addendum added"),
+    "done": _l("Done"), "skip": _l("Skipped"), "pause": _l("Paused"), "resume": _l("Resumed"),
+    "complete": _l("Completed"), "cancel": _l("Cancelled"), "accept": _l("Accepted"),
+    "override": _l("Overridden"),
 }
 
 # --- money ------------------------------------------------------------------------------------
@@ -242,6 +251,31 @@ HANDOVER_KIND_LABELS = {"work_order": _l("Open work order"), "key_loan": _l("Key
                         "complaint": _l("Complaint waiting"),
                         "note": _l("Handed on")}
 SHIFT_STATE_LABELS = {"open": _l("On duty"), "locked": _l("Handed over")}
+# --- move-in, move-out and transfer -----------------------------------------------------------
+
+MOVEIN_STEP_LABELS = {
+    "verify": _l("Check documents"), "residents": _l("Register residents"),
+    "agreements": _l("Sign agreements"), "readings": _l("Handover meter readings"),
+    "inspection": _l("Inspection"), "keys": _l("Hand over keys"), "fees": _l("First fees"),
+    "complete": _l("Complete"),
+}
+PRINTED_MOVEIN_STEPS = {
+    "verify": "核验资料", "residents": "登记住户", "agreements": "签署协议", "readings": "交房抄表",
+    "inspection": "验房", "keys": "移交钥匙", "fees": "首期缴费", "complete": "完成",
+}
+MOVEIN_STEP_STATE_LABELS = {"pending": _l("Pending"), "done": _l("Done"),
+                            "skipped": _l("Skipped")}
+MOVEIN_CASE_STATE_LABELS = {"open": _l("In progress"), "completed": _l("Finished"),
+                            "cancelled": _l("Cancelled"), "paused": _l("Paused")}
+MOVEIN_CASE_KIND_LABELS = {"movein": _l("Move-in"), "transfer": _l("Move-in after a transfer")}
+MOVE_OUT_KIND_LABELS = {"moveout": _l("Move-out"), "transfer": _l("Transfer")}
+PRINTED_MOVE_OUT_KINDS = {"moveout": "迁出", "transfer": "过户"}
+#: a defect's state, from its work order's
+DEFECT_STATE_LABELS = {"open": _l("Being rectified"), "fixed": _l("Fixed, awaiting acceptance"),
+                       "accepted": _l("Accepted by the resident"),
+                       "cancelled": _l("Work order cancelled")}
+PRINTED_DEFECT_STATES = {"open": "整改中", "fixed": "已整改待验收", "accepted": "业主已验收",
+                         "cancelled": "工单已取消"}
 
 # --- fields of audited records --------------------------------------------------------------
 
@@ -334,12 +368,38 @@ FIELD_LABELS = {
     "cash_counted": _l("Cash counted"), "cash_note": _l("Note on the cash"),
     "handover_note": _l("Handover note"), "start_minute": _l("Starts (minutes after 00:00)"),
     "end_minute": _l("Ends (minutes after 00:00)"), "sort_order": _l("Order in the list"),
+    # move-in, move-out and transfer
+    "data": _l("Recorded"), "step": _l("Step"), "case_id": _l("Move-in case"),
+    "new_case_id": _l("Move-in case"), "move_out_id": _l("Move-out or transfer"),
+    "occupancy_id": _l("Occupancy"),
+    "override_reason": _l("Reason for letting it complete with fees owed"),
+    "override_by_id": _l("Overridden by"), "override_at": _l("Overridden at"),
+    "accepted_at": _l("Accepted at"), "accepted_by_name": _l("Accepted by"),
+    "accept_note": _l("Note"), "owed": _l("Fees owed (late fees included)"),
+    "owed_at_completion": _l("Fees owed (late fees included)"),
+    "opened_at": _l("Started at"), "opened_by_id": _l("Started by"),
+    "completed_at": _l("Done at"), "completed_by_id": _l("Done by"),
+    "done_at": _l("Done at"), "done_by_id": _l("Done by"), "found_at": _l("Found at"),
+    "found_by_id": _l("Found by"), "recorded_by_id": _l("Done by"),
+    "paused_at": _l("Paused since"), "pause_reason": _l("Reason"),
+    "cancel_reason": _l("Reason"), "checklist": _l("Inspection checklist"),
+    "prepaid_months": _l("Months proposed in advance"),
+    "decoration_deposit": _l("Decoration deposit proposed (yuan)"),
+    "new_person_id": _l("New owner"), "item": _l("Item"),
+    "contract_no": _l("Purchase contract number"), "contract_date": _l("Contract date"),
+    "identity_checked": _l("The owner's identity document was checked"),
+    "service_agreement_date": _l("Property service agreement signed on"),
+    "rules_date": _l("Estate rules signed on"), "names": _l("Residents"),
+    "plates": _l("Plate number"), "months": _l("Months of management fee paid in advance"),
+    "deposit": _l("Decoration deposit"), "receipt_no": _l("Receipt"),
+    "handed": _l("Handed to the owner"), "kept": _l("Left with the desk"),
 }
 #: where a field means something else on one kind of record
 OBJECT_FIELD_LABELS = {
     ("payment", "method"): _l("Payment method"), ("payment", "purpose"): _l("Payment for"),
     ("refund", "method"): _l("Paid back by"), ("key_loan", "purpose"): _l("Purpose"),
     ("bill_line", "kind"): _l("Kind"), ("meter_reading", "value"): _l("Reading"),
+    ("movein_defect", "room"): _l("Room in the unit"),
 }
 #: the labels of a field's values, by field; (object type, field) first where they differ
 VALUE_LABELS: dict[Any, Mapping[str, Any]] = {
@@ -355,6 +415,12 @@ VALUE_LABELS: dict[Any, Mapping[str, Any]] = {
     ("occupancy", "role"): OCCUPANCY_LABELS,
     ("user", "role"): ROLE_LABELS,
     ("key_loan", "purpose"): {},
+    ("movein_step", "state"): MOVEIN_STEP_STATE_LABELS,
+    ("movein_step", "step"): MOVEIN_STEP_LABELS,
+    ("movein_case", "state"): MOVEIN_CASE_STATE_LABELS,
+    ("movein_case", "kind"): MOVEIN_CASE_KIND_LABELS,
+    ("move_out", "state"): MOVEIN_CASE_STATE_LABELS,
+    ("move_out", "kind"): MOVE_OUT_KIND_LABELS,
     "purpose": PAYMENT_PURPOSE_LABELS,
     "state": REFUND_STATE_LABELS,
     "source": REFUND_SOURCE_LABELS,
@@ -382,7 +448,8 @@ USER_FIELDS = {"approved_by_id", "cashier_id", "created_by_id", "decided_by_id",
                "handed_over_by_id",
                "entered_by_id", "lent_by_id", "posted_by_id", "received_by_id",
                "reported_by_id", "requested_by_id", "returned_to_id", "started_by_id",
-               "user_id", "voided_by_id"}
+               "user_id", "voided_by_id", "override_by_id", "opened_by_id", "completed_by_id",
+               "done_by_id", "found_by_id", "recorded_by_id"}
 #: fields holding the id of another record, and the kind of record, which the page names
 #: (a unit's code, a key's tag, a payment's receipt number, a bill's period and fee item …)
 REFERENCE_FIELDS = {

@@ -58,6 +58,10 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "duty.log": (FRONTDESK, MANAGER),
     "duty.handover": (FRONTDESK, MANAGER),
     "duty.configure": (MANAGER,),
+    # move-in, move-out and transfer
+    "movein.handle": (FRONTDESK, MANAGER),
+    "movein.override": (MANAGER,),
+    "movein.configure": (FINANCE, MANAGER),
     "admin.users": (ADMIN,),
     "admin.estates": (ADMIN,),
 }

@@ -47,6 +47,7 @@ MODELS = {
     "photo_id": models.WorkOrderPhoto, "category_id": models.WorkOrderCategory,
     "definition_id": models.ShiftDefinition, "shift_id": models.DutyShift,
     "entry_id": models.DutyEntry,
+    "case_id": models.MoveinCase, "move_out_id": models.MoveOut,
 }
 #: query arguments the views read, besides the fields of the forms sent by GET
 QUERY_ARGS = ("page", "q", "status", "state", "building_id", "building", "object_type",
@@ -103,6 +104,7 @@ def build_estate(world: World) -> None:
                                  assignee=fuzzer, team="水电组", created_at=now)
     factories.work_order_cost(order, fuzzer)
     factories.work_order_photo(order, fuzzer)
+    _movein(fuzzer, world, now)
     db.session.commit()
     _work_orders(world, fuzzer, now)
     _duty(fuzzer, world.estate, now)
@@ -131,6 +133,15 @@ def _duty(fuzzer, estate, now) -> None:
     from frontdesk.services.duty import entries
 
     entries.add_entry(fuzzer, estate, {"kind": "巡查", "at": now, "content": "巡查大堂"}, now)
+
+
+def _movein(fuzzer, world: World, now: datetime) -> None:
+    """A move-in case in progress on a new unit, and a move-out of the world's unit."""
+    from frontdesk.services.movein import cases, moveout
+
+    unit = factories.unit(world.building, "3", 2, "201", status="未交房")
+    cases.open_movein(fuzzer, unit, now)
+    moveout.start(fuzzer, world.unit, "moveout", now)
 
 
 def url_ids(world: World) -> dict[str, int]:

@@ -144,6 +144,7 @@ class OtherEstate:
                                        expected_status="in_cabinet")
         db.session.add_all([self.authorisation, self.count_item])
         self._workorders(estate)
+        self._movein(estate)
 
     def _workorders(self, estate):
         engineer = factories.engineer(estate, f"eng_{self.user.username}", team="水电组")
@@ -154,6 +155,16 @@ class OtherEstate:
         self.work_order_cost = factories.work_order_cost(self.work_order, engineer)
         self.work_order_photo = factories.work_order_photo(self.work_order, self.user)
         self.category = factories.category(estate, "水电")
+
+    def _movein(self, estate):
+        from frontdesk.models import MoveinCase, MoveOut
+
+        moving_in = factories.unit(self.building, "1", 4, "401")
+        self.movein_case = MoveinCase(estate_id=estate.id, unit_id=moving_in.id,
+                                      opened_by_id=self.user.id)
+        self.move_out = MoveOut(estate_id=estate.id, unit_id=self.unit.id, kind="moveout",
+                                opened_by_id=self.user.id)
+        db.session.add_all([self.movein_case, self.move_out])
 
     def args(self) -> dict[str, int]:
         return {
@@ -171,6 +182,7 @@ class OtherEstate:
             "photo_id": self.work_order_photo.id, "category_id": self.category.id,
             "definition_id": self.definition.id, "shift_id": self.shift.id,
             "entry_id": self.entry.id,
+            "case_id": self.movein_case.id, "move_out_id": self.move_out.id,
         }
 
 

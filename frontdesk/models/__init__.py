@@ -35,6 +35,13 @@ from frontdesk.models.keys import (
     KeyLoan,
     KeyLossReport,
 )
+from frontdesk.models.movein import (
+    MoveinCase,
+    MoveinDefect,
+    MoveinSettings,
+    MoveinStep,
+    MoveOut,
+)
 from frontdesk.models.register import Building, Estate, Occupancy, Person, Unit, Vehicle
 from frontdesk.models.throttle import LoginFailureCount
 from frontdesk.models.workorders import (
@@ -71,6 +78,11 @@ __all__ = [
     "KeyLoan",
     "KeyLossReport",
     "Membership",
+    "MoveinCase",
+    "MoveinDefect",
+    "MoveinSettings",
+    "MoveinStep",
+    "MoveOut",
     "LoginFailureCount",
     "Meter",
     "MeterReading",

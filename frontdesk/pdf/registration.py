@@ -86,7 +86,11 @@ def _running_head(unit: Mapping[str, Any], residents: Sequence[Mapping[str, Any]
 
 
 def registration_form(data: Mapping[str, Any], *, font_path: str | None = None) -> bytes:
-    """Render the resident registration form of one unit and return PDF bytes."""
+    """Render the resident registration form of one unit and return PDF bytes.
+
+    ``data["title"]`` prints another title (入住登记表 at a move-in) and ``data["movein"]``, label
+    and value pairs, adds the move-in's details after the unit's.
+    """
     font_name = register_fonts(font_path)
     st = make_styles(font_name)
     estate: Mapping[str, Any] = data.get("estate") or {}
@@ -94,7 +98,7 @@ def registration_form(data: Mapping[str, Any], *, font_path: str | None = None) 
     residents: Sequence[Mapping[str, Any]] = data.get("residents") or []
     letterhead = Letterhead(
         estate_name=_text(estate.get("name")),
-        title=TITLE,
+        title=_text(data.get("title")) or TITLE,
         address=_text(estate.get("address")),
         phone=_text(estate.get("phone")),
         document_no=_text(data.get("document_no")) or None,
@@ -106,6 +110,7 @@ def registration_form(data: Mapping[str, Any], *, font_path: str | None = None) 
         *section(
             "一、房屋信息", kv_table(_unit_rows(unit), 2, font_name=font_name), font_name=font_name
         ),
+        *_movein_section(data.get("movein") or [], font_name),
         *_people_sections(residents, data.get("vehicles") or [], font_name),
         KeepTogether(
             [
@@ -116,6 +121,14 @@ def registration_form(data: Mapping[str, Any], *, font_path: str | None = None) 
         ),
     ]
     return render(story, letterhead, font_path=font_path)
+
+
+def _movein_section(pairs: Sequence[tuple[str, Any]], font_name: str) -> list[Flowable]:
+    """The 入住信息 of a move-in (contract, agreements, handover and move-in dates), if any."""
+    if not pairs:
+        return []
+    rows = [(label, _text(value)) for label, value in pairs]
+    return section("入住信息", kv_table(rows, 2, font_name=font_name), font_name=font_name)
 
 
 def _people_sections(residents: Sequence[Mapping[str, Any]],

@@ -15,6 +15,7 @@ from frontdesk.services.duty import queries as duty_queries
 from frontdesk.services.duty import shifts as duty_shifts
 from frontdesk.services.fees.bill_queries import unit_fees
 from frontdesk.services.keys import loans, queries
+from frontdesk.services.movein.queries import unit_block
 from frontdesk.services.register.queries import registration_data, unit_card
 from frontdesk.services.register.search import find_hits
 from frontdesk.services.workorders.queries import unit_orders
@@ -87,8 +88,9 @@ def unit(unit_id: int):
             if current_user.can("keys.view") else None)
     work_orders = (unit_orders(current_user, unit, loans.clock(current_app.config))
                    if current_user.can("workorders.view") else None)
+    movein = unit_block(unit) if current_user.can("movein.handle") else None
     return render_template("desk/unit.html", card=unit_card(unit), form=form, fees=fees,
-                           key_tab=keys, work_orders=work_orders)
+                           key_tab=keys, work_orders=work_orders, movein=movein)
 
 
 @bp.get("/desk/units/<int:unit_id>/registration.pdf")

@@ -165,7 +165,8 @@ def _tendered(value, amount: Decimal, method: str) -> Decimal | None:
 def take_payment(actor: User, unit: Unit, *, amount, method: str, idempotency_key: str,
                  line_ids: list[int] | None = None, payer: str = "", note: str = "",
                  purpose: str = "bills", deposit_kind: str | None = None,
-                 reference: str = "", tendered=None, today: date | None = None) -> Payment:
+                 reference: str = "", tendered=None, today: date | None = None,
+                 deposit_amount=None, prepaid_label: str = "预存款") -> Payment:
     """Record a payment with its allocation and receipt in one transaction.
 
     The same idempotency key gives back the payment already recorded with it. ``purpose``
@@ -175,6 +176,10 @@ def take_payment(actor: User, unit: Unit, *, amount, method: str, idempotency_ke
     transaction number of a WeChat, Alipay, card or transfer payment; ``tendered`` the cash
     handed over for a cash payment, whose change the receipt shows. The receipt also states
     what the unit still owes after the payment.
+
+    A "prepaid" payment may hold part of the amount as a deposit (``deposit_amount`` of
+    ``deposit_kind``), as a move-in's first fees do: prepaid management fee and decoration
+    deposit on one receipt, the prepaid part's receipt line named ``prepaid_label``.
 
     A duplicate key found at the insert (the same form posted twice at once) rolls back to a
     savepoint and gives the payment that the other post committed.
@@ -191,10 +196,18 @@ def take_payment(actor: User, unit: Unit, *, amount, method: str, idempotency_ke
     note = check_text(note, 200, "note")
     reference = _reference(reference, method)
     tendered = _tendered(tendered, amount, method)
-    if purpose == "deposit":
+    if deposit_amount not in (None, "") and purpose == "prepaid":
+        deposit_amount = check_amount(deposit_amount, "deposit_amount")
+        if deposit_amount >= amount:
+            raise DomainError(_l("The deposit must be less than the amount; take a deposit "
+                                 "alone as a payment for a deposit."), "deposit_amount")
+    else:
+        deposit_amount = None
+    if purpose == "deposit" or deposit_amount is not None:
         deposit_kind = check_text(deposit_kind, 16, "deposit_kind")
         if not deposit_kind:
             raise DomainError(_l("Choose the kind of deposit."), "deposit_kind")
+    prepaid_label = check_text(prepaid_label, 32, "prepaid_label") or "预存款"
     line_ids = sorted({int(i) for i in line_ids}) if line_ids else None
     if line_ids and purpose != "bills":
         raise DomainError(_l("Ticked bills can only be paid with a payment of bills."), "purpose")
@@ -207,7 +220,8 @@ def take_payment(actor: User, unit: Unit, *, amount, method: str, idempotency_ke
             return record_payment(actor, unit, amount=amount, method=method, key=key,
                                   line_ids=line_ids, payer=payer, note=note, purpose=purpose,
                                   deposit_kind=deposit_kind, reference=reference,
-                                  tendered=tendered, today=today)
+                                  tendered=tendered, today=today,
+                                  deposit_amount=deposit_amount, prepaid_label=prepaid_label)
     except sa.exc.IntegrityError:
         # the same form was posted again while this one ran: the other post recorded it
         existing = _payment_by_key(key)
@@ -236,7 +250,8 @@ def _allocate(payment: Payment, line: BillLine, paid: Decimal) -> Allocation:
 def record_payment(actor: User, unit: Unit, *, amount: Decimal, method: str, key: str,
                    line_ids: list[int] | None, payer: str, note: str, purpose: str,
                    deposit_kind: str | None, today: date | None, reference: str = "",
-                   tendered: Decimal | None = None) -> Payment:
+                   tendered: Decimal | None = None, deposit_amount: Decimal | None = None,
+                   prepaid_label: str = "预存款") -> Payment:
     """Record a checked payment with its allocation and receipt, committing nothing.
 
     The body of :func:`take_payment`, for verbs that take money as part of something else
@@ -259,17 +274,20 @@ def record_payment(actor: User, unit: Unit, *, amount: Decimal, method: str, key
     if purpose == "bills":
         late_total, remaining = _settle_lines(actor, payment, amount, unit, today, line_ids,
                                               lines)
+    held = amount if purpose == "deposit" else deposit_amount if purpose == "prepaid" else None
+    if held is not None and purpose == "prepaid":
+        remaining -= held
     if purpose in ("bills", "prepaid") and remaining > 0:
         db.session.add(PrepaidEntry(estate_id=unit.estate_id, unit_id=unit.id, amount=remaining,
                                     kind="payment", payment_id=payment.id))
-        lines.append({"item": "预存款", "period": "", "kind": "prepaid", "explanation": "",
+        lines.append({"item": prepaid_label, "period": "", "kind": "prepaid", "explanation": "",
                       "due": "", "amount": f"{remaining:.2f}"})
-    if purpose == "deposit":
+    if held is not None:
         deposit = Deposit(estate_id=unit.estate_id, unit_id=unit.id, kind=deposit_kind,
-                          amount=amount, refunded=ZERO, payment_id=payment.id)
+                          amount=held, refunded=ZERO, payment_id=payment.id)
         db.session.add(deposit)
         lines.append({"item": deposit_kind, "period": "", "kind": "deposit", "explanation": "",
-                      "due": "", "amount": f"{amount:.2f}"})
+                      "due": "", "amount": f"{held:.2f}"})
     db.session.flush()
     # what the unit still owes once this payment is applied, late fees as of today included
     still_owed = sum((ol.total for ol in open_lines(unit, today)), ZERO)
@@ -366,8 +384,8 @@ def _audit_payment(actor: User, payment: Payment, lines: list[dict], remaining: 
     after = audit.snapshot(payment)
     after["allocations"] = [{"bill_line_id": ln["line_id"], "amount": ln["amount"]}
                             for ln in lines if "line_id" in ln]
-    if payment.purpose != "deposit" and remaining > 0:
-        after["prepaid"] = f"{remaining:.2f}"
+    if payment.purpose != "deposit" and remaining - (deposit.amount if deposit else 0) > 0:
+        after["prepaid"] = f"{remaining - (deposit.amount if deposit else 0):.2f}"
     if deposit is not None:
         after["deposit_id"] = deposit.id
     if content["tendered"]:

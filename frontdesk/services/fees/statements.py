@@ -37,6 +37,7 @@ from frontdesk.models import (
     Allocation,
     BillLine,
     Building,
+    Deposit,
     Estate,
     FeeItem,
     Occupancy,
@@ -395,6 +396,9 @@ def _payment_events(unit: Unit, since: datetime, until: datetime,
                Payment.received_at < until)
     ).all()
     money_type = Allocation.__table__.c.amount.type
+    # a prepaid payment may hold part of it as a deposit (a move-in's first fees)
+    held = dict(db.session.execute(
+        sa.select(Deposit.payment_id, Deposit.amount).where(Deposit.unit_id == unit.id)).all())
     events = []
     for r in rows:
         applied = r.applied
@@ -408,7 +412,11 @@ def _payment_events(unit: Unit, since: datetime, until: datetime,
         elif r.amount != applied:
             text += f"，其中冲抵账单 {format_money(applied)}"
             if r.purpose != "deposit":
-                text += f"，转入预存款 {format_money(r.amount - applied)}"
+                deposit = held.get(r.id) or ZERO
+                if r.amount - applied - deposit > 0:
+                    text += f"，转入预存款 {format_money(r.amount - applied - deposit)}"
+                if deposit:
+                    text += f"，其中押金 {format_money(deposit)}"
         if r.payer:
             text += f"（缴款人：{r.payer}）"
         events.append({
