@@ -157,9 +157,29 @@ def _echo_chain_report(chain, report) -> None:
                    f"(link {h.entry.seq}); {h.later} links chained since.")
 
 
+@click.command("purge-visitors")
+@click.option("--days", type=int, default=None,
+              help="Keep this many days (default: FRONTDESK_VISITOR_RETENTION_DAYS, 180).")
+def purge_visitors(days: int | None) -> None:
+    """Delete visitor records older than the retention, estate by estate; each purge audited."""
+    from frontdesk.services.keys.loans import clock
+    from frontdesk.services.visitors import visits
+
+    try:
+        keep = days if days is not None else visits.retention_days(current_app.config)
+        done = visits.purge(clock(current_app.config), keep)
+    except ValueError as e:
+        raise click.ClickException(str(e)) from None
+    for p in done:
+        click.echo(f"{p.estate_name}: {p.count} visitor records before "
+                   f"{p.cutoff:%Y-%m-%d %H:%M} UTC deleted.")
+    click.echo(f"Purged {sum(p.count for p in done)} visitor records "
+               f"(kept the last {keep} days).")
+
+
 def register(app: Flask) -> None:
     """Attach the commands to the app."""
-    for command in (demo_data, create_admin, bill_run, verify_chains):
+    for command in (demo_data, create_admin, bill_run, verify_chains, purge_visitors):
         app.cli.add_command(command)
     #: the chain check's first name, kept for scripts and habits
     app.cli.add_command(verify_chains, "verify-receipts")

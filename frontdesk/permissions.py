@@ -53,6 +53,13 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "workorders.callback": (FRONTDESK, MANAGER),
     "workorders.configure": (MANAGER,),
     "workorders.reports": (MANAGER,),
+    # complaints through the seven steps, the callback list, visitors
+    "complaints.view": (FRONTDESK, MANAGER),
+    "complaints.handle": (FRONTDESK, MANAGER),
+    "complaints.approve": (MANAGER,),
+    "callbacks.do": (FRONTDESK, MANAGER),
+    "callbacks.reports": (MANAGER,),
+    "visitors.log": (FRONTDESK, MANAGER),
     "admin.users": (ADMIN,),
     "admin.estates": (ADMIN,),
 }

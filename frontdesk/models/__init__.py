@@ -4,6 +4,7 @@ from frontdesk.models.accounts import ROLES, Membership, User, UserRole, user_es
 from frontdesk.models.audit import AuditEvent
 from frontdesk.models.base import Base
 from frontdesk.models.chain import ChainEntry
+from frontdesk.models.complaints import Complaint, ComplaintCategory, ComplaintStep
 from frontdesk.models.fees import (
     Allocation,
     BillLine,
@@ -30,6 +31,7 @@ from frontdesk.models.keys import (
 )
 from frontdesk.models.register import Building, Estate, Occupancy, Person, Unit, Vehicle
 from frontdesk.models.throttle import LoginFailureCount
+from frontdesk.models.visitors import Visit
 from frontdesk.models.workorders import (
     Engineer,
     WorkOrder,
@@ -82,5 +84,9 @@ __all__ = [
     "WorkOrderPhoto",
     "WorkOrderSettings",
     "WorkOrderStep",
+    "Complaint",
+    "ComplaintCategory",
+    "ComplaintStep",
+    "Visit",
     "user_estates",
 ]
