@@ -43,6 +43,7 @@ MODELS = {
     "key_id": models.Key, "custody_id": models.KeyCustody,
     "authorisation_id": models.KeyAuthorisation, "loan_id": models.KeyLoan,
     "count_id": models.KeyCount, "count_item_id": models.KeyCountItem,
+    "order_id": models.WorkOrder, "complaint_id": models.Complaint, "visit_id": models.Visit,
 }
 #: query arguments the views read, besides the fields of the forms sent by GET
 QUERY_ARGS = ("page", "q", "status", "state", "building_id", "building", "object_type",
@@ -95,7 +96,26 @@ def build_estate(world: World) -> None:
                    borrower_id_tail=world.person.id_number[-4:], purpose="装修",
                    expected_return_at=now + timedelta(hours=8), now=now)
     counts.start_count(fuzzer, estate, now)
+    _complaints_and_visits(fuzzer, estate, world, now)
     db.session.commit()
+
+
+def _complaints_and_visits(fuzzer, estate, world, now) -> None:
+    """Give the estate a complaint in every step, a completed work order and visitors."""
+    from frontdesk.services.complaints import complaints
+    from frontdesk.services.visitors import visits
+
+    steps = [("investigate", "查明"), ("propose", "道歉"), ("approve", ""), ("agree", "同意"),
+             ("carry_out", "已处理")]
+    for n in range(len(steps) + 1):
+        c = complaints.register(fuzzer, estate, {
+            "name": "张三", "phone": "13812345678", "unit_id": world.unit.id, "channel": "电话",
+            "category": "噪音", "content": f"投诉 {n}"}, now)
+        for action, note in steps[:n]:
+            complaints.take_step(fuzzer, c, action, {"note": note}, now)
+    factories.work_order(estate, fuzzer, unit=world.unit, state="completed", completed_at=now)
+    visits.check_in(fuzzer, estate, {"name": "访客", "purpose": "拜访", "unit_id": world.unit.id},
+                    now)
 
 
 def url_ids(world: World) -> dict[str, int]:
