@@ -26,9 +26,14 @@ def demo_data(if_empty: bool) -> None:
     logins = demo.load_demo()
     finance = demo.load_demo_finance()
     cabinet = demo.load_demo_keys()
+    from frontdesk.services.demo.complaints import load_demo_complaints
+
+    desk_day = load_demo_complaints()
     click.echo(f"Billed {finance['periods']} months ({finance['lines']} bill lines) and "
                f"took {finance['payments']} demo payments; registered {cabinet['keys']} "
                f"keys, {cabinet['deposited']} in custody, {cabinet['lent']} on loan.")
+    click.echo(f"Registered {desk_day['complaints']} complaints in every step and "
+               f"{desk_day['visits']} visitors ({desk_day['inside']} still inside).")
     click.echo(f"Loaded demo estate {demo.DEMO_ESTATE}. "
                f"Logins (password {demo.DEMO_PASSWORD}):")
     for username, role in logins.items():

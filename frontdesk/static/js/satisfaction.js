@@ -31,6 +31,7 @@
       },
       options: {
         responsive: true,
+        maintainAspectRatio: false,
         scales: {
           y: { min: 0, max: 100, ticks: { callback: function (v) { return v + "%"; } } }
         },
