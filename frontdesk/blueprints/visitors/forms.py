@@ -24,7 +24,7 @@ class VisitForm(FlaskForm):
     unit_code = StringField(_l("Unit visited"), validators=[
         Optional(), Length(max=32, message=TOO_LONG)],
         description=_l("The unit's code, e.g. 3-2-1502; blank for a public place."))
-    purpose = StringField(_l("Purpose"), validators=[
+    purpose = StringField(_l("Purpose of the visit"), validators=[
         InputRequired(message=_l("Please enter the purpose of the visit.")),
         Length(max=200, message=TOO_LONG)])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=200, message=TOO_LONG)])
@@ -32,4 +32,4 @@ class VisitForm(FlaskForm):
 
 
 class OutForm(FlaskForm):
-    submit = SubmitField(_l("Out"))
+    submit = SubmitField(_l("Mark as left"))
