@@ -71,9 +71,10 @@ def complaint(complaint_id: int):
     complaint = scoped_get(Complaint, complaint_id)
 
     def verb(score, comment):
+        if complaint.state == "closed":
+            raise DomainError(_("The callback of this complaint has already been recorded."))
         if complaint.state != "carried_out":
-            raise DomainError(_("This complaint is not waiting for a callback: its callback "
-                                "has been recorded already."))
+            raise DomainError(_("This complaint is not waiting for a callback."))
         complaints.callback(current_user, complaint, score, comment, acting_now())
 
     return _record("complaint", complaint, verb)
