@@ -130,6 +130,8 @@ def register_blueprints(app: Flask) -> None:
     from frontdesk.blueprints.audit import bp as audit_bp
     from frontdesk.blueprints.auth import bp as auth_bp
     from frontdesk.blueprints.billing import bp as billing_bp
+    from frontdesk.blueprints.callbacks import bp as callbacks_bp
+    from frontdesk.blueprints.complaints import bp as complaints_bp
     from frontdesk.blueprints.desk import bp as desk_bp
     from frontdesk.blueprints.duty import bp as duty_bp
     from frontdesk.blueprints.fees import bp as fees_bp
@@ -141,11 +143,13 @@ def register_blueprints(app: Flask) -> None:
     from frontdesk.blueprints.register import bp as register_bp
     from frontdesk.blueprints.reports import bp as reports_bp
     from frontdesk.blueprints.statements import bp as statements_bp
+    from frontdesk.blueprints.visitors import bp as visitors_bp
     from frontdesk.blueprints.workorders import bp as workorders_bp
 
     for bp in (auth_bp, desk_bp, register_bp, imports_bp, audit_bp, admin_bp, fees_bp,
                reports_bp, statements_bp, meters_bp, billing_bp, payments_bp, keys_bp,
-               workorders_bp, duty_bp, movein_bp):
+               workorders_bp, duty_bp, movein_bp, complaints_bp, callbacks_bp,
+               visitors_bp):
         app.register_blueprint(bp)
 
     @app.get("/healthz")

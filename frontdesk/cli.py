@@ -16,6 +16,7 @@ def demo_data(if_empty: bool) -> None:
     """Load the demo estate 示例花园 and one user per role."""
     from frontdesk.models import Estate
     from frontdesk.services import demo
+    from frontdesk.services.demo.complaints import load_demo_complaints
     from frontdesk.services.demo.duty import load_demo_duty
     from frontdesk.services.demo.movein import load_demo_movein
     from frontdesk.services.demo.workorders import load_demo_workorders
@@ -33,6 +34,7 @@ def demo_data(if_empty: bool) -> None:
     duty = load_demo_duty(db.session.scalar(sa.select(Estate).where(
         Estate.name == demo.DEMO_ESTATE)))
     campaign = load_demo_movein()
+    desk_day = load_demo_complaints()
     click.echo(f"Billed {finance['periods']} months ({finance['lines']} bill lines) and "
                f"took {finance['payments']} demo payments; registered {cabinet['keys']} "
                f"keys, {cabinet['deposited']} in custody, {cabinet['lent']} on loan; "
@@ -43,6 +45,8 @@ def demo_data(if_empty: bool) -> None:
                f"{campaign['in_progress']} in progress ({campaign['defects']} defects), "
                f"{campaign['units'] - campaign['handed_over'] - campaign['in_progress']} "
                "not started.")
+    click.echo(f"Registered {desk_day['complaints']} complaints in every step and "
+               f"{desk_day['visits']} visitors ({desk_day['inside']} still inside).")
     click.echo(f"Loaded demo estate {demo.DEMO_ESTATE}. "
                f"Logins (password {demo.DEMO_PASSWORD}):")
     for username, role in logins.items():
@@ -172,9 +176,29 @@ def _echo_chain_report(chain, report) -> None:
                    f"(link {h.entry.seq}); {h.later} links chained since.")
 
 
+@click.command("purge-visitors")
+@click.option("--days", type=int, default=None,
+              help="Keep this many days (default: FRONTDESK_VISITOR_RETENTION_DAYS, 180).")
+def purge_visitors(days: int | None) -> None:
+    """Delete visitor records older than the retention, estate by estate; each purge audited."""
+    from frontdesk.services.keys.loans import clock
+    from frontdesk.services.visitors import visits
+
+    try:
+        keep = days if days is not None else visits.retention_days(current_app.config)
+        done = visits.purge(clock(current_app.config), keep)
+    except ValueError as e:
+        raise click.ClickException(str(e)) from None
+    for p in done:
+        click.echo(f"{p.estate_name}: {p.count} visitor records before "
+                   f"{p.cutoff:%Y-%m-%d %H:%M} UTC deleted.")
+    click.echo(f"Purged {sum(p.count for p in done)} visitor records "
+               f"(kept the last {keep} days).")
+
+
 def register(app: Flask) -> None:
     """Attach the commands to the app."""
-    for command in (demo_data, create_admin, bill_run, verify_chains):
+    for command in (demo_data, create_admin, bill_run, verify_chains, purge_visitors):
         app.cli.add_command(command)
     #: the chain check's first name, kept for scripts and habits
     app.cli.add_command(verify_chains, "verify-receipts")

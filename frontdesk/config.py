@@ -45,6 +45,8 @@ class Defaults:
     #: rows a single import file may hold
     IMPORT_MAX_ROWS = 20000
     SEARCH_RESULT_LIMIT = 50
+    #: visitor records older than this many days are deleted by `flask purge-visitors`
+    VISITOR_RETENTION_DAYS = 180
     CONTENT_SECURITY_POLICY = (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "

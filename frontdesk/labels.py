@@ -75,6 +75,12 @@ PERMISSION_LABELS = {
     "movein.handle": _l("Move-in, move-out and transfer cases"),
     "movein.override": _l("Let a move-out complete with fees owed"),
     "movein.configure": _l("Set up the inspection checklist and first fees"),
+    "complaints.view": _l("View complaints"),
+    "complaints.handle": _l("Register and handle complaints"),
+    "complaints.approve": _l("Approve complaint proposals"),
+    "callbacks.do": _l("Call residents back (callback list)"),
+    "callbacks.reports": _l("Satisfaction rates"),
+    "visitors.log": _l("Log visitors"),
     "admin.users": _l("Manage staff accounts"),
     "admin.estates": _l("Manage estates"),
 }
@@ -98,6 +104,8 @@ AUDIT_OBJECTS = {
     "movein_case": _l("Move-in case"), "movein_step": _l("Move-in step"),
     "movein_defect": _l("Inspection defect"), "movein_settings": _l("Move-in setup"),
     "move_out": _l("Move-out or transfer"),
+    "complaint": _l("Complaint"), "complaint_category": _l("Complaint category"),
+    "visit": _l("Visit"),
 }
 AUDIT_ACTIONS = {
     "create": _l("Created"), "update": _l("Changed"), "delete": _l("Deleted"),
@@ -115,6 +123,10 @@ AUDIT_ACTIONS = {
     "done": _l("Done"), "skip": _l("Skipped"), "pause": _l("Paused"), "resume": _l("Resumed"),
     "complete": _l("Completed"), "cancel": _l("Cancelled"), "accept": _l("Accepted"),
     "override": _l("Overridden"),
+    "register": _l("Registered"), "investigate": _l("Investigated"), "propose": _l("Proposed"),
+    "send_back": _l("Sent back"), "agree": _l("Agreed"), "carry_out": _l("Carried out"),
+    "callback": _l("Called back"), "reopen": _l("Reopened after callback"),
+    "check_in": _l("Visitor in"), "check_out": _l("Visitor out"), "purge": _l("Purged"),
 }
 
 # --- money ------------------------------------------------------------------------------------
@@ -276,6 +288,47 @@ DEFECT_STATE_LABELS = {"open": _l("Being rectified"), "fixed": _l("Fixed, awaiti
                        "cancelled": _l("Work order cancelled")}
 PRINTED_DEFECT_STATES = {"open": "整改中", "fixed": "已整改待验收", "accepted": "业主已验收",
                          "cancelled": "工单已取消"}
+# --- complaints and visitors -----------------------------------------------------------------
+
+COMPLAINT_STATES = {
+    "registered": _l("Registered"),
+    "investigated": _l("Investigated"),
+    "proposed": _l("Awaiting approval"),
+    "approved": _l("Approved"),
+    "agreed": _l("Agreed with the resident"),
+    "carried_out": _l("Carried out"),
+    "closed": _l("Closed"),
+}
+#: what each state waits for next
+COMPLAINT_NEXT = {
+    "registered": _l("Investigate"),
+    "investigated": _l("Propose"),
+    "proposed": _l("Manager approval"),
+    "approved": _l("Agree with the resident"),
+    "agreed": _l("Carry out"),
+    "carried_out": _l("Callback"),
+    "closed": _l("Closed"),
+}
+PRINTED_COMPLAINT_STATES = {
+    "registered": "已登记", "investigated": "已调查", "proposed": "待审批", "approved": "已审批",
+    "agreed": "已协商", "carried_out": "已落实", "closed": "已结案",
+}
+COMPLAINT_ACTIONS = {
+    "register": _l("Registered"), "investigate": _l("Investigated"),
+    "propose": _l("Proposed"), "approve": _l("Approved"), "send_back": _l("Sent back"),
+    "agree": _l("Agreed with the resident"), "carry_out": _l("Carried out"),
+    "callback": _l("Called back, satisfied"), "reopen": _l("Called back, not satisfied"),
+}
+PRINTED_COMPLAINT_ACTIONS = {
+    "register": "登记", "investigate": "调查", "propose": "处理意见", "approve": "审批同意",
+    "send_back": "退回", "agree": "协商确认", "carry_out": "落实", "callback": "回访（满意）",
+    "reopen": "回访（不满意）",
+}
+CHANNEL_LABELS = {"电话": _l("Phone call"), "来访": _l("Visit"), "网络": _l("Online"),
+                  "信函": _l("Letter"), "其他": _l("Other")}
+SATISFACTION_LABELS = {1: _l("Very unsatisfied"), 2: _l("Unsatisfied"), 3: _l("Acceptable"),
+                       4: _l("Satisfied"), 5: _l("Very satisfied")}
+PRINTED_SATISFACTION = {1: "很不满意", 2: "不满意", 3: "基本满意", 4: "满意", 5: "很满意"}
 
 # --- fields of audited records --------------------------------------------------------------
 

@@ -62,6 +62,13 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "movein.handle": (FRONTDESK, MANAGER),
     "movein.override": (MANAGER,),
     "movein.configure": (FINANCE, MANAGER),
+    # complaints through the seven steps, the callback list, visitors
+    "complaints.view": (FRONTDESK, MANAGER),
+    "complaints.handle": (FRONTDESK, MANAGER),
+    "complaints.approve": (MANAGER,),
+    "callbacks.do": (FRONTDESK, MANAGER),
+    "callbacks.reports": (MANAGER,),
+    "visitors.log": (FRONTDESK, MANAGER),
     "admin.users": (ADMIN,),
     "admin.estates": (ADMIN,),
 }

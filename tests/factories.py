@@ -317,3 +317,36 @@ def work_order_photo(order: WorkOrder, user: User, *, stage: str = "report", roo
     return _add(WorkOrderPhoto(estate_id=order.estate_id, order_id=order.id, stage=stage,
                                stored_name=name, original_name="现场.jpg", width=40, height=30,
                                size=1000, uploaded_by_id=user.id))
+def complaint(est: Estate, registered_by: User, *, state: str = "registered",
+              unit: Unit | None = None, registered_at: datetime | None = None,
+              **kw):
+    """Make a complaint straight in a state (its first reply due at the end of that day)."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from frontdesk.models import Complaint, ComplaintStep
+
+    registered_at = registered_at or datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+    seq = (db.session.scalar(select(func.max(Complaint.seq)).where(
+        Complaint.estate_id == est.id)) or 0) + 1
+    c = _add(Complaint(
+        estate_id=est.id, seq=seq, name=kw.pop("name", "张三"),
+        phone=kw.pop("phone", "13812345678"), unit_id=unit.id if unit else None,
+        channel=kw.pop("channel", "电话"), category=kw.pop("category", "噪音"),
+        content=kw.pop("content", "楼上装修噪音"), state=state, registered_at=registered_at,
+        registered_by_id=registered_by.id,
+        reply_due_at=kw.pop("reply_due_at", registered_at + timedelta(hours=14)), **kw))
+    _add(ComplaintStep(estate_id=est.id, complaint_id=c.id, action="register", from_state="",
+                       to_state="registered", at=registered_at, user_id=registered_by.id))
+    return c
+
+
+def visit(est: Estate, received_by: User, in_at: datetime, *, unit: Unit | None = None,
+          out_at: datetime | None = None, name: str = "访客甲", **kw):
+    """A visitor logged in (and out, with out_at)."""
+    from frontdesk.models import Visit
+
+    return _add(Visit(estate_id=est.id, name=name, purpose=kw.pop("purpose", "拜访"),
+                      unit_id=unit.id if unit else None, in_at=in_at, out_at=out_at,
+                      received_by_id=received_by.id, **kw))

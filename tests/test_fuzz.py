@@ -48,6 +48,7 @@ MODELS = {
     "definition_id": models.ShiftDefinition, "shift_id": models.DutyShift,
     "entry_id": models.DutyEntry,
     "case_id": models.MoveinCase, "move_out_id": models.MoveOut,
+    "complaint_id": models.Complaint, "visit_id": models.Visit,
 }
 #: query arguments the views read, besides the fields of the forms sent by GET
 QUERY_ARGS = ("page", "q", "status", "state", "building_id", "building", "object_type",
@@ -105,6 +106,7 @@ def build_estate(world: World) -> None:
     factories.work_order_cost(order, fuzzer)
     factories.work_order_photo(order, fuzzer)
     _movein(fuzzer, world, now)
+    _complaints_and_visits(fuzzer, estate, world, now)
     db.session.commit()
     _work_orders(world, fuzzer, now)
     _duty(fuzzer, world.estate, now)
@@ -142,6 +144,24 @@ def _movein(fuzzer, world: World, now: datetime) -> None:
     unit = factories.unit(world.building, "3", 2, "201", status="未交房")
     cases.open_movein(fuzzer, unit, now)
     moveout.start(fuzzer, world.unit, "moveout", now)
+
+
+def _complaints_and_visits(fuzzer, estate, world, now) -> None:
+    """Give the estate a complaint in every step, a completed work order and visitors."""
+    from frontdesk.services.complaints import complaints
+    from frontdesk.services.visitors import visits
+
+    steps = [("investigate", "查明"), ("propose", "道歉"), ("approve", ""), ("agree", "同意"),
+             ("carry_out", "已处理")]
+    for n in range(len(steps) + 1):
+        c = complaints.register(fuzzer, estate, {
+            "name": "张三", "phone": "13812345678", "unit_id": world.unit.id, "channel": "电话",
+            "category": "噪音", "content": f"投诉 {n}"}, now)
+        for action, note in steps[:n]:
+            complaints.take_step(fuzzer, c, action, {"note": note}, now)
+    factories.work_order(estate, fuzzer, unit=world.unit, state="completed", completed_at=now)
+    visits.check_in(fuzzer, estate, {"name": "访客", "purpose": "拜访", "unit_id": world.unit.id},
+                    now)
 
 
 def url_ids(world: World) -> dict[str, int]:

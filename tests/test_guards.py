@@ -42,6 +42,7 @@ class OtherEstate:
         self.vehicle = factories.vehicle(estate, "沪B99999", self.person, self.unit)
         self.user = factories.user("frontdesk", [estate], username=username)
         self._fees(estate)
+        self._complaints(estate)
         db.session.commit()
 
     def _fees(self, estate):
@@ -166,6 +167,21 @@ class OtherEstate:
                                 opened_by_id=self.user.id)
         db.session.add_all([self.movein_case, self.move_out])
 
+    def _complaints(self, estate):
+        from datetime import UTC, datetime
+
+        from frontdesk.models import Complaint, Visit
+
+        now = datetime(2026, 11, 1, tzinfo=UTC)
+        self.complaint = Complaint(estate_id=estate.id, seq=1, name="外人",
+                                   phone="13900001111", unit_id=self.unit.id, channel="电话",
+                                   category="其他", content="x", registered_at=now,
+                                   registered_by_id=self.user.id, reply_due_at=now)
+        self.visit = Visit(estate_id=estate.id, name="外人", purpose="x", in_at=now,
+                           received_by_id=self.user.id)
+        db.session.add_all([self.complaint, self.visit])
+        db.session.flush()
+
     def args(self) -> dict[str, int]:
         return {
             "estate_id": self.estate.id, "building_id": self.building.id, "unit_id": self.unit.id,
@@ -183,6 +199,7 @@ class OtherEstate:
             "definition_id": self.definition.id, "shift_id": self.shift.id,
             "entry_id": self.entry.id,
             "case_id": self.movein_case.id, "move_out_id": self.move_out.id,
+            "complaint_id": self.complaint.id, "visit_id": self.visit.id,
         }
 
 

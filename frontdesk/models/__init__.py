@@ -4,6 +4,7 @@ from frontdesk.models.accounts import ROLES, Membership, User, UserRole, user_es
 from frontdesk.models.audit import AuditEvent
 from frontdesk.models.base import Base
 from frontdesk.models.chain import ChainEntry
+from frontdesk.models.complaints import Complaint, ComplaintCategory, ComplaintStep
 from frontdesk.models.duty import (
     DutyEntry,
     DutyHandoverItem,
@@ -44,6 +45,7 @@ from frontdesk.models.movein import (
 )
 from frontdesk.models.register import Building, Estate, Occupancy, Person, Unit, Vehicle
 from frontdesk.models.throttle import LoginFailureCount
+from frontdesk.models.visitors import Visit
 from frontdesk.models.workorders import (
     Engineer,
     WorkOrder,
@@ -106,5 +108,9 @@ __all__ = [
     "WorkOrderPhoto",
     "WorkOrderSettings",
     "WorkOrderStep",
+    "Complaint",
+    "ComplaintCategory",
+    "ComplaintStep",
+    "Visit",
     "user_estates",
 ]
