@@ -133,8 +133,8 @@ class DutyEntry(Base):
     person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"))
     work_order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("work_order.id"))
     key_loan_id: Mapped[int | None] = mapped_column(sa.ForeignKey("key_loan.id"))
-    #: the complaint (投诉) it concerns; a plain id, linked to the complaints area's table
-    complaint_id: Mapped[int | None]
+    #: the complaint (投诉) it concerns, or that a call registered
+    complaint_id: Mapped[int | None] = mapped_column(sa.ForeignKey("complaint.id"))
     addendum_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("duty_entry.id"),
                                                        index=True)
     #: an addendum written after its shift was handed over (outside the shift's chained link)
@@ -148,6 +148,7 @@ class DutyEntry(Base):
     unit = relationship("Unit")
     person = relationship("Person")
     work_order = relationship("WorkOrder")
+    complaint = relationship("Complaint")
     key_loan = relationship("KeyLoan")
     created_by = relationship("User", foreign_keys=[created_by_id])
     addendum_of: Mapped[DutyEntry | None] = relationship(remote_side=[id])
@@ -167,7 +168,7 @@ class DutyHandoverItem(Base):
     text: Mapped[str] = mapped_column(sa.String(500))
     work_order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("work_order.id"))
     key_loan_id: Mapped[int | None] = mapped_column(sa.ForeignKey("key_loan.id"))
-    #: a complaint's id (plain, as on entries)
-    complaint_id: Mapped[int | None]
+    #: the complaint waiting
+    complaint_id: Mapped[int | None] = mapped_column(sa.ForeignKey("complaint.id"))
 
     shift: Mapped[DutyShift] = relationship(back_populates="items")

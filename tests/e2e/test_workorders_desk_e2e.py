@@ -90,12 +90,12 @@ def test_desk_reports_from_the_unit_card_and_dispatches(browser_page, world, db,
     expect(page.locator("#work-orders")).to_contain_text("已逾期")
     page.screenshot(path=str(artifacts / "wo-list.png"), full_page=True)
 
-    browser_page.goto("/workorders/callbacks")
-    expect(page.locator("#callbacks")).to_contain_text("走廊灯不亮")
+    browser_page.goto("/callbacks")
+    expect(page.locator("#callback-orders")).to_contain_text("走廊灯不亮")
     page.screenshot(path=str(artifacts / "wo-callbacks.png"), full_page=True)
-    page.locator("#callbacks .callback-form input[value='4']").first.check()
+    page.locator("#callback-orders .callback-form label[for$='-s4']").first.click()
     with page.expect_navigation():
-        page.locator("#callbacks .callback-form [type=submit]").first.click()
+        page.locator("#callback-orders .callback-form [type=submit]").first.click()
     expect(page.locator(".alert-success")).to_contain_text("回访已登记")
     browser_page.goto(f"/workorders/{done.id}")
     page.screenshot(path=str(artifacts / "wo-detail-called-back.png"), full_page=True)

@@ -11,6 +11,7 @@ from frontdesk.blueprints.duty.forms.entries import AddendumForm, EntryForm, Sea
 from frontdesk.models import DutyEntry
 from frontdesk.models.duty import ENTRY_KINDS
 from frontdesk.services import DomainError
+from frontdesk.services.complaints import complaints
 from frontdesk.services.duty import entries, queries
 from frontdesk.services.keys.loans import loan_number
 from frontdesk.services.keys.registry import local_input
@@ -22,6 +23,8 @@ from frontdesk.web import apply_domain_error, form_status, require_estate, requi
 def _choices(form: EntryForm, estate_id: int) -> None:
     form.category_id.choices = [("", _("Choose a category"))] + [
         (str(c.id), c.name) for c in crew.categories(estate_id)]
+    form.complaint_category.choices = [("", _("Choose a category"))] + [
+        (c, c) for c in complaints.categories(estate_id)]
 
 
 def _data(form: EntryForm) -> dict:
@@ -35,6 +38,12 @@ def _order_spec(form: EntryForm) -> dict | None:
         return None
     return {"category_id": form.category_id.data, "priority": form.priority.data,
             "area": form.area.data}
+
+
+def _complaint_spec(form: EntryForm) -> dict | None:
+    if not form.open_complaint.data:
+        return None
+    return {"category": form.complaint_category.data, "request": form.complaint_request.data}
 
 
 @bp.route("/entries/new", methods=["GET", "POST"])
@@ -55,14 +64,17 @@ def new_entry():
     if form.validate_on_submit():
         try:
             entry = entries.add_entry(current_user, estate, _data(form), now,
-                                      work_order=_order_spec(form))
+                                      work_order=_order_spec(form),
+                                      complaint=_complaint_spec(form))
         except DomainError as e:
             apply_domain_error(form, e)
         else:
             if entry.work_order is not None:
                 flash(_("Entry saved; work order %(no)s opened.",
                         no=order_number(entry.work_order)), "success")
-            else:
+            if entry.complaint_id is not None:
+                flash(_("Entry saved; complaint registered."), "success")
+            if entry.work_order is None and entry.complaint_id is None:
                 flash(_("Entry saved."), "success")
             return redirect(url_for("duty.shift", shift_id=entry.shift_id))
     return render_template("duty/entry_form.html", form=form, entry=None), form_status(form)

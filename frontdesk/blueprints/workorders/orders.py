@@ -108,10 +108,9 @@ def _page(order: WorkOrder, status: int = 200, **forms):
         close_form=CloseForm(formdata=None)), status
 
 
-def _act(order: WorkOrder, form, name: str, act, done: str, from_list=None):
+def _act(order: WorkOrder, form, name: str, act, done: str):
     """Run an action from a form of the order's page: redirect on success, else show the page
-    again (422) with what was typed and the messages. ``from_list`` renders the callback list
-    instead, for a callback sent from there (and success goes back there)."""
+    again (422) with what was typed and the messages."""
     if form.validate_on_submit():
         try:
             act()
@@ -119,11 +118,7 @@ def _act(order: WorkOrder, form, name: str, act, done: str, from_list=None):
             apply_domain_error(form, e)
         else:
             flash(done, "success")
-            if from_list is not None:
-                return redirect(url_for("workorders.callbacks"))
             return redirect(url_for("workorders.detail", order_id=order.id))
-    if from_list is not None:
-        return from_list()
     return _page(order, 422, **{name: form})
 
 
@@ -168,17 +163,15 @@ def quote(order_id: int):
 @bp.post("/<int:order_id>/callback")
 @requires("workorders.callback")
 def callback(order_id: int):
-    """Record the callback: 3–5 closes the loop, 1–2 sends the order back to its engineer."""
+    """Record the callback: 3–5 closes the loop, 1–2 sends the order back to its engineer.
+
+    The callback list of work orders and complaints (``callbacks.index``) records them too."""
     order = _visible(order_id)
     form = CallbackForm()
-    from_list = None
-    if request.form.get("back") == "callbacks":
-        def from_list():
-            return _callbacks_page(order.estate_id, form, order.id, 422)
     return _act(order, form, "callback",
                 lambda: orders.callback(current_user, order, form.satisfaction.data,
                                         form.comment.data, acting_now()),
-                _("Callback recorded."), from_list)
+                _("Callback recorded."))
 
 
 @bp.post("/<int:order_id>/close")
@@ -189,19 +182,3 @@ def close(order_id: int):
     form = CloseForm()
     return _act(order, form, "close", lambda: orders.close(current_user, order, acting_now()),
                 _("Order closed."))
-
-
-@bp.get("/callbacks")
-@requires("workorders.callback")
-def callbacks():
-    """List the completed orders waiting for a callback, the longest waiting first."""
-    return _callbacks_page(require_estate().id)
-
-
-def _callbacks_page(estate_id: int, failed_form: CallbackForm | None = None,
-                    failed_id: int | None = None, status: int = 200):
-    rows = queries.callback_list(estate_id, acting_now())
-    forms = {r.order.id: failed_form if r.order.id == failed_id and failed_form is not None
-             else CallbackForm(formdata=None) for r in rows}
-    return render_template("workorders/callbacks.html", rows=rows, forms=forms,
-                           now=acting_now()), status

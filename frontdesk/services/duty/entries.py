@@ -19,9 +19,10 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from frontdesk.extensions import db
-from frontdesk.models import DutyEntry, Estate, KeyLoan, Person, Unit, User, WorkOrder
+from frontdesk.models import Complaint, DutyEntry, Estate, KeyLoan, Person, Unit, User, WorkOrder
 from frontdesk.models.duty import ENTRY_KINDS
 from frontdesk.services import DomainError, audit, transactional
+from frontdesk.services.complaints import complaints
 from frontdesk.services.duty import shifts
 from frontdesk.services.register.records import clean_text
 from frontdesk.services.validation import normalise_phone, phone_error, record_id
@@ -138,8 +139,10 @@ def _values(estate: Estate, data: dict, now: datetime) -> dict:
     loan = _by_number(KeyLoan, estate, data.get("key_loan_no"), "JY", "key_loan_no",
                       _l("No key loan with this number (e.g. JY2026-000012) in this estate."))
     complaint_id = data.get("complaint_id")
-    if complaint_id is not None and record_id(complaint_id) is None:
-        raise DomainError(_l("Not a complaint number."), "complaint_id")
+    if complaint_id is not None:
+        complaint = db.session.get(Complaint, record_id(complaint_id) or 0)
+        if complaint is None or complaint.estate_id != estate.id:
+            raise DomainError(_l("Not a complaint number."), "complaint_id")
     return {"kind": kind, "at": at, "content": content, "handling": handling,
             "caller_name": caller if kind == "来电" else "",
             "caller_phone": phone if kind == "来电" else "",
@@ -176,6 +179,27 @@ def _open_work_order(actor: User, estate: Estate, entry: DutyEntry, spec: dict,
         raise DomainError(e.message, _ORDER_FIELDS.get(e.field, e.field)) from None
 
 
+#: the channel of a complaint registered from an entry of each kind
+COMPLAINT_CHANNELS = {"来电": "电话"}
+
+
+def _register_complaint(actor: User, estate: Estate, entry: DutyEntry, spec: dict,
+                        now: datetime) -> Complaint:
+    channel = COMPLAINT_CHANNELS.get(entry.kind)
+    if channel is None:
+        raise DomainError(_l("A complaint is registered here from a call; register a visitor's "
+                             "complaint on the complaints page."), "kind")
+    data = {"name": entry.caller_name, "phone": entry.caller_phone, "unit_id": entry.unit_id,
+            "channel": channel, "category": spec.get("category"), "content": entry.content,
+            "request": spec.get("request")}
+    try:
+        return complaints.register(actor, estate, data, now)
+    except DomainError as e:
+        field = {"name": "caller_name", "phone": "caller_phone", "category":
+                 "complaint_category", "request": "complaint_request"}.get(e.field, e.field)
+        raise DomainError(e.message, field) from None
+
+
 @transactional
 def add_entry(actor: User, estate: Estate, data: dict, now: datetime, *,
               work_order: dict | None = None, complaint: dict | None = None) -> DutyEntry:
@@ -186,13 +210,11 @@ def add_entry(actor: User, estate: Estate, data: dict, now: datetime, *,
     ``work_order``: category_id, priority, area (a public place when no unit is given), and
     reporter_name/phone for a visit: the order is reported through
     :func:`frontdesk.services.workorders.orders.report` in this transaction and linked.
-    ``complaint``: the complaint to open from the call (登记), once the complaints area is
-    wired in here; until then it is refused.
+    ``complaint``: category and request of a complaint registered (登记) from the call or
+    visit through :func:`frontdesk.services.complaints.complaints.register` in this
+    transaction and linked: the caller, number, unit and content are the entry's.
     """
     now = now.astimezone(UTC)
-    if complaint is not None:
-        raise NotImplementedError("opening a complaint from a call is wired in with the "
-                                  "complaints area: register it here, set entry.complaint_id")
     values = _values(estate, data, now)
     shift = shifts.shift_at(estate, values["at"], actor, now)
     entry = DutyEntry(estate_id=estate.id, shift_id=shift.id, created_at=now,
@@ -202,6 +224,8 @@ def add_entry(actor: User, estate: Estate, data: dict, now: datetime, *,
     if work_order is not None:
         order = _open_work_order(actor, estate, entry, work_order, now)
         entry.work_order_id = order.id
+    if complaint is not None:
+        entry.complaint_id = _register_complaint(actor, estate, entry, complaint, now).id
     shifts.join(shift, actor, now)
     audit.record(actor, "create", entry, after=entry_snapshot(entry))
     return entry

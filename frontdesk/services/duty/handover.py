@@ -1,8 +1,9 @@
 """The handover (交接班): pending items, the shift's takings and cash, the confirmation, the lock.
 
 The outgoing member of staff sees suggested pending items (:func:`suggestions`): the open work
-orders the shift's staff logged, keys out on loan, overdue loans, and work orders completed and
-waiting for a callback; they pick some and add their own. The shift's takings come from the
+orders the shift's staff logged, keys out on loan, overdue loans, work orders completed and
+waiting for a callback, and open complaints (those carried out wait for their callback); they
+pick some and add their own. The shift's takings come from the
 fees area (:func:`takings`, the daily cashier report over the shift's window): by cashier and
 method, with its receipts and refunds; the cash counted is entered beside the cash expected
 (cash received less cash refunds paid out), and the difference shown (长款 over, 短款 short).
@@ -35,6 +36,7 @@ from sqlalchemy.orm import selectinload
 
 from frontdesk.extensions import db, throttle
 from frontdesk.models import (
+    Complaint,
     DutyEntry,
     DutyHandoverItem,
     DutyShift,
@@ -42,9 +44,11 @@ from frontdesk.models import (
     User,
     WorkOrder,
 )
+from frontdesk.models.complaints import OPEN_STATES as COMPLAINT_OPEN_STATES
 from frontdesk.models.workorders import OPEN_STATES
 from frontdesk.money import quantize_money, read_amount
 from frontdesk.services import DomainError, accounts, audit, chain, transactional
+from frontdesk.services.complaints.complaints import complaint_number
 from frontdesk.services.duty import shifts
 from frontdesk.services.fees import daily_report as fees_report
 from frontdesk.services.keys import queries as key_queries
@@ -117,6 +121,13 @@ class Suggestion:
     text: str
     work_order_id: int | None = None
     key_loan_id: int | None = None
+    complaint_id: int | None = None
+
+
+def _complaint_text(complaint: Complaint) -> str:
+    place = complaint.unit.code if complaint.unit is not None else ""
+    return (f"{complaint_number(complaint)} {complaint.name} {place} "
+            f"{complaint.content[:60]}").strip()
 
 
 def _order_text(order: WorkOrder) -> str:
@@ -149,6 +160,14 @@ def suggestions(shift: DutyShift, now: datetime) -> list[Suggestion]:
         .order_by(WorkOrder.completed_at).limit(50))
     found += [Suggestion(f"callback:{o.id}", "callback", _order_text(o),
                          work_order_id=o.id) for o in done]
+    waiting = db.session.scalars(sa.select(Complaint).where(
+        Complaint.estate_id == shift.estate_id, Complaint.state.in_(COMPLAINT_OPEN_STATES))
+        .options(selectinload(Complaint.unit))
+        .order_by(Complaint.reply_due_at, Complaint.id).limit(50))
+    for c in waiting:
+        kind = "callback" if c.state == "carried_out" else "complaint"
+        found.append(Suggestion(f"complaint:{c.id}", kind, _complaint_text(c),
+                                complaint_id=c.id))
     return found
 
 
@@ -305,7 +324,8 @@ def lock(actor: User, shift: DutyShift, incoming: User, picked: list[Suggestion]
         db.session.add(DutyHandoverItem(estate_id=shift.estate_id, shift_id=shift.id,
                                         kind=s.kind, text=s.text[:MAX_NOTE],
                                         work_order_id=s.work_order_id,
-                                        key_loan_id=s.key_loan_id))
+                                        key_loan_id=s.key_loan_id,
+                                        complaint_id=s.complaint_id))
     for line in notes:
         db.session.add(DutyHandoverItem(estate_id=shift.estate_id, shift_id=shift.id,
                                         kind="note", text=line))

@@ -13,6 +13,7 @@ from frontdesk.extensions import db
 from frontdesk.labels import PRINTED_PAYMENT_METHODS
 from frontdesk.models import DutyEntry, DutyShift, DutyShiftStaff, Estate, User
 from frontdesk.money import format_money
+from frontdesk.services.complaints.complaints import complaint_number
 from frontdesk.services.duty import handover, shifts
 from frontdesk.services.fees.reports import estate_header
 from frontdesk.services.keys.loans import loan_number
@@ -53,8 +54,8 @@ class EntryRow:
             out.append(("work_order", order_number(e.work_order)))
         if e.key_loan is not None:
             out.append(("key_loan", loan_number(e.key_loan)))
-        if e.complaint_id:
-            out.append(("complaint", f"#{e.complaint_id}"))
+        if e.complaint is not None:
+            out.append(("complaint", complaint_number(e.complaint)))
         return out
 
 
@@ -63,7 +64,8 @@ def entry_rows(shift: DutyShift) -> list[EntryRow]:
     entries = list(db.session.scalars(
         sa.select(DutyEntry).where(DutyEntry.shift_id == shift.id)
         .options(selectinload(DutyEntry.unit), selectinload(DutyEntry.person),
-                 selectinload(DutyEntry.work_order), selectinload(DutyEntry.key_loan))
+                 selectinload(DutyEntry.work_order), selectinload(DutyEntry.key_loan),
+                 selectinload(DutyEntry.complaint))
         .order_by(DutyEntry.at, DutyEntry.id)))
     names = _names(e.created_by_id for e in entries)
     rows = {e.id: EntryRow(e, names.get(e.created_by_id, "")) for e in entries}

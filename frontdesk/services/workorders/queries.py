@@ -186,19 +186,6 @@ def engineer_choices(estate_id: int) -> list[tuple[int, str]]:
             for p in crew.crew(estate_id) if p.on_duty]
 
 
-# callbacks --------------------------------------------------------------------------------------
-
-
-def callback_list(estate_id: int, now: datetime) -> list[OrderRow]:
-    """Return the completed orders waiting for a callback, the longest waiting first."""
-    items = db.session.scalars(
-        sa.select(WorkOrder).where(WorkOrder.estate_id == estate_id,
-                                   WorkOrder.state == "completed")
-        .options(*_list_options())
-        .order_by(WorkOrder.completed_at, WorkOrder.id)).unique().all()
-    return _rows(list(items), now)
-
-
 # intake -----------------------------------------------------------------------------------------
 
 

@@ -36,6 +36,11 @@ class EntryForm(FlaskForm):
                            choices=[(p, PRIORITY_LABELS[p]) for p in PRIORITIES],
                            default="normal")
     area = StringField(_l("Public place (when no unit)"), validators=[Length(max=100)])
+    open_complaint = BooleanField(_l("Register a complaint from this call"))
+    complaint_category = SelectField(_l("Complaint category"), coerce=str, choices=[],
+                                     validate_choice=False)
+    complaint_request = StringField(_l("What the resident asks for"),
+                                    validators=[Length(max=1000)])
     submit = SubmitField(_l("Save the entry"))
 
 
