@@ -33,15 +33,14 @@ class Defaults:
     PROXY_FIX_X_FOR = 0
     #: embedded CJK TrueType font for printed pages
     PDF_FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
-    #: largest upload accepted (import files)
-    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    #: largest request accepted: an import file, or five photos of up to 5 MB sent together
+    MAX_CONTENT_LENGTH = 32 * 1024 * 1024
     #: where uploaded import files wait for confirmation; None means instance/imports
     IMPORT_FOLDER: str | None = None
     #: where photos (work orders, inspections) are kept, per estate; None means instance/uploads
-    #: (the environment variable FRONTDESK_UPLOAD_FOLDER sets UPLOAD_FOLDER, also read)
-    FRONTDESK_UPLOAD_FOLDER: str | None = None
-    #: the largest photo accepted, in bytes (FRONTDESK_PHOTO_MAX_BYTES in the environment)
-    FRONTDESK_PHOTO_MAX_BYTES = 5 * 1024 * 1024
+    UPLOAD_FOLDER: str | None = None
+    #: the largest photo accepted, in bytes
+    PHOTO_MAX_BYTES = 5 * 1024 * 1024
     #: rows a single import file may hold
     IMPORT_MAX_ROWS = 20000
     SEARCH_RESULT_LIMIT = 50

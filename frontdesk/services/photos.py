@@ -1,13 +1,13 @@
 """Photos taken on phones and at the desk: checked by content, turned upright, resized, stored.
 
 What every area that takes photos shares (work orders, move-in inspections …). A photo is read
-with a size limit before anything decodes it (``FRONTDESK_PHOTO_MAX_BYTES``, 5 MB by default);
+with a size limit before anything decodes it (config ``PHOTO_MAX_BYTES``, 5 MB by default);
 Pillow must recognise it as JPEG, PNG or HEIC/HEIF (the file's name and the browser's type are
 not believed), and an image of more than :data:`MAX_PIXELS` is refused before it is decoded
 (a decompression bomb). It is then turned as its EXIF orientation says, reduced to at most
 :data:`MAX_SIDE` pixels on its long side and saved as a JPEG without any metadata (no GPS
 position, no camera serial) under a random name, in a sub-folder per estate of the uploads
-folder (``FRONTDESK_UPLOAD_FOLDER``, by default ``<instance>/uploads``).
+folder (config ``UPLOAD_FOLDER``, by default ``<instance>/uploads``).
 
 The two halves are apart so that a caller checks every photo of a request (:func:`prepare`)
 before it writes any (:func:`store`), and removes what it wrote (:func:`discard`) when its
@@ -33,7 +33,7 @@ from frontdesk.services import DomainError
 
 pillow_heif.register_heif_opener()
 
-#: the largest photo accepted by default, in bytes (config FRONTDESK_PHOTO_MAX_BYTES)
+#: the largest photo accepted by default, in bytes (config PHOTO_MAX_BYTES)
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 #: the formats accepted, as Pillow names them
 FORMATS = ("JPEG", "PNG", "HEIF")

@@ -117,3 +117,16 @@ def mask_id(value: str) -> str:
     if len(value) > 7:
         return value[:3] + "*" * (len(value) - 7) + value[-4:]
     return "*" * max(len(value) - 4, 3) + value[-4:]
+
+
+def satisfaction(value) -> int:
+    """Return a callback's satisfaction, a whole number from 1 to 5."""
+    from frontdesk.services import DomainError
+
+    try:
+        score = int(str(value).strip())
+    except (TypeError, ValueError):
+        score = 0
+    if not 1 <= score <= 5:
+        raise DomainError(_l("Choose a satisfaction from 1 to 5."), "satisfaction")
+    return score

@@ -343,3 +343,46 @@ def test_another_estates_shifts_and_entries_are_404(app, db, world, desk, clock)
                      data={"content": "x"}).status_code == 404
     assert "消防通道" not in desk.get("/duty/entries").get_data(as_text=True)
     assert count(db, DutyEntry) == 1
+
+
+# calls that register complaints -----------------------------------------------------------------
+
+
+def test_a_call_registers_a_complaint_in_the_same_step(db, world, desk, day):
+    from frontdesk.models import Complaint
+
+    call = entry_form(kind="来电", at="2026-12-01 10:15", caller_name="王五",
+                      caller_phone="13700002222", content="楼上装修噪音太大，晚上十点还在施工。",
+                      unit_code=world.unit.code, open_complaint="y",
+                      complaint_category="噪音", complaint_request="请物业制止夜间施工")
+    response = desk.post("/duty/entries/new", data=call)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    complaint = db.session.scalar(sa.select(Complaint))
+    entry = db.session.scalar(sa.select(DutyEntry).where(DutyEntry.caller_name == "王五"))
+    assert entry.complaint_id == complaint.id
+    assert (complaint.name, complaint.phone, complaint.channel) == ("王五", "13700002222", "电话")
+    assert complaint.unit_id == world.unit.id and complaint.category == "噪音"
+    assert complaint.request == "请物业制止夜间施工"
+    page = desk.get(f"/duty/shifts/{day['shift'].id}").get_data(as_text=True)
+    from frontdesk.services.complaints.complaints import complaint_number
+
+    assert complaint_number(complaint) in page
+    # the handover offers it as a complaint waiting
+    handover_page = desk.get(f"/duty/shifts/{day['shift'].id}/handover").get_data(as_text=True)
+    assert f"complaint:{complaint.id}" in handover_page
+
+
+def test_a_call_whose_complaint_is_refused_writes_neither(db, world, desk, day):
+    from frontdesk.models import Complaint
+
+    entries_before = count(db, DutyEntry)
+    call = entry_form(kind="来电", at="2026-12-01 10:15", caller_name="王五",
+                      caller_phone="13700002222", content="噪音", open_complaint="y",
+                      complaint_category="")
+    response = desk.post("/duty/entries/new", data=call)
+    assert response.status_code == 422 and "请选择类别" in response.get_data(as_text=True)
+    # a patrol registers no complaint
+    patrol = entry_form(open_complaint="y", complaint_category="噪音")
+    response = desk.post("/duty/entries/new", data=patrol)
+    assert response.status_code == 422
+    assert count(db, DutyEntry) == entries_before and count(db, Complaint) == 0

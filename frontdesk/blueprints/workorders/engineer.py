@@ -65,14 +65,12 @@ DONE = {
 def upload_root():
     """Return the uploads folder of this instance."""
     config = current_app.config
-    return photos.folder(config.get("FRONTDESK_UPLOAD_FOLDER") or config.get("UPLOAD_FOLDER"),
-                         current_app.instance_path)
+    return photos.folder(config.get("UPLOAD_FOLDER"), current_app.instance_path)
 
 
 def max_photo_bytes() -> int:
     config = current_app.config
-    return int(config.get("PHOTO_MAX_BYTES") or config.get("FRONTDESK_PHOTO_MAX_BYTES")
-               or photos.DEFAULT_MAX_BYTES)
+    return int(config.get("PHOTO_MAX_BYTES") or photos.DEFAULT_MAX_BYTES)
 
 
 def _visible(order_id: int) -> WorkOrder:

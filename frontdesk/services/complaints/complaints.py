@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from frontdesk.extensions import db
-from frontdesk.models import Estate, Person, Unit, User, WorkOrder
+from frontdesk.models import Estate, Person, User, WorkOrder
 from frontdesk.models.complaints import (
     CHANNELS,
     DEFAULT_CATEGORIES,
@@ -39,9 +39,11 @@ from frontdesk.models.workorders import OPEN_STATES as ORDER_OPEN_STATES
 from frontdesk.money import quantize_money, read_amount
 from frontdesk.services import DomainError, audit, transactional
 from frontdesk.services.complaints import states
-from frontdesk.services.register.queries import unit_by_code
+from frontdesk.services.numbering import next_seq
+from frontdesk.services.register.queries import chosen_unit
 from frontdesk.services.register.records import clean_text
 from frontdesk.services.validation import normalise_phone, phone_error, record_id
+from frontdesk.services.validation import satisfaction as satisfaction_score
 
 PREFIX = "TS"
 #: the largest compensation a proposal may name
@@ -159,23 +161,6 @@ def _phone(value, *, required: bool) -> str:
     return phone
 
 
-def _unit(estate: Estate, unit_id, unit_code) -> Unit | None:
-    if unit_id not in (None, ""):
-        unit = db.session.get(Unit, record_id(unit_id) or 0)
-        if unit is None or unit.estate_id != estate.id:
-            raise DomainError(_l("Choose a unit of this estate."), "unit_code")
-        return unit
-    code = (unit_code or "").strip()
-    if not code:
-        return None
-    if len(code) > 32:
-        raise DomainError(_l("No unit %(code)s in this estate.", code=code[:32]), "unit_code")
-    unit = unit_by_code(estate.id, code)
-    if unit is None:
-        raise DomainError(_l("No unit %(code)s in this estate.", code=code), "unit_code")
-    return unit
-
-
 def _person(estate: Estate, value) -> Person | None:
     if value in (None, ""):
         return None
@@ -209,26 +194,7 @@ def parse_compensation(value, field: str = "compensation") -> Decimal | None:
     return quantize_money(amount)
 
 
-def _score(value) -> int:
-    try:
-        score = int(str(value).strip())
-    except (TypeError, ValueError):
-        score = 0
-    if not 1 <= score <= 5:
-        raise DomainError(_l("Choose a satisfaction from 1 to 5."), "satisfaction")
-    return score
-
-
 # registering ------------------------------------------------------------------------------------
-
-
-def _next_seq(estate_id: int) -> int:
-    # FOR NO KEY UPDATE on the estate: numbers of one estate are given one at a time
-    db.session.execute(sa.select(Estate.id).where(Estate.id == estate_id)
-                       .with_for_update(key_share=True))
-    last = db.session.scalar(sa.select(sa.func.max(Complaint.seq))
-                             .where(Complaint.estate_id == estate_id))
-    return (last or 0) + 1
 
 
 @transactional
@@ -245,7 +211,7 @@ def register(actor: User, estate: Estate, data: dict, now: datetime) -> Complain
     name = clean_text(data.get("name") or (person.name if person else ""), "name",
                       _l("Name"), max_len=64)
     phone = _phone(data.get("phone") or (person.phone if person else ""), required=True)
-    unit = _unit(estate, data.get("unit_id"), data.get("unit_code"))
+    unit = chosen_unit(estate.id, data.get("unit_id"), data.get("unit_code"))
     channel = _choice(data.get("channel"), CHANNELS, "channel",
                       _l("Choose how the complaint came in."))
     category = _choice(data.get("category"), categories(estate.id), "category",
@@ -254,7 +220,8 @@ def register(actor: User, estate: Estate, data: dict, now: datetime) -> Complain
     request = clean_text(data.get("request"), "request", _l("What the resident asks for"),
                          required=False, max_len=1000)
     complaint = Complaint(
-        estate_id=estate.id, seq=_next_seq(estate.id), person_id=person.id if person else None,
+        estate_id=estate.id, seq=next_seq(Complaint, estate.id),
+        person_id=person.id if person else None,
         name=name, phone=phone, unit_id=unit.id if unit else None, channel=channel,
         category=category, content=content, request=request, state="registered",
         registered_at=now, registered_by_id=actor.id, reply_due_at=reply_due(estate, now))
@@ -433,7 +400,7 @@ def callback(actor: User, complaint: Complaint, satisfaction, comment,
     """Record the callback (回访): 3–5 closes the complaint; 1–2 sends it back to be carried out.
 
     A callback is recorded once: a second one finds the complaint closed or back in 落实."""
-    score = _score(satisfaction)
+    score = satisfaction_score(satisfaction)
     text = clean_text(comment, "comment", _l("Comment"), required=False, max_len=500)
     if score < 3 and not text:
         raise DomainError(_l("Write down what the resident is unhappy with."), "comment")

@@ -235,6 +235,17 @@ def stage_fee_item(actor: User | None, estate: Estate, data: dict) -> FeeItem:
     return item
 
 
+def one_off_item(actor: User | None, estate: Estate, code: str, name: str) -> FeeItem:
+    """Return the estate's fee item of this code, adding it if new: an item of one-off charges
+    (a key replacement, a chargeable repair), inactive so that bill runs leave it out."""
+    item = db.session.scalar(sa.select(FeeItem).where(
+        FeeItem.estate_id == estate.id, sa.func.upper(FeeItem.code) == code.upper()))
+    if item is not None:
+        return item
+    return stage_fee_item(actor, estate, {"code": code, "name": name, "method": "fixed",
+                                          "cycle_months": 1, "due_day": 15, "active": False})
+
+
 @transactional
 def create_fee_item(actor: User, estate: Estate, data: dict) -> FeeItem:
     """Add a fee item to an estate."""

@@ -42,7 +42,6 @@ from flask_babel import lazy_gettext as _l
 from frontdesk.extensions import db
 from frontdesk.models import (
     Estate,
-    FeeItem,
     Key,
     KeyLoan,
     KeyLossReport,
@@ -383,18 +382,6 @@ def return_key(actor: User, loan: KeyLoan, *, returned_at: datetime, condition: 
 # lost keys --------------------------------------------------------------------------------------
 
 
-def _replacement_item(actor: User, estate: Estate) -> FeeItem:
-    """Return the estate's key replacement fee item, adding it (inactive in bill runs) if new."""
-    item = db.session.scalar(sa.select(FeeItem).where(
-        FeeItem.estate_id == estate.id, sa.func.upper(FeeItem.code) == REPLACEMENT_ITEM_CODE))
-    if item is not None:
-        return item
-    # inactive: bill runs leave it out (it has no tariff); it carries one-off charges only
-    return items.stage_fee_item(actor, estate, {
-        "code": REPLACEMENT_ITEM_CODE, "name": REPLACEMENT_ITEM_NAME, "method": "fixed",
-        "cycle_months": 1, "due_day": 15, "active": False})
-
-
 @transactional
 def report_lost(actor: User, key: Key, *, circumstances: str, now: datetime,
                 charge_amount=None) -> KeyLossReport:
@@ -433,7 +420,7 @@ def report_lost(actor: User, key: Key, *, circumstances: str, now: datetime,
     if amount is not None:
         estate = db.session.get(Estate, key.estate_id)
         unit = db.session.get(Unit, key.unit_id)
-        item = _replacement_item(actor, estate)
+        item = items.one_off_item(actor, estate, REPLACEMENT_ITEM_CODE, REPLACEMENT_ITEM_NAME)
         today = now.astimezone(ZoneInfo(estate.timezone)).date()
         # adjust joins this transaction (services nest): the charge is written with the report
         line = corrections.adjust(

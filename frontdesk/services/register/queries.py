@@ -109,6 +109,29 @@ def unit_by_code(estate_id: int, code: str) -> Unit | None:
     return db.session.scalar(sa.select(Unit).where(Unit.estate_id == estate_id, Unit.code == code))
 
 
+def chosen_unit(estate_id: int, unit_id=None, unit_code=None, field: str = "unit_code"
+                ) -> Unit | None:
+    """Return the unit a form names by id (a list) or by code (typed), None when it names
+    none; refuse another estate's unit or a code the estate does not have."""
+    from flask_babel import lazy_gettext as _l
+
+    from frontdesk.services import DomainError
+    from frontdesk.services.validation import record_id
+
+    if unit_id not in (None, ""):
+        unit = db.session.get(Unit, record_id(unit_id) or 0)
+        if unit is None or unit.estate_id != estate_id:
+            raise DomainError(_l("Choose a unit of this estate."), field)
+        return unit
+    code = (unit_code or "").strip()
+    if not code:
+        return None
+    unit = unit_by_code(estate_id, code) if len(code) <= 32 else None
+    if unit is None:
+        raise DomainError(_l("No unit %(code)s in this estate.", code=code[:32]), field)
+    return unit
+
+
 # the unit card -----------------------------------------------------------------------------------
 
 

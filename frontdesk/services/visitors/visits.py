@@ -18,11 +18,11 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from frontdesk.extensions import db
-from frontdesk.models import Estate, Unit, User, Visit
+from frontdesk.models import Estate, User, Visit
 from frontdesk.services import DomainError, audit, transactional
-from frontdesk.services.register.queries import unit_by_code
+from frontdesk.services.register.queries import chosen_unit
 from frontdesk.services.register.records import clean_text
-from frontdesk.services.validation import normalise_phone, phone_error, record_id
+from frontdesk.services.validation import normalise_phone, phone_error
 
 DEFAULT_RETENTION_DAYS = 180
 RETENTION_CONFIG_KEY = "FRONTDESK_VISITOR_RETENTION_DAYS"
@@ -42,21 +42,6 @@ def id_tail(value) -> str:
     return text[-4:]
 
 
-def _unit(estate: Estate, unit_id, unit_code) -> Unit | None:
-    if unit_id not in (None, ""):
-        unit = db.session.get(Unit, record_id(unit_id) or 0)
-        if unit is None or unit.estate_id != estate.id:
-            raise DomainError(_l("Choose a unit of this estate."), "unit_code")
-        return unit
-    code = (unit_code or "").strip()
-    if not code:
-        return None
-    unit = unit_by_code(estate.id, code[:32]) if len(code) <= 32 else None
-    if unit is None:
-        raise DomainError(_l("No unit %(code)s in this estate.", code=code[:32]), "unit_code")
-    return unit
-
-
 @transactional
 def check_in(actor: User, estate: Estate, data: dict, now: datetime) -> Visit:
     """Log a visitor coming in: name, ID last four, phone, unit visited or place, purpose."""
@@ -69,7 +54,7 @@ def check_in(actor: User, estate: Estate, data: dict, now: datetime) -> Visit:
         error = phone_error(phone)
         if error:
             raise DomainError(error, "phone")
-    unit = _unit(estate, data.get("unit_id"), data.get("unit_code"))
+    unit = chosen_unit(estate.id, data.get("unit_id"), data.get("unit_code"))
     purpose = clean_text(data.get("purpose"), "purpose", _l("Purpose"), max_len=200)
     note = clean_text(data.get("note"), "note", _l("Note"), required=False, max_len=200)
     visit = Visit(estate_id=estate.id, name=name, id_tail=tail, phone=phone,

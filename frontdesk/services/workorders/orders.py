@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from frontdesk.extensions import db
-from frontdesk.models import Building, Estate, FeeItem, Unit, User
+from frontdesk.models import Building, Estate, Unit, User
 from frontdesk.models.workorders import (
     COST_KINDS,
     PRIORITIES,
@@ -45,8 +45,10 @@ from frontdesk.models.workorders import (
 from frontdesk.money import quantize_money, read_amount
 from frontdesk.services import DomainError, audit, transactional
 from frontdesk.services.fees import corrections, items
+from frontdesk.services.numbering import next_seq
 from frontdesk.services.register.records import clean_text
 from frontdesk.services.validation import normalise_phone, phone_error, record_id
+from frontdesk.services.validation import satisfaction as satisfaction_score
 from frontdesk.services.workorders import crew, states
 
 PREFIX = "GD"
@@ -247,15 +249,6 @@ def _decimal(value, field: str, message) -> Decimal:
     return amount
 
 
-def _next_seq(estate_id: int) -> int:
-    # FOR NO KEY UPDATE on the estate: numbers of one estate are given one at a time
-    db.session.execute(sa.select(Estate.id).where(Estate.id == estate_id)
-                       .with_for_update(key_share=True))
-    last = db.session.scalar(sa.select(sa.func.max(WorkOrder.seq))
-                             .where(WorkOrder.estate_id == estate_id))
-    return (last or 0) + 1
-
-
 def _intake_key(value) -> str | None:
     text = str(value or "").strip()
     if not text:
@@ -315,7 +308,7 @@ def report(actor: User, estate: Estate, data: dict, now: datetime) -> WorkOrder:
         raise DomainError(_l("A chargeable repair needs a unit: its bill is charged."),
                           "chargeable")
     key = _intake_key(data.get("intake_key"))
-    seq = _next_seq(estate.id)  # holds the estate's numbering: a twin submit waits here
+    seq = next_seq(WorkOrder, estate.id)  # holds the estate's numbering: a twin submit waits here
     if key is not None:
         twin = by_intake_key(estate.id, key)
         if twin is not None:
@@ -517,17 +510,6 @@ def set_quote(actor: User, order: WorkOrder, data: dict, now: datetime) -> WorkO
     return order
 
 
-def _charge_item(actor: User, estate: Estate) -> FeeItem:
-    """Return the estate's 有偿服务 fee item, adding it (inactive in bill runs) if new."""
-    item = db.session.scalar(sa.select(FeeItem).where(
-        FeeItem.estate_id == estate.id, sa.func.upper(FeeItem.code) == CHARGE_ITEM_CODE))
-    if item is not None:
-        return item
-    return items.stage_fee_item(actor, estate, {
-        "code": CHARGE_ITEM_CODE, "name": CHARGE_ITEM_NAME, "method": "fixed",
-        "cycle_months": 1, "due_day": 15, "active": False})
-
-
 @transactional
 def complete(actor: User, order: WorkOrder, note: str, now: datetime) -> WorkOrder:
     """The engineer completes the order; a chargeable one's costs go on the unit's bill."""
@@ -553,7 +535,8 @@ def _bill(actor: User, order: WorkOrder, now: datetime) -> None:
     estate = db.session.get(Estate, order.estate_id)
     unit = db.session.get(Unit, order.unit_id)
     today = now.astimezone(ZoneInfo(estate.timezone)).date()
-    line = corrections.adjust(actor, unit, _charge_item(actor, estate), f"{today:%Y-%m}", total,
+    item = items.one_off_item(actor, estate, CHARGE_ITEM_CODE, CHARGE_ITEM_NAME)
+    line = corrections.adjust(actor, unit, item, f"{today:%Y-%m}", total,
                               f"有偿维修：{order_number(order)} {order.category.name}",
                               today=today)
     order.bill_line_id = line.id
@@ -562,21 +545,11 @@ def _bill(actor: User, order: WorkOrder, now: datetime) -> None:
 # callback, closing, cancelling ------------------------------------------------------------------
 
 
-def _score(value) -> int:
-    try:
-        score = int(str(value).strip())
-    except (TypeError, ValueError):
-        score = 0
-    if not 1 <= score <= 5:
-        raise DomainError(_l("Choose a satisfaction from 1 to 5."), "satisfaction")
-    return score
-
-
 @transactional
 def callback(actor: User, order: WorkOrder, satisfaction, comment: str,
              now: datetime) -> WorkOrder:
     """Record the callback: 3–5 is satisfied (已回访); 1–2 reopens it to its engineer (已派单)."""
-    score = _score(satisfaction)
+    score = satisfaction_score(satisfaction)
     text = clean_text(comment, "comment", _l("Comment"), required=False, max_len=500)
     action = "callback" if score >= 3 else "reopen"
     if score < 3 and not text:
