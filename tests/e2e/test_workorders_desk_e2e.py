@@ -96,7 +96,7 @@ def test_desk_reports_from_the_unit_card_and_dispatches(browser_page, world, db,
     page.locator("#callback-orders .callback-form label[for$='-s4']").first.click()
     with page.expect_navigation():
         page.locator("#callback-orders .callback-form [type=submit]").first.click()
-    expect(page.locator(".alert-success")).to_contain_text("回访已登记")
+    expect(page.locator(".alert-success")).to_contain_text("回访已记录")
     browser_page.goto(f"/workorders/{done.id}")
     page.screenshot(path=str(artifacts / "wo-detail-called-back.png"), full_page=True)
     assert browser_page.errors == [], "\n".join(browser_page.errors)
