@@ -62,7 +62,7 @@ def setting(app, world, db):
 
 def test_desk_prints_the_slip_and_a_second_print_is_marked_reprint(desk, setting, db):
     done = setting["done"]
-    pages = printed_pages(desk.get(f"/workorders/{done.id}/slip.pdf"))
+    pages = printed_pages(desk.post(f"/workorders/{done.id}/slip.pdf"))
     text = squash("".join(pages))
     number = orders.order_number(done)
     for expected in (number, "派工单", "3-2-1502", "张三", "13812345678", "厨房水槽下水管漏水",
@@ -72,7 +72,7 @@ def test_desk_prints_the_slip_and_a_second_print_is_marked_reprint(desk, setting
                      "5分", "很满意", "维修人员签字", "业主（住户）签字", "第1页共1页"):
         assert expected in text, expected
     assert "补打" not in text
-    again = squash("".join(printed_pages(desk.get(f"/workorders/{done.id}/slip.pdf"))))
+    again = squash("".join(printed_pages(desk.post(f"/workorders/{done.id}/slip.pdf"))))
     assert "补打（第1次补打）" in again
     db.session.refresh(done)
     assert done.print_count == 2
@@ -87,7 +87,7 @@ def test_a_paused_orders_slip_says_its_clock_is_stopped(desk, setting, db):
     orders.start(li, late, h(3))
     orders.pause(li, late, "等配件到货", h(13))  # reported at h(1): 36 h of running time left
     db.session.commit()
-    text = squash("".join(printed_pages(desk.get(f"/workorders/{late.id}/slip.pdf"))))
+    text = squash("".join(printed_pages(desk.post(f"/workorders/{late.id}/slip.pdf"))))
     assert "完工时限暂停中，剩余1天12小时" in text
     assert "暂停原因等配件到货" in text and "暂停合计3天15小时" in text  # h(13) to h(100)
     assert "3号楼地下车库" in text and "保安巡查" in text and "李师傅" in text
@@ -100,24 +100,24 @@ def test_the_assigned_engineer_prints_it_and_another_team_gets_404(app, setting,
     assert login(wang, "eng_wang").status_code == 302
     assert login(li, "eng_li").status_code == 302
     done = setting["done"]
-    assert wang.get(f"/workorders/{done.id}/slip.pdf").status_code == 200
-    assert li.get(f"/workorders/{done.id}/slip.pdf").status_code == 404
+    assert wang.post(f"/workorders/{done.id}/slip.pdf").status_code == 200
+    assert li.post(f"/workorders/{done.id}/slip.pdf").status_code == 404
     db.session.refresh(done)
     assert done.print_count == 1
 
 
 def test_another_estates_order_and_a_missing_one_give_404(desk, manager, setting, db):
     other = setting["other"]
-    assert desk.get(f"/workorders/{other.id}/slip.pdf").status_code == 404
-    assert manager.get(f"/workorders/{other.id}/slip.pdf").status_code == 404
-    assert desk.get("/workorders/999999/slip.pdf").status_code == 404
-    assert desk.get("/workorders/99999999999999999999/slip.pdf").status_code == 404
+    assert desk.post(f"/workorders/{other.id}/slip.pdf").status_code == 404
+    assert manager.post(f"/workorders/{other.id}/slip.pdf").status_code == 404
+    assert desk.post("/workorders/999999/slip.pdf").status_code == 404
+    assert desk.post("/workorders/99999999999999999999/slip.pdf").status_code == 404
     db.session.refresh(other)
     assert other.print_count == 0
 
 
 def test_finance_may_not_print_a_slip(finance, setting):
-    assert finance.get(f"/workorders/{setting['done'].id}/slip.pdf").status_code == 403
+    assert finance.post(f"/workorders/{setting['done'].id}/slip.pdf").status_code == 403
 
 
 # the report page and its export --------------------------------------------------------------
@@ -244,3 +244,9 @@ def test_a_long_list_of_late_orders_is_cut_on_the_page_not_in_the_export(manager
     assert orders.order_number(setting["late"]) not in html
     book = openpyxl.load_workbook(io.BytesIO(manager.get("/workorders/reports.xlsx").data))
     assert len(list(book["超时工单"].iter_rows(min_row=2))) == 1
+
+
+def test_the_order_page_prints_its_slip_with_a_post(world, db, desk, setting):
+    page = desk.get(f"/workorders/{setting['done'].id}").get_data(as_text=True)
+    assert f'action="/workorders/{setting["done"].id}/slip.pdf"' in page and "打印派工单" in page
+    assert desk.get(f"/workorders/{setting['done'].id}/slip.pdf").status_code == 405

@@ -27,7 +27,7 @@ from frontdesk.web import apply_domain_error, form_status, require_estate, requi
 LATE_SHOWN = 200
 
 
-@bp.get("/<int:order_id>/slip.pdf")
+@bp.post("/<int:order_id>/slip.pdf")
 @requires("workorders.view")
 def slip(order_id: int):
     """Print an order's 派工单; the first print is the original, later ones are marked 补打."""
