@@ -565,3 +565,47 @@ def test_the_navigation_shows_the_entries_each_role_may_open(app, world, desk, m
     assert "/workorders/setup" in manager.get("/workorders/").text
     eng = engineer.get("/workorders/").text
     assert "/callbacks" not in eng and "/workorders/setup" not in eng
+
+
+def _png(colour=(200, 40, 40)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), colour).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_the_report_takes_photos_all_or_nothing(app, world, db, desk):
+    import io
+    from pathlib import Path
+
+    from frontdesk.models import WorkOrderPhoto
+
+    def send(files):
+        page = desk.get(f"/workorders/new?unit_id={world.unit.id}")
+        data = report_form(world, intake_key(page.text))
+        data["photos"] = [(io.BytesIO(content), name) for name, content in files]
+        return desk.post(f"/workorders/new?unit_id={world.unit.id}", data=data,
+                         content_type="multipart/form-data")
+
+    stored = Path(app.instance_path) / "uploads" / str(world.estate.id)
+    # a renamed executable among good photos: nothing is written, not even the good ones
+    r = send([("漏水.png", _png()), ("setup.jpg", b"MZ\x90\x00" + b"\x00" * 500)])
+    assert r.status_code == 422 and "setup.jpg" in r.text
+    assert count(db, WorkOrder) == 0 and count(db, WorkOrderPhoto) == 0
+    assert not stored.exists() or not any(stored.iterdir())
+    # six photos: one too many
+    r = send([(f"{i}.png", _png((i * 30, 0, 0))) for i in range(6)])
+    assert r.status_code == 422 and count(db, WorkOrder) == 0
+    # two good photos: the order and both photos, kept as JPEG
+    r = send([("漏水.png", _png()), ("阀门.png", _png((0, 90, 200)))])
+    assert r.status_code == 302, r.text[:2000]
+    order = db.session.scalar(sa.select(WorkOrder))
+    photos = db.session.scalars(sa.select(WorkOrderPhoto)).all()
+    assert [p.order_id for p in photos] == [order.id, order.id]
+    assert {p.stage for p in photos} == {"report"}
+    assert all((stored / p.stored_name).read_bytes()[:3] == b"\xff\xd8\xff" for p in photos)
+    page = desk.get(f"/workorders/{order.id}").text
+    assert f"/workorders/photos/{photos[0].id}" in page

@@ -81,7 +81,7 @@ def _visible(order_id: int) -> WorkOrder:
     return order
 
 
-def _uploads() -> list[tuple[str, bytes]]:
+def photo_uploads() -> list[tuple[str, bytes]]:
     """Read the photos of the request, each refused once it passes the size limit."""
     files = [f for f in request.files.getlist("photos") if f and f.filename]
     limit = max_photo_bytes()
@@ -309,7 +309,7 @@ def complete(order_id: int):
     if form.validate_on_submit():
         try:
             order = order_photos.complete_with_photos(
-                current_user, order, form.note.data, _uploads(), upload_root(), acting_now(),
+                current_user, order, form.note.data, photo_uploads(), upload_root(), acting_now(),
                 max_photo_bytes())
         except DomainError as e:
             apply_domain_error(form, e)
@@ -332,7 +332,7 @@ def add_photos(order_id: int):
         flash(_("The form has expired. Please reload the page and submit it again."), "danger")
         return _back(order, form.back.data)
     try:
-        added = order_photos.attach(current_user, order, _uploads(), upload_root(),
+        added = order_photos.attach(current_user, order, photo_uploads(), upload_root(),
                                     acting_now(), max_photo_bytes())
     except DomainError as e:
         flash(e.message, "danger")

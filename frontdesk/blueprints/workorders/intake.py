@@ -13,10 +13,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from frontdesk.blueprints.workorders import acting_now, bp
+from frontdesk.blueprints.workorders.engineer import max_photo_bytes, upload_root
+from frontdesk.blueprints.workorders.engineer import photo_uploads as uploads
 from frontdesk.blueprints.workorders.forms.intake import IntakeForm
 from frontdesk.models import Unit
 from frontdesk.services import DomainError
-from frontdesk.services.workorders import crew, orders, queries
+from frontdesk.services.workorders import crew, orders, photos, queries
 from frontdesk.web import apply_domain_error, form_status, require_estate, requires, scoped_get
 
 
@@ -72,7 +74,8 @@ def _report(form: IntakeForm, estate, unit: Unit | None):
         "intake_key")}
     data["unit_id"] = unit.id if unit is not None else None
     try:
-        order = orders.report(current_user, estate, data, acting_now())
+        order = photos.report_with_photos(current_user, estate, data, uploads(), upload_root(),
+                                          acting_now(), max_photo_bytes())
     except DomainError as e:
         apply_domain_error(form, e)
         return None

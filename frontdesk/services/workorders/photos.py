@@ -88,6 +88,23 @@ def stage_photos(actor: User, order: WorkOrder, prepared: Sequence[photos.Prepar
     return rows
 
 
+def report_with_photos(actor: User, estate, data: dict, uploads: Sequence[Upload], root: Path,
+                       now: datetime, max_bytes: int = photos.DEFAULT_MAX_BYTES) -> WorkOrder:
+    """Report a repair with up to five photos, all or nothing: every photo is checked before
+    anything is written, and the order and its photos are one transaction."""
+    prepared = check_uploads(uploads, max_bytes)
+    return _cleaned_up(root, estate.id,
+                       lambda written: _report(actor, estate, data, prepared, root, now, written))
+
+
+@transactional
+def _report(actor, estate, data, prepared, root, now, written):
+    order = orders.report(actor, estate, data, now)
+    if prepared:
+        stage_photos(actor, order, prepared, "report", root, now, written)
+    return order
+
+
 def _cleaned_up(root: Path, estate_id: int, work):
     """Run the work with a list of written names; on any failure remove those files."""
     written: list[str] = []

@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
@@ -33,5 +34,6 @@ class IntakeForm(FlaskForm):
     appointment_at = LocalDateTimeField(_l("Appointment (optional)"), picker=True)
     chargeable = BooleanField(_l("Chargeable repair (the resident pays)"))
     quote_amount = StringField(_l("Quoted amount (yuan)"), validators=[Length(max=20)])
+    photos = MultipleFileField(_l("Photos (up to 5: JPEG, PNG or a phone's HEIC, 5 MB each)"))
     intake_key = HiddenField(validators=[InputRequired(EXPIRED), Length(max=32)])
     submit = SubmitField(_l("Record the report"))
