@@ -87,16 +87,30 @@ def make_app(database_url: str, instance_path) -> Flask:
     return app
 
 
+@pytest.fixture(scope="session")
+def shared_app(database_url, tmp_path_factory) -> Flask:
+    """One app for the whole run: building an app compiles every URL rule and, for each app's
+    own Jinja environment, every template again (most of a test's cost when done per test)."""
+    return make_app(database_url, tmp_path_factory.mktemp("instance"))
+
+
 @pytest.fixture
-def app(database_url, tmp_path):
-    """Give the app on the test database; every table is emptied after the test."""
-    app = make_app(database_url, tmp_path)
-    with app.app_context():
-        yield app
-        _db.session.rollback()
-        _db.session.remove()
-        empty_all_tables()
-        _db.engine.dispose()
+def app(shared_app, tmp_path):
+    """Give the app on the test database with its own instance folder (uploads, imports);
+    what a test sets in its config is undone and every table is emptied after the test."""
+    app = shared_app
+    saved = dict(app.config)
+    app.instance_path = str(tmp_path)
+    try:
+        with app.app_context():
+            yield app
+            _db.session.rollback()
+            _db.session.remove()
+            empty_all_tables()
+            _db.engine.dispose()
+    finally:
+        app.config.clear()
+        app.config.update(saved)
 
 
 @pytest.fixture

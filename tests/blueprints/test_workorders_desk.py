@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -609,3 +610,48 @@ def test_the_report_takes_photos_all_or_nothing(app, world, db, desk):
     assert all((stored / p.stored_name).read_bytes()[:3] == b"\xff\xd8\xff" for p in photos)
     page = desk.get(f"/workorders/{order.id}").text
     assert f"/workorders/photos/{photos[0].id}" in page
+
+
+def test_a_chargeable_repair_is_billed_on_completion_and_paid_at_the_desk(app, world, db, desk,
+                                                                           engineer):
+    """Quote confirmed at the desk, costs and completion on the engineer's phone, the line on
+    the unit's bill paid at the desk with a receipt that names it."""
+    from frontdesk.models import BillLine, Receipt
+    from frontdesk.services.workorders import crew
+    from tests.conftest import pay, receipt_id
+    from tests.pdf_text import pdf_text
+
+    me = world.users["engineering"]
+    crew.profile(world.estate.id, me)
+    db.session.commit()
+    order = report_from_unit(desk, world, chargeable="y", quote_amount="150.00")
+    r = desk.post(f"/workorders/{order.id}/dispatch", data={"assignee_id": str(me.id)})
+    assert r.status_code == 302, r.text[:2000]
+    base = f"/workorders/my/{order.id}"
+    for step in ("accept", "start"):
+        assert engineer.post(f"{base}/{step}").status_code == 302
+    for cost in ({"kind": "material", "name": "角阀", "quantity": "2", "unit_name": "个",
+                  "unit_price": "35.50"},
+                 {"kind": "labour", "name": "上门维修", "quantity": "1", "unit_name": "次",
+                  "unit_price": "50"}):
+        assert engineer.post(f"{base}/costs", data=cost).status_code == 302
+    # not yet confirmed by the resident: completing is refused, nothing billed
+    r = engineer.post(f"{base}/complete", data={"note": "更换角阀"})
+    assert r.status_code == 422 and "尚未确认" in r.text
+    assert count(db, BillLine) == 0
+    r = desk.post(f"/workorders/{order.id}/quote",
+                  data={"quote_amount": "150.00", "confirmed_by": "张三"})
+    assert r.status_code == 302
+    assert engineer.post(f"{base}/complete", data={"note": "更换角阀"}).status_code == 302
+    db.session.expire_all()
+    line = db.session.scalar(sa.select(BillLine))
+    assert line.unit_id == world.unit.id and line.amount == Decimal("121.00")
+    assert "有偿维修" in line.explanation
+    # the desk sees it owed on the unit card and takes it like any other line
+    assert "121.00" in desk.get(f"/desk/units/{world.unit.id}").text
+    rid = receipt_id(pay(desk, world.unit, "121.00", lines=[line.id]))
+    db.session.expire_all()
+    assert db.session.get(BillLine, line.id).settled == Decimal("121.00")
+    text = pdf_text(desk.post(f"/payments/receipts/{rid}/print").data)
+    assert "有偿服务" in text and "121.00" in text
+    assert db.session.get(Receipt, rid) is not None
