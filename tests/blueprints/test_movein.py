@@ -485,3 +485,19 @@ def test_an_owner_already_in_the_register_completes_the_residents_step(desk, db,
     case = db.session.get(MoveinCase, case_id)
     assert case.person_id == owner.id
     assert "导入业主" in desk.get(f"/movein/cases/{case_id}").get_data(as_text=True)
+
+
+def test_a_meter_added_at_handover_is_read_under_the_number_it_is_stored_as(desk, db, new_unit,
+                                                                           frozen):
+    """A number typed in full-width characters is stored normalised (Ｅ－５０１ → E-501); its
+    reading goes to that meter. A number without a reading adds the meter and records nothing
+    else."""
+    from frontdesk.models import Meter
+
+    case_id = start_case(desk, new_unit)
+    post(desk, f"/movein/cases/{case_id}/readings",
+         {"number-electricity": "Ｅ－５０１", "new-electricity": "88"})
+    meter = db.session.scalar(sa.select(Meter).where(Meter.kind == "electricity"))
+    assert meter.number == "E-501" and meter.unit_id == new_unit.id
+    assert db.session.scalar(sa.select(MeterReading.value).where(
+        MeterReading.meter_id == meter.id)) == Decimal("88")

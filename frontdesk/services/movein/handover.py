@@ -91,10 +91,8 @@ def record_readings(actor: User, unit: Unit, values: dict, new_meters: dict,
     period = f"{today:%Y-%m}"
     for kind, number in new_meters.items():
         if number:
-            fee_meters.create_meter(actor, estate, kind=kind, number=number,
-                                    unit_code=unit.code)
-            meter = db.session.scalar(sa.select(Meter).where(
-                Meter.estate_id == estate.id, Meter.number == number.strip()))
+            meter = fee_meters.create_meter(actor, estate, kind=kind, number=number,
+                                            unit_code=unit.code)
             values[meter.id] = values.pop(f"new-{kind}", None)
     meters = {m.id: m for m in unit_meters(unit.id)}
     recorded = []
