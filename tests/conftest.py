@@ -52,13 +52,20 @@ def database_url(tmp_path_factory) -> str:
 
 
 def empty_all_tables() -> None:
-    tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+    """Delete every row, children first, and start the ids again from 1.
+
+    DELETE, not TRUNCATE: on PostgreSQL a TRUNCATE of every table costs about 0.25 s (it
+    replaces each table's files), a DELETE of the few rows a test wrote about 0.01 s."""
+    tables = [t for t in reversed(_db.metadata.sorted_tables)]
+    for t in tables:
+        _db.session.execute(sa.text(f'DELETE FROM "{t.name}"'))
     if _db.engine.dialect.name == "postgresql":
-        quoted = ", ".join(f'"{t}"' for t in tables)
-        _db.session.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
-    else:
-        for t in tables:
-            _db.session.execute(sa.text(f'DELETE FROM "{t}"'))
+        serial = [t.name for t in tables if "id" in t.c and t.c.id.primary_key
+                  and t.c.id.autoincrement in (True, "auto")
+                  and isinstance(t.c.id.type, sa.Integer)]
+        calls = ", ".join(f"setval(pg_get_serial_sequence('\"{name}\"', 'id'), 1, false)"
+                          for name in serial)
+        _db.session.execute(sa.text(f"SELECT {calls}"))
     _db.session.commit()
 
 
