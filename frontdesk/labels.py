@@ -446,6 +446,34 @@ FIELD_LABELS = {
     "plates": _l("Plate number"), "months": _l("Months of management fee paid in advance"),
     "deposit": _l("Decoration deposit"), "receipt_no": _l("Receipt"),
     "handed": _l("Handed to the owner"), "kept": _l("Left with the desk"),
+    # work orders, complaints and visitors
+    "reporter_name": _l("Reporter"), "reporter_phone": _l("Reporter's phone"),
+    "category_id": _l("Category"), "description": _l("Description"),
+    "priority": _l("Priority"), "appointment_at": _l("Appointment"), "team": _l("Team"),
+    "assignee_id": _l("Engineer"), "origin": _l("Opened from"), "origin_id": _l("Opened from no."),
+    "dispatched_at": _l("Dispatched at"), "called_back_at": _l("Called back at"),
+    "closed_at": _l("Closed at"), "cancelled_at": _l("Cancelled at"),
+    "response_due_at": _l("Response due"), "completion_due_at": _l("Completion due"),
+    "paused_since": _l("Paused since"), "paused_remaining_seconds": _l("Time left when paused (s)"),
+    "paused_seconds": _l("Time paused (s)"), "response_breached": _l("Response late"),
+    "completion_breached": _l("Completion late"), "completion_note": _l("Completion note"),
+    "chargeable": _l("Chargeable repair"), "quote_amount": _l("Quoted amount"),
+    "quote_confirmed_by": _l("Quote confirmed by"), "quote_confirmed_at": _l("Quote confirmed at"),
+    "satisfaction": _l("Satisfaction"), "callback_comment": _l("Callback comment"),
+    "callback_by_id": _l("Called back by"), "order_id": _l("Work order"),
+    "unit_name": _l("Unit of measure"), "unit_price": _l("Unit price"),
+    "added_by_id": _l("Added by"), "added_at": _l("Added at"), "skills": _l("Skills"),
+    "on_duty": _l("On duty"), "is_lead": _l("Team lead"), "stage": _l("Taken at"),
+    "stored_name": _l("Stored file"), "original_name": _l("File name"), "width": _l("Width"),
+    "height": _l("Height"), "size": _l("Size (bytes)"), "uploaded_by_id": _l("Uploaded by"),
+    "uploaded_at": _l("Uploaded at"), "channel": _l("Channel"), "category": _l("Category"),
+    "request": _l("What the resident asks for"), "registered_at": _l("Registered at"),
+    "registered_by_id": _l("Registered by"), "reply_due_at": _l("First reply due"),
+    "first_reply_at": _l("First reply at"), "findings": _l("Findings"),
+    "proposal": _l("Proposed handling"), "compensation": _l("Compensation"),
+    "agreement": _l("Agreed with the resident"), "outcome": _l("What was done"),
+    "in_at": _l("In at"), "out_at": _l("Out at"), "out_by_id": _l("Seen out by"),
+    "intake_key": _l("Form key"),
 }
 #: where a field means something else on one kind of record
 OBJECT_FIELD_LABELS = {
@@ -502,7 +530,8 @@ USER_FIELDS = {"approved_by_id", "cashier_id", "created_by_id", "decided_by_id",
                "entered_by_id", "lent_by_id", "posted_by_id", "received_by_id",
                "reported_by_id", "requested_by_id", "returned_to_id", "started_by_id",
                "user_id", "voided_by_id", "override_by_id", "opened_by_id", "completed_by_id",
-               "done_by_id", "found_by_id", "recorded_by_id"}
+               "done_by_id", "found_by_id", "recorded_by_id", "assignee_id", "callback_by_id",
+               "added_by_id", "uploaded_by_id", "registered_by_id", "out_by_id"}
 #: fields holding the id of another record, and the kind of record, which the page names
 #: (a unit's code, a key's tag, a payment's receipt number, a bill's period and fee item …)
 REFERENCE_FIELDS = {

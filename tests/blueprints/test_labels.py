@@ -118,3 +118,25 @@ def test_percent_and_change_labels():
                           "Asia/Shanghai")
     assert [(r.field, r.after) for r in rows] == [("lent_at", "2026-11-20 10:00"),
                                                   ("hash", "a" * 12 + "…")]
+
+
+def test_every_audited_field_of_the_new_areas_has_a_label():
+    """The audit log names each field of work orders, complaints and visits in words."""
+    from frontdesk import labels
+    from frontdesk.models import (
+        Complaint,
+        Engineer,
+        Visit,
+        WorkOrder,
+        WorkOrderCategory,
+        WorkOrderCost,
+        WorkOrderPhoto,
+    )
+
+    missing = [f"{m.__tablename__}.{c.key}"
+               for m in (WorkOrder, Complaint, Visit, WorkOrderCost, Engineer,
+                         WorkOrderCategory, WorkOrderPhoto)
+               for c in m.__table__.columns
+               if c.key not in labels.FIELD_LABELS and c.key not in labels.HIDDEN_FIELDS
+               and (m.__tablename__, c.key) not in labels.OBJECT_FIELD_LABELS]
+    assert missing == []
