@@ -91,8 +91,7 @@ def photo_uploads() -> list[tuple[str, bytes]]:
 def _back(order: WorkOrder, back: str | None):
     """Redirect to where the step was taken: the queue, the order's page or the desk's."""
     back = back if back in BACK else "order"
-    if back == "detail" and "workorders.detail" in current_app.view_functions \
-            and current_user.can("workorders.view"):
+    if back == "detail" and current_user.can("workorders.view"):
         return redirect(url_for("workorders.detail", order_id=order.id))
     if back == "queue" or not orders.can_see(current_user, order) \
             or not current_user.can("workorders.work"):

@@ -75,11 +75,10 @@ def duration(seconds: int | None) -> str:
 
 
 def _page(template: str, form, data, **extra):
-    has_detail = "workorders.detail" in current_app.view_functions
     return render_template(template, form=form, data=data, query=_query(data) if data else {},
                            states=WORK_ORDER_STATES, priorities=PRIORITY_LABELS,
                            number=orders.order_number, place=orders.location_text,
-                           has_detail=has_detail, duration=duration, **extra), \
+                           duration=duration, **extra), \
         form_status(form, failed=data is None)
 
 
