@@ -44,7 +44,7 @@ def test_of_phones_accepting_one_order_at_once_exactly_one_wins(app, db, world, 
     won = [r for r in results if r[0] == "accepted"]
     refused = [r for r in results if r[0] == "refused"]
     assert len(won) == 1 and len(refused) == phones - 1, results
-    assert {message for _, message in refused} == {"工单当前为“已接单”，不能进行此操作。"}
+    assert {message for _, message in refused} == {"工单当前为“已接单”，不能执行此操作。"}
     db.session.expire_all()
     assert db.session.get(WorkOrder, order.id).state == "accepted"
     assert db.session.scalar(sa.select(sa.func.count(WorkOrderStep.id))
