@@ -82,7 +82,6 @@ def overdue_complaints():
     return queries.overdue(estate.id, acting_now())
 
 
-@bp.app_template_global()
 def unit_complaints_and_visits(unit):
     """The unit card's complaints and visits, each None for users who may not see them; None
     when neither."""

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
+from frontdesk.blueprints.complaints.views import unit_complaints_and_visits
 from frontdesk.blueprints.desk import bp
 from frontdesk.blueprints.desk.forms import SearchForm
 from frontdesk.models import Unit
@@ -90,7 +91,8 @@ def unit(unit_id: int):
                    if current_user.can("workorders.view") else None)
     movein = unit_block(unit) if current_user.can("movein.handle") else None
     return render_template("desk/unit.html", card=unit_card(unit), form=form, fees=fees,
-                           key_tab=keys, work_orders=work_orders, movein=movein)
+                           key_tab=keys, work_orders=work_orders, movein=movein,
+                           cv_tab=unit_complaints_and_visits(unit))
 
 
 @bp.get("/desk/units/<int:unit_id>/registration.pdf")
