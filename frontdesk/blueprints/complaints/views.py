@@ -82,20 +82,6 @@ def overdue_complaints():
     return queries.overdue(estate.id, acting_now())
 
 
-def unit_complaints_and_visits(unit):
-    """The unit card's complaints and visits, each None for users who may not see them; None
-    when neither."""
-    from frontdesk.services.visitors import queries as visit_queries
-
-    complaints_of = (queries.unit_complaints(unit.id, acting_now())
-                     if current_user.can("complaints.view") else None)
-    visits_of = (visit_queries.unit_visits(unit.id) if current_user.can("visitors.log")
-                 else None)
-    if complaints_of is None and visits_of is None:
-        return None
-    return {"complaints": complaints_of, "visits": visits_of}
-
-
 @bp.get("/")
 @requires("complaints.view")
 def index():

@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 from flask import current_app, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from frontdesk.blueprints.complaints.views import unit_complaints_and_visits
 from frontdesk.blueprints.desk import bp
 from frontdesk.blueprints.desk.forms import SearchForm
 from frontdesk.models import Unit
 from frontdesk.pdf.registration import registration_form
+from frontdesk.services.complaints.queries import unit_complaints
 from frontdesk.services.duty import queries as duty_queries
 from frontdesk.services.duty import shifts as duty_shifts
 from frontdesk.services.fees.bill_queries import unit_fees
@@ -19,6 +19,7 @@ from frontdesk.services.keys import loans, queries
 from frontdesk.services.movein.queries import unit_block
 from frontdesk.services.register.queries import registration_data, unit_card
 from frontdesk.services.register.search import find_hits
+from frontdesk.services.visitors.queries import unit_visits
 from frontdesk.services.workorders.queries import unit_orders
 from frontdesk.web import (
     current_estate,
@@ -92,7 +93,19 @@ def unit(unit_id: int):
     movein = unit_block(unit) if current_user.can("movein.handle") else None
     return render_template("desk/unit.html", card=unit_card(unit), form=form, fees=fees,
                            key_tab=keys, work_orders=work_orders, movein=movein,
-                           cv_tab=unit_complaints_and_visits(unit))
+                           cv_tab=_complaints_and_visits(unit))
+
+
+def _complaints_and_visits(unit: Unit) -> dict | None:
+    """The unit card's complaints and visits, each None for users who may not see them; None
+    when neither."""
+    now = loans.clock(current_app.config)
+    complaints_of = (unit_complaints(unit.id, now) if current_user.can("complaints.view")
+                     else None)
+    visits_of = unit_visits(unit.id) if current_user.can("visitors.log") else None
+    if complaints_of is None and visits_of is None:
+        return None
+    return {"complaints": complaints_of, "visits": visits_of}
 
 
 @bp.get("/desk/units/<int:unit_id>/registration.pdf")
