@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 #: the function RQ workers run, by name (the worker imports it)
 RQ_FUNCTION = "frontdesk.services.jobs.runner.perform_rq"
 _PROCESS_TOKEN: tuple[int, str] | None = None
+#: the pid of the process that runs the RQ worker loop: a job in another one is in a fork
+WORKER_PID: int | None = None
 
 
 def process_id() -> str:
@@ -185,7 +187,7 @@ class RQBackend:
     def report(self, job_id: int, done: int, total: int) -> None:
         from rq import get_current_job
 
-        rq_job = get_current_job(connection=self.redis)
+        rq_job = get_current_job()
         if rq_job is not None:
             rq_job.meta["progress"] = [done, total]
             rq_job.save_meta()
@@ -276,9 +278,11 @@ def run_worker(app: Flask, *, burst: bool = False, fork: bool = True,
 
     from frontdesk.extensions import jobs
 
+    global WORKER_PID
     backend = jobs.backend("rq", app)
     if backend is None:
         raise RuntimeError("REDIS_URL is not set: without Redis, jobs run in the web process")
+    WORKER_PID = os.getpid()
     worker_class = Worker if fork else SimpleWorker
     worker = worker_class([backend.queue], connection=backend.redis)
     with app.app_context():

@@ -58,9 +58,10 @@ def test_post_bills_once_and_a_second_post_says_nothing_new(finance, fees, db):
     assert r.status_code == 302
     run = db.session.scalars(sa.select(BillRun)).one()
     job = db.session.scalars(sa.select(Job)).one()
-    assert r.headers["Location"].endswith(f"/billing/preview?period={PERIOD}&building=&job={job.id}")
+    assert r.headers["Location"].endswith(
+        f"/billing/preview?period={PERIOD}&building=&job={job.id}")
     assert run.lines == 2 and run.total == D("230.33")
-    assert job.status == "done" and job.bill_run_id == run.id and job.started_by.username == "finance"
+    assert (job.status, job.bill_run_id, job.started_by.username) == ("done", run.id, "finance")
     started = finance.get(r.headers["Location"]).get_data(as_text=True)
     assert "生成 2 条账单" in started and f'href="/billing/runs/{run.id}"' in started
     page = finance.get(f"/billing/runs/{run.id}").get_data(as_text=True)

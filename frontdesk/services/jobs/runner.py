@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 
 from flask import Flask, current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from frontdesk import jobqueue
 from frontdesk.extensions import db, jobs
 from frontdesk.models import Estate, Job, JobFile, User
 from frontdesk.models.base import utcnow
@@ -103,8 +105,9 @@ def perform_rq(job_id: int) -> None:
     """Run a job on an RQ worker (``flask worker``), beating its heartbeat while it runs."""
     app = current_app._get_current_object()
     backend = jobs.backend("rq", app)
-    with app.app_context():
-        db.engine.dispose(close=False)  # a forked work-horse must not share the parent's pool
+    if jobqueue.WORKER_PID not in (None, os.getpid()):
+        with app.app_context():  # a forked work-horse must not use the parent's connections
+            db.engine.dispose(close=False)
     stop = threading.Event()
 
     def beat():
