@@ -28,7 +28,8 @@ def index():
     estate = require_estate()
     kinds = [k for k, p in job_service.KIND_PERMISSIONS.items() if current_user.can(p)]
     found = job_service.jobs_of(estate.id, kinds, current_app.config["JOBS_LISTED"])
-    return render_template("jobs/index.html", jobs=found)
+    return render_template("jobs/index.html", jobs=found,
+                           buildings={b.id: b.label for b in estate.buildings})
 
 
 @bp.get("/<int:job_id>")
@@ -36,7 +37,7 @@ def index():
 def show(job_id: int):
     """Show one job: its progress while it runs, its result or error when it has ended."""
     job = _job(job_id)
-    return render_template("jobs/show.html", job=job, rerun_form=RerunForm(formdata=None))
+    return render_template("jobs/show.html", job=job)
 
 
 @bp.get("/<int:job_id>/status.json")

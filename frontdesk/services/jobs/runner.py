@@ -76,8 +76,9 @@ def _run(kind, actor, estate, params, progress, data) -> tuple[Outcome | None, s
         return None, str(e.message)
     except Exception as e:  # noqa: BLE001 - any failure ends the job with its reason shown
         db.session.rollback()
-        log.exception("job failed")
-        return None, _("The job failed: %(error)s", error=f"{type(e).__name__}: {e}")
+        log.exception("job %s failed", kind)
+        return None, _("The job failed unexpectedly (%(error)s); nothing of it was written. "
+                       "The details are in the application's log.", error=type(e).__name__)
 
 
 def _record(job_id: int, outcome: Outcome | None, error: str | None,

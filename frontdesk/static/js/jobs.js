@@ -5,6 +5,9 @@
   "use strict";
 
   var INTERVAL = 1000;
+  // as jobs/_panel.html colours them
+  var BADGES = {queued: "secondary", running: "primary", done: "success", failed: "danger",
+                interrupted: "warning"};
 
   function show(panel, data) {
     var bar = panel.querySelector(".job-bar");
@@ -20,6 +23,8 @@
     var status = panel.querySelector(".job-status");
     if (status && data.label) {
       status.textContent = data.label;
+      status.className = status.className.replace(/text-bg-\w+/, "text-bg-" +
+        (BADGES[data.status] || "secondary"));
     }
   }
 
