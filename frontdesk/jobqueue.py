@@ -34,6 +34,10 @@ _PROCESS_TOKEN: tuple[int, str] | None = None
 WORKER_PID: int | None = None
 
 
+class QueueUnavailable(Exception):
+    """The job queue (Redis) cannot be reached."""
+
+
 def process_id() -> str:
     """Name this process uniquely: host, pid and a token that a restart with the same pid lacks."""
     global _PROCESS_TOKEN
@@ -177,9 +181,14 @@ class RQBackend:
         return f"frontdesk:{self.queue_name}:job:{job_id}:alive"
 
     def enqueue(self, job_id: int) -> None:
-        self.queue.enqueue(RQ_FUNCTION, job_id, job_id=self.rq_id(job_id),
-                           job_timeout=self.timeout, result_ttl=24 * 3600,
-                           failure_ttl=7 * 24 * 3600)
+        from redis.exceptions import RedisError
+
+        try:
+            self.queue.enqueue(RQ_FUNCTION, job_id, job_id=self.rq_id(job_id),
+                               job_timeout=self.timeout, result_ttl=24 * 3600,
+                               failure_ttl=7 * 24 * 3600)
+        except RedisError as e:
+            raise QueueUnavailable(str(e)) from e
 
     def beat(self, job_id: int) -> None:
         self.redis.set(self.heartbeat_key(job_id), "1", ex=self.heartbeat)
@@ -203,7 +212,12 @@ class RQBackend:
             return None
 
     def progress(self, job_id: int) -> tuple[int, int] | None:
-        rq_job = self._rq_job(job_id)
+        from redis.exceptions import RedisError
+
+        try:
+            rq_job = self._rq_job(job_id)
+        except RedisError:
+            return None
         value = rq_job.get_meta().get("progress") if rq_job is not None else None
         return (int(value[0]), int(value[1])) if value else None
 
@@ -211,6 +225,16 @@ class RQBackend:
         return process_id()
 
     def alive(self, job) -> bool | None:
+        """Tell a job still waiting or running from one whose worker died (None: Redis is down)."""
+        from redis.exceptions import RedisError
+
+        try:
+            return self._alive(job)
+        except RedisError:
+            log.warning("cannot ask Redis about job %s", job.id)
+            return None
+
+    def _alive(self, job) -> bool:
         """Tell a job still waiting or running from one whose worker died.
 
         RQ's own failed and abandoned registries say so after its heartbeat timeout (a minute

@@ -213,3 +213,15 @@ def test_a_killed_worker_posts_nothing_and_the_job_runs_again(app, finance, two_
     assert count(db, BillLine) == 4
     run = db.session.scalars(sa.select(BillRun).where(BillRun.period == PERIOD)).one()
     assert again.bill_run_id == run.id and run.lines == 4
+
+
+def test_with_redis_unreachable_the_post_says_so_and_writes_nothing(app, finance,
+                                                                    two_buildings, db):
+    app.config.update(REDIS_URL="redis://127.0.0.1:1/0", JOBS_BACKEND="rq",
+                      JOBS_QUEUE=f"test-{uuid.uuid4().hex[:12]}")
+    r = finance.post("/billing/post", data=POST, follow_redirects=True)
+    assert "无法连接任务队列" in r.text
+    job = db.session.scalars(sa.select(Job)).one()
+    assert job.status == "failed" and count(db, BillLine) == 0
+    assert finance.get(f"/jobs/{job.id}").status_code == 200
+    assert "无法连接任务队列" in finance.get("/jobs/").text

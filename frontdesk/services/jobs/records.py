@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from frontdesk.extensions import db, jobs
+from frontdesk.jobqueue import QueueUnavailable
 from frontdesk.models import Building, Estate, Job, JobFile, User
 from frontdesk.models.base import utcnow
 from frontdesk.services import DomainError, transactional
 from frontdesk.services.fees import billing, readings_import
 from frontdesk.services.register import imports
+
+log = logging.getLogger(__name__)
 
 #: the permission that may start, see and re-run each kind of job
 KIND_PERMISSIONS = {
@@ -23,6 +27,8 @@ KIND_PERMISSIONS = {
 }
 INTERRUPTED = _l("The job was interrupted (its worker stopped) before it finished; nothing of "
                  "it was written. Run it again.")
+QUEUE_DOWN = _l("The job queue cannot be reached, so the job was not started; nothing was "
+                 "written. Try again in a moment, or tell the administrator.")
 CANNOT_RERUN = _l("Only an interrupted or failed job can be run again.")
 
 
@@ -49,7 +55,12 @@ def _start(actor: User, estate: Estate, kind: str, params: dict, *,
     backend = jobs.backend()
     job = _create(actor, estate, kind, params, backend, input_file=input_file,
                   rerun_of=rerun_of)
-    backend.enqueue(job.id)
+    try:
+        backend.enqueue(job.id)
+    except QueueUnavailable as e:
+        log.exception("job %s could not be queued", job.id)
+        _end(job, "failed", str(QUEUE_DOWN))
+        raise DomainError(QUEUE_DOWN) from e
     db.session.refresh(job)  # an inline job has ended by now, written by its own session
     return job
 
@@ -127,16 +138,17 @@ def refresh(job: Job) -> Job:
     if job.ended:
         return job
     backend = jobs.backend(job.backend)
-    if backend is None or backend.alive(job) is not False:
-        return job  # running, waiting, or on a backend this process cannot ask
-    _mark_interrupted(job)
+    # None: running, waiting, or on a backend this process cannot ask (or Redis is down)
+    if backend is not None and backend.alive(job) is False:
+        _end(job, "interrupted", str(INTERRUPTED))
     return job
 
 
 @transactional
-def _mark_interrupted(job: Job) -> None:
+def _end(job: Job, status: str, error: str) -> None:
+    """End a queued or running job that will not run (on), unless it has ended meanwhile."""
     fresh = db.session.execute(
         sa.update(Job).where(Job.id == job.id, Job.status.in_(("queued", "running")))
-        .values(status="interrupted", error=str(INTERRUPTED), finished_at=utcnow()))
+        .values(status=status, error=error, finished_at=utcnow()))
     if fresh.rowcount:
         db.session.expire(job)
