@@ -64,9 +64,12 @@ def rq_queue(app):
     app.config.update(REDIS_URL=REDIS_URL, JOBS_BACKEND="rq", JOBS_QUEUE=name,
                       JOB_HEARTBEAT_SECONDS=1)
     yield name
-    from rq import Queue
+    from rq import Queue, Worker
 
-    Queue(name, connection=connection).delete(delete_jobs=True)
+    queue = Queue(name, connection=connection)
+    for worker in Worker.all(connection=connection, queue=queue):
+        worker.register_death()  # a killed worker's registration would linger for minutes
+    queue.delete(delete_jobs=True)
     for key in connection.scan_iter(f"*{name}*"):
         connection.delete(key)
 
