@@ -87,7 +87,16 @@ def register_extensions(app: Flask) -> None:
     from flask_babel import refresh as flask_babel_refresh
 
     from frontdesk import models
-    from frontdesk.extensions import babel, bootstrap, csrf, db, login_manager, migrate, throttle
+    from frontdesk.extensions import (
+        babel,
+        bootstrap,
+        csrf,
+        db,
+        jobs,
+        login_manager,
+        migrate,
+        throttle,
+    )
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"),
@@ -99,6 +108,7 @@ def register_extensions(app: Flask) -> None:
     app.before_request(flask_babel_refresh)
     bootstrap.init_app(app)
     throttle.init_app(app)
+    jobs.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
@@ -136,6 +146,7 @@ def register_blueprints(app: Flask) -> None:
     from frontdesk.blueprints.duty import bp as duty_bp
     from frontdesk.blueprints.fees import bp as fees_bp
     from frontdesk.blueprints.imports import bp as imports_bp
+    from frontdesk.blueprints.jobs import bp as jobs_bp
     from frontdesk.blueprints.keys import bp as keys_bp
     from frontdesk.blueprints.meters import bp as meters_bp
     from frontdesk.blueprints.movein import bp as movein_bp
@@ -149,7 +160,7 @@ def register_blueprints(app: Flask) -> None:
     for bp in (auth_bp, desk_bp, register_bp, imports_bp, audit_bp, admin_bp, fees_bp,
                reports_bp, statements_bp, meters_bp, billing_bp, payments_bp, keys_bp,
                workorders_bp, duty_bp, movein_bp, complaints_bp, callbacks_bp,
-               visitors_bp):
+               visitors_bp, jobs_bp):
         app.register_blueprint(bp)
 
     @app.get("/healthz")
@@ -226,6 +237,12 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["audit_changes"] = web.audit_changes
     app.jinja_env.filters["percent"] = labels.percent
     app.jinja_env.globals["permission_label"] = web.permission_label
+    app.jinja_env.globals["job_kind_label"] = web.job_kind_label
+    app.jinja_env.globals["job_status_label"] = web.job_status_label
+
+    from frontdesk.services.jobs import live_progress
+
+    app.jinja_env.globals["job_progress"] = live_progress
 
     @app.context_processor
     def _working_estate() -> dict:

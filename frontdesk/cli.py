@@ -196,9 +196,25 @@ def purge_visitors(days: int | None) -> None:
                f"(kept the last {keep} days).")
 
 
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Run the jobs waiting, then stop.")
+@click.option("--no-fork", is_flag=True,
+              help="Run each job in this process instead of a forked work-horse.")
+def worker(burst: bool, no_fork: bool) -> None:
+    """Run an RQ worker for this app's job queue (bill runs, notices, imports); needs REDIS_URL."""
+    from frontdesk.jobqueue import run_worker
+
+    app = current_app._get_current_object()
+    if not app.config.get("REDIS_URL"):
+        raise click.ClickException("REDIS_URL (FRONTDESK_REDIS_URL) is not set: without Redis, "
+                                   "jobs run in the web process and need no worker.")
+    click.echo(f"Working queue {app.config['JOBS_QUEUE']}.")
+    run_worker(app, burst=burst, fork=not no_fork)
+
+
 def register(app: Flask) -> None:
     """Attach the commands to the app."""
-    for command in (demo_data, create_admin, bill_run, verify_chains, purge_visitors):
+    for command in (demo_data, create_admin, bill_run, verify_chains, purge_visitors, worker):
         app.cli.add_command(command)
     #: the chain check's first name, kept for scripts and habits
     app.cli.add_command(verify_chains, "verify-receipts")

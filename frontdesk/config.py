@@ -29,6 +29,21 @@ class Defaults:
     LOGIN_FAILURE_LIMIT = "5 per minute"
     #: failed password checks allowed per client address, whatever the account
     LOGIN_ADDRESS_FAILURE_LIMIT = "20 per minute"
+    #: Redis for the job queue (and a natural home for RATELIMIT_STORAGE_URI too), such as
+    #: "redis://127.0.0.1:6379/0"; None runs long jobs in the web process (the embedded default)
+    REDIS_URL: str | None = None
+    #: where long jobs run: "rq" (Redis, `flask worker`), "thread" (a background thread of the
+    #: web process) or "inline" (at once, in the request: tests); None: "rq" with REDIS_URL,
+    #: else "thread"
+    JOBS_BACKEND: str | None = None
+    #: the RQ queue of this installation's jobs
+    JOBS_QUEUE = "frontdesk"
+    #: a running RQ job not heard from for this long counts as interrupted (its worker died)
+    JOB_HEARTBEAT_SECONDS = 30
+    #: the longest an RQ job may run before its worker stops it
+    JOB_TIMEOUT_SECONDS = 3 * 3600
+    #: recent jobs listed on the jobs page
+    JOBS_LISTED = 50
     #: reverse proxies in front that set X-Forwarded-For (1 behind one nginx); 0 trusts none
     PROXY_FIX_X_FOR = 0
     #: embedded CJK TrueType font for printed pages

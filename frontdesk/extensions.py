@@ -11,6 +11,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
+from frontdesk.jobqueue import JobQueue
 from frontdesk.models.base import Base
 from frontdesk.throttle import FailureThrottle
 
@@ -57,3 +58,4 @@ csrf = CSRFProtect()
 babel = FrontdeskBabel()
 bootstrap = Bootstrap5()
 throttle = FailureThrottle()
+jobs = JobQueue()

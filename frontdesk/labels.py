@@ -81,6 +81,7 @@ PERMISSION_LABELS = {
     "callbacks.do": _l("Call residents back (callback list)"),
     "callbacks.reports": _l("Satisfaction rates"),
     "visitors.log": _l("Log visitors"),
+    "jobs.view": _l("Long jobs and their results"),
     "admin.users": _l("Manage staff accounts"),
     "admin.estates": _l("Manage estates"),
 }
@@ -120,7 +121,7 @@ AUDIT_ACTIONS = {
     "deposit": _l("Deposited"), "authorise": _l("Authorised"), "revoke": _l("Revoked"),
     "take_back": _l("Taken back"),
     "hand_over": _l("Handed over"), "addendum": _l("Addendum added"),
-    "done": _l("Done"), "skip": _l("Skipped"), "pause": _l("Paused"), "resume": _l("Resumed"),
+    "done": _l("Finished"), "skip": _l("Skipped"), "pause": _l("Paused"), "resume": _l("Resumed"),
     "complete": _l("Completed"), "cancel": _l("Cancelled"), "accept": _l("Accepted"),
     "override": _l("Overridden"),
     "register": _l("Registered"), "investigate": _l("Investigated"), "propose": _l("Proposed"),
@@ -652,3 +653,18 @@ def changes(object_type: str, before: Mapping | None, after: Mapping | None,
         rows.append(Change(field=field, label=str(name),
                            before=old, after=new))
     return rows
+
+#: what each kind of long job does, as the list of jobs names it
+JOB_KIND_LABELS = {
+    "bill_run": _l("Bill run"),
+    "notices": _l("Payment notices of a building"),
+    "register_import": _l("Register import"),
+    "readings_import": _l("Meter readings import"),
+}
+JOB_STATUS_LABELS = {
+    "queued": _l("Waiting"),
+    "running": _l("Running"),
+    "done": _l("Finished"),
+    "failed": _l("Failed"),
+    "interrupted": _l("Interrupted"),
+}

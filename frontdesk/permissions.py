@@ -69,6 +69,9 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "callbacks.do": (FRONTDESK, MANAGER),
     "callbacks.reports": (MANAGER,),
     "visitors.log": (FRONTDESK, MANAGER),
+    # long jobs (bill runs, bulk notices, imports): the list; each job also needs the
+    # permission of its kind (services.jobs.KIND_PERMISSIONS)
+    "jobs.view": (FRONTDESK, ENGINEERING, FINANCE, MANAGER),
     "admin.users": (ADMIN,),
     "admin.estates": (ADMIN,),
 }

@@ -251,3 +251,33 @@ def audit_changes(event, names: dict | None = None) -> list[labels.Change]:
     names = names or {}
     return labels.changes(event.object_type, event.before, event.after, estate_timezone(),
                           lambda kind, object_id: names.get((kind, object_id)))
+
+
+def job_kind_label(kind: str) -> str:
+    """Name a kind of long job in the user's language."""
+    return str(labels.JOB_KIND_LABELS.get(kind, kind))
+
+
+def job_status_label(status: str) -> str:
+    """Name a job's status in the user's language."""
+    return str(labels.JOB_STATUS_LABELS.get(status, status))
+
+
+def started_job(kind: str):
+    """Return the job named by ``?job=`` on the page that started it, or None.
+
+    Only a job of this kind, of the estate being worked in, for a user whose roles there may
+    start such jobs: another estate's job id shows nothing.
+    """
+    from frontdesk.models import Job
+    from frontdesk.services import jobs
+
+    job_id = request.args.get("job", type=int)
+    estate = current_estate()
+    if job_id is None or estate is None:
+        return None
+    job = db.session.get(Job, job_id)
+    if job is None or job.kind != kind or job.estate_id != estate.id \
+            or not current_user.can(jobs.KIND_PERMISSIONS[kind], estate.id):
+        return None
+    return jobs.refresh(job)

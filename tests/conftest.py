@@ -77,6 +77,7 @@ def make_app(database_url: str, instance_path) -> Flask:
         "WTF_CSRF_ENABLED": False,
         "SECRET_KEY": "test",
         "RATELIMIT_STORAGE_URI": None,  # failed logins counted in the test database
+        "JOBS_BACKEND": "inline",  # a job started by a request has ended when it answers
     })
     app.instance_path = str(instance_path)
 
@@ -296,3 +297,16 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords and not on_pg:
             item.add_marker(pytest.mark.skip(reason="needs FRONTDESK_TEST_DATABASE_URL=postgresql"))
+
+
+def building_notices(client, building_id: int, period: str):
+    """Start the payment notices of a building (a job) and return the PDF it made.
+
+    Returns the building's page instead when the job made no PDF (its message is there).
+    """
+    r = client.post(f"/statements/buildings/{building_id}/notices", data={"period": period})
+    assert r.status_code == 302, r.status_code
+    page = client.get(r.headers["Location"])
+    job_id = re.search(r"job=(\d+)", r.headers["Location"]).group(1)
+    pdf = client.get(f"/jobs/{job_id}/file")
+    return pdf if pdf.status_code == 200 else page

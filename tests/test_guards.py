@@ -43,7 +43,19 @@ class OtherEstate:
         self.user = factories.user("frontdesk", [estate], username=username)
         self._fees(estate)
         self._complaints(estate)
+        self._jobs(estate)
         db.session.commit()
+
+    def _jobs(self, estate):
+        from frontdesk.models import Job, JobFile
+
+        self.job = Job(estate_id=estate.id, kind="notices", started_by_id=self.user.id,
+                       status="done", backend="inline",
+                       params={"building_id": self.building.id, "period": "2026-10"})
+        db.session.add(self.job)
+        db.session.flush()
+        db.session.add(JobFile(job_id=self.job.id, role="result", filename="外人.pdf",
+                               mimetype="application/pdf", size=4, content=b"%PDF"))
 
     def _fees(self, estate):
         from datetime import date
@@ -200,6 +212,7 @@ class OtherEstate:
             "entry_id": self.entry.id,
             "case_id": self.movein_case.id, "move_out_id": self.move_out.id,
             "complaint_id": self.complaint.id, "visit_id": self.visit.id,
+            "job_id": self.job.id,
         }
 
 

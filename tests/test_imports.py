@@ -91,7 +91,9 @@ def test_units_import_from_utf8_csv(desk, world, db):
     assert "3-1-101" not in r.text and "101" in r.text
     assert count(db, Unit, world.estate.id) == 1  # nothing written before the confirm
     r = confirm(desk, token_of(r))
-    assert r.status_code == 302 and r.headers["Location"].endswith("/register/buildings")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/register/import?job=1")
+    page = desk.get(r.headers["Location"]).text
+    assert "units.csv" in page and 'href="/register/buildings"' in page
     unit = db.session.scalar(sa.select(Unit).where(Unit.code == "3-1-101"))
     assert (unit.floor, unit.gross_area, unit.inner_area, unit.status) == (
         1, Decimal("89.50"), Decimal("72.30"), "已交房")
@@ -100,7 +102,7 @@ def test_units_import_from_utf8_csv(desk, world, db):
     [event] = import_events(db)
     assert (event.object_type, event.estate_id, event.after) == (
         "unit", world.estate.id, {"rows": 2, "file": "units.csv"})
-    assert "已从 units.csv 导入 2 户房屋" in desk.get("/register/buildings").text
+    assert "已从 units.csv 导入 2 户房屋" in page
 
 
 def test_units_import_from_gbk_csv(desk, world, db):
@@ -267,7 +269,8 @@ def test_people_import_stores_script_and_sql_literally_and_shows_them_escaped(de
     r = upload(desk, "person", data, "people.csv")
     assert r.status_code == 200
     assert script not in r.text and html.escape(script) in r.text
-    assert confirm(desk, token_of(r)).headers["Location"].endswith("/register/people")
+    started = desk.get(confirm(desk, token_of(r)).headers["Location"]).text
+    assert 'href="/register/people"' in started and "完成" in started
     person = db.session.scalar(sa.select(Person).where(Person.name == script))
     assert (person.phone, person.phone_tail, person.id_type) == (
         "13900001111", "1111", "居民身份证")
@@ -386,8 +389,9 @@ def test_confirm_checks_the_file_again(desk, world, db):
     factories.unit(world.building, "1", 1, "101")
     db.session.commit()
     r = confirm(desk, token)
-    assert r.status_code == 422
-    assert (2, "房号", "房号 3-1-101 在本小区已存在。") in error_rows(r)
+    assert r.status_code == 302
+    page = desk.get(r.headers["Location"]).text
+    assert "失败" in page and "第 2 行，房号：房号 3-1-101 在本小区已存在。" in page
     assert count(db, Unit, world.estate.id) == 2
 
 

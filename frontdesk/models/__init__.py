@@ -27,6 +27,7 @@ from frontdesk.models.fees import (
     Refund,
     Tariff,
 )
+from frontdesk.models.jobs import Job, JobFile
 from frontdesk.models.keys import (
     Key,
     KeyAuthorisation,
@@ -57,6 +58,8 @@ from frontdesk.models.workorders import (
 )
 
 __all__ = [
+    "Job",
+    "JobFile",
     "ROLES",
     "Allocation",
     "AuditEvent",

@@ -6,6 +6,7 @@ numbered 第 N 页 共 M 页 within that unit's notice.
 
 from __future__ import annotations
 
+import copy
 import io
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -72,7 +73,9 @@ class _Parts:
             where += f"（地址：{estate['address']}）"
         if estate.get("phone"):
             where += f"，咨询电话：{estate['phone']}"
-        # the same on every page: made once and drawn on each (as Table does with repeatRows)
+        # the same on every page: made once, and each page draws a shallow copy (the layout
+        # marks a flowable it moves to the next page; one instance on every page would be
+        # "moved" twice and refused as too large)
         self.instructions = para(f"缴费方式：{methods}。{where}。如已缴费，请忽略本通知。",
                                  self.st.body)
         self.stub_note = para(STUB_NOTE, self.center_small)
@@ -153,17 +156,17 @@ def _unit_page(unit: Mapping[str, Any], parts: _Parts) -> list[Flowable]:
                  font_name=parts.font_name, label_width=24 * mm),
         Spacer(1, 3 * mm),
         para(deadline, st.body),
-        parts.instructions,
+        copy.copy(parts.instructions),
         Spacer(1, 8 * mm),
         # the stub is cut off along the dashed line: never part of it on another page
         KeepTogether([
             HRFlowable(width="100%", thickness=0.6, dash=(4, 3), color=colors.HexColor("#777777"),
                        spaceBefore=0, spaceAfter=1 * mm),
-            parts.stub_note,
+            copy.copy(parts.stub_note),
             Spacer(1, 2 * mm),
             para(f"回执　房号：{code}　业主：{owner}　账期：{parts.period}　"
                  f"应缴金额：¥{format_money(due)}", st.body),
-            parts.stub_blanks,
+            copy.copy(parts.stub_blanks),
         ]),
     ]
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from frontdesk.models import AuditEvent, BillLine, BillRun
+from frontdesk.models import AuditEvent, BillLine, BillRun, Job
 from tests import factories
 from tests.conftest import count
 from tests.factories import meter
@@ -57,9 +57,14 @@ def test_post_bills_once_and_a_second_post_says_nothing_new(finance, fees, db):
     r = finance.post("/billing/post", data={"period": PERIOD, "building": "", "confirm": "y"})
     assert r.status_code == 302
     run = db.session.scalars(sa.select(BillRun)).one()
-    assert r.headers["Location"].endswith(f"/billing/runs/{run.id}")
+    job = db.session.scalars(sa.select(Job)).one()
+    assert r.headers["Location"].endswith(
+        f"/billing/preview?period={PERIOD}&building=&job={job.id}")
     assert run.lines == 2 and run.total == D("230.33")
-    page = finance.get(r.headers["Location"]).get_data(as_text=True)
+    assert (job.status, job.bill_run_id, job.started_by.username) == ("done", run.id, "finance")
+    started = finance.get(r.headers["Location"]).get_data(as_text=True)
+    assert "生成 2 条账单" in started and f'href="/billing/runs/{run.id}"' in started
+    page = finance.get(f"/billing/runs/{run.id}").get_data(as_text=True)
     assert "230.33" in page and "3-2-1502" in page
     again = finance.post("/billing/post", data={"period": PERIOD, "building": "", "confirm": "y"},
                          follow_redirects=True)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from frontdesk.models import BillLine, FeeItem, Receipt
 from tests import factories
+from tests.conftest import building_notices
 from tests.pdf_text import assert_paged, pdf_reader, printed_pages, squash
 
 D = Decimal
@@ -67,8 +68,7 @@ def test_building_notices_run_on_with_the_unit_and_owner_on_every_page(world, de
         bill(owing, water, period, "7296.00", long)
     db.session.commit()
 
-    response = desk.get(f"/statements/buildings/{world.building.id}/notices.pdf",
-                        query_string={"period": periods[-1]})
+    response = building_notices(desk, world.building.id, periods[-1])
     pages = squashed_pages(response)
     assert_paged(pages, "3-1-202", OWNER)
     everything = "".join(pages)
@@ -88,8 +88,7 @@ def test_building_notices_print_an_explanation_taller_than_a_page(world, desk, d
     bill(owing, water, period, "7296.00", "；".join([THREE_TIERS] * 40))
     db.session.commit()
 
-    response = desk.get(f"/statements/buildings/{world.building.id}/notices.pdf",
-                        query_string={"period": period})
+    response = building_notices(desk, world.building.id, period)
     pages = squashed_pages(response)
     assert_paged(pages, "3-1-202", OWNER)
     assert "".join(pages).count("7,296.00") >= 40

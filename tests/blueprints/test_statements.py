@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from frontdesk.extensions import db
 from frontdesk.models import (
     BillLine,
+    Job,
     PrepaidEntry,
 )
 from frontdesk.pdf.notice import payment_notice
@@ -20,6 +21,7 @@ from frontdesk.services import DomainError
 from frontdesk.services.fees import late_fees, payments, statements
 from frontdesk.services.periods import estate_today
 from tests import factories
+from tests.conftest import building_notices
 from tests.factories import bill_line, fee_item, payment
 from tests.pdf_text import pdf_pages, printed_pages, squash
 
@@ -167,8 +169,7 @@ def test_building_notices_have_one_page_per_unit_with_dues(world, desk, dues):
     bill_line(elsewhere, dues["pm"], period, "99.00", "别的楼", due)
     db.session.commit()
 
-    response = desk.get(f"/statements/buildings/{building.id}/notices.pdf",
-                        query_string={"period": period})
+    response = building_notices(desk, building.id, period)
     pages = [squash(p) for p in printed_pages(response)]
     assert len(pages) == 2
     assert "3-1-101" in pages[0] and "150.00" in pages[0] and "壹佰伍拾元整" in pages[0]
@@ -179,8 +180,7 @@ def test_building_notices_have_one_page_per_unit_with_dues(world, desk, dues):
 
 
 def test_building_with_nothing_due_gets_a_message(world, desk):
-    response = desk.get(f"/statements/buildings/{world.building.id}/notices.pdf",
-                        query_string={"period": "2026-11"})
+    response = building_notices(desk, world.building.id, "2026-11")
     assert response.mimetype == "text/html"
     assert "没有未缴费用的房屋" in response.get_data(as_text=True)
 
@@ -445,10 +445,12 @@ def test_another_estates_unit_and_building_give_404(world, desk):
         f"/statements/units/{other_unit.id}/notice.pdf?period=2026-11",
         f"/statements/units/{other_unit.id}/statement.pdf?start=2026-01-01&end=2026-02-01",
         f"/statements/buildings/{other_building.id}",
-        f"/statements/buildings/{other_building.id}/notices.pdf?period=2026-11",
     ]
     for url in urls:
         assert desk.get(url).status_code == 404, url
+    assert desk.post(f"/statements/buildings/{other_building.id}/notices",
+                     data={"period": "2026-11"}).status_code == 404
+    assert db.session.scalar(sa.select(sa.func.count(Job.id))) == 0
 
 
 def test_engineering_may_not_print_notices(world, as_role):

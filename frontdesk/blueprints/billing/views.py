@@ -8,10 +8,16 @@ from flask_login import current_user
 from frontdesk.blueprints.billing import bp
 from frontdesk.blueprints.billing.forms import AdjustmentForm, CreditForm, PostForm, RunForm
 from frontdesk.models import BillLine, BillRun, Unit
-from frontdesk.money import format_money
-from frontdesk.services import DomainError
+from frontdesk.services import DomainError, jobs
 from frontdesk.services.fees import bill_queries, billing, corrections
-from frontdesk.web import apply_domain_error, form_status, require_estate, requires, scoped_get
+from frontdesk.web import (
+    apply_domain_error,
+    form_status,
+    require_estate,
+    requires,
+    scoped_get,
+    started_job,
+)
 
 #: problems shown per page of the preview, and sample lines (the totals cover everything)
 SHOWN_PROBLEMS = 200
@@ -53,7 +59,8 @@ def preview():
     estate = require_estate()
     form = _run_form(estate, request.args if request.args else None)
     result = None
-    if request.args and form.validate():
+    job = started_job("bill_run")  # the post of this preview, running or ended: not again
+    if job is None and request.args and form.validate():
         try:
             result = billing.preview_bill_run(estate, form.period.data,
                                               bill_queries.building_of(estate, form.building.data))
@@ -63,14 +70,14 @@ def preview():
     shown = (result.problem_page(request.args.get("problems_page", 1, type=int), SHOWN_PROBLEMS)
              if result else None)
     return render_template(
-        "billing/preview.html", form=form, preview=result, post_form=post_form,
+        "billing/preview.html", form=form, preview=result, post_form=post_form, job=job,
         buildings={b.id: b for b in estate.buildings},
         problems=shown.problems if shown else [], problems_page=shown.page if shown else 1,
         problems_pages=shown.pages if shown else 1, problems_start=shown.start if shown else 0,
         problem_labels=PROBLEM_LABELS,
         sample=result.sample(SAMPLE_LINES) if result else [],
         names={i.id: i.name for i in result.items} if result else {},
-    ), form_status(form, failed=result is None and bool(request.args))
+    ), form_status(form, failed=result is None and job is None and bool(request.args))
 
 
 @bp.post("/post")
@@ -92,21 +99,12 @@ def post():
                 "confirmation and post again."), "warning")
         return redirect(back)
     try:
-        bill_run = billing.post_bill_run(current_user, estate, form.period.data, building)
-    except billing.NothingToPost as e:
-        flash(e.message, "warning")
-        return redirect(back)
+        job = jobs.start_bill_run(current_user, estate, form.period.data, building)
     except DomainError as e:
         flash(e.message, "danger")
         return redirect(back)
-    flash(_("Posted %(n)s bill lines for %(period)s, %(total)s in all.", n=bill_run.lines,
-            period=bill_run.period, total=format_money(bill_run.total)), "success")
-    left = bill_run.preview.total
-    if left.held:
-        flash(_("%(n)s lines (%(total)s) are held, not posted, until their flagged readings are "
-                "reviewed; post %(period)s again after the review to bill them.", n=left.held,
-                total=format_money(left.held_amount), period=bill_run.period), "warning")
-    return redirect(url_for("billing.run", bill_run_id=bill_run.id))
+    return redirect(url_for("billing.preview", period=form.period.data,
+                            building=form.building.data, job=job.id))
 
 
 @bp.get("/runs/<int:bill_run_id>")

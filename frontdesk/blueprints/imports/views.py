@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from frontdesk.blueprints.imports import bp
 from frontdesk.blueprints.imports.forms import ConfirmForm, UploadForm
-from frontdesk.services import DomainError, uploads
+from frontdesk.services import DomainError, jobs, uploads
 from frontdesk.services.register import imports, sheets
 from frontdesk.web import (
     apply_domain_error,
@@ -20,19 +20,12 @@ from frontdesk.web import (
     mask_phone_for,
     require_estate,
     requires,
+    started_job,
 )
 
 
 def _folder() -> Path:
     return uploads.folder(current_app.config.get("IMPORT_FOLDER"), current_app.instance_path)
-
-
-def _done_message(kind: str, rows: int, filename: str) -> str:
-    if kind == "building":
-        return _("Imported %(n)s buildings from %(file)s.", n=rows, file=filename)
-    if kind == "unit":
-        return _("Imported %(n)s units from %(file)s.", n=rows, file=filename)
-    return _("Imported %(n)s rows of residents from %(file)s.", n=rows, file=filename)
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -55,6 +48,7 @@ def upload():
                 200 if preview.ok else 422
     status = form_status(form)
     return render_template("imports/upload.html", form=form, columns=sheets.COLUMNS,
+                           job=started_job("register_import"),
                            kinds=sheets.KIND_LABELS,
                            max_rows=current_app.config["IMPORT_MAX_ROWS"]), status
 
@@ -69,17 +63,11 @@ def confirm():
         flash(str(uploads.GONE), "danger")
         return redirect(url_for("imports.upload"))
     try:
-        result = imports.confirm_import(current_user, estate, form.token.data, folder=_folder(),
-                                        max_rows=current_app.config["IMPORT_MAX_ROWS"])
-    except uploads.ImportRefused as e:
-        return render_template("imports/preview.html", preview=e.preview, confirm=None), 422
+        job = jobs.start_register_import(current_user, estate, form.token.data, folder=_folder())
     except DomainError as e:
         flash(e.message, "danger")
         return redirect(url_for("imports.upload"))
-    flash(_done_message(result.kind, result.rows, result.filename), "success")
-    if result.kind == "person":
-        return redirect(url_for("register.people"))
-    return redirect(url_for("register.buildings"))
+    return redirect(url_for("imports.upload", job=job.id))
 
 
 @bp.get("/import/template.xlsx")

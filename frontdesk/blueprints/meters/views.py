@@ -21,9 +21,16 @@ from frontdesk.blueprints.meters.forms import (
 )
 from frontdesk.models import Building, Meter, MeterReading
 from frontdesk.models.fees import METER_KINDS
-from frontdesk.services import DomainError, periods, uploads
+from frontdesk.services import DomainError, jobs, periods, uploads
 from frontdesk.services.fees import meters, queries, readings, readings_import
-from frontdesk.web import apply_domain_error, form_status, require_estate, requires, scoped_get
+from frontdesk.web import (
+    apply_domain_error,
+    form_status,
+    require_estate,
+    requires,
+    scoped_get,
+    started_job,
+)
 
 CELL_PREFIX = "reading-"
 
@@ -340,6 +347,7 @@ def upload():
                                    confirm=ConfirmForm(token=preview.token)), \
                 200 if preview.ok else 422
     return render_template("meters/upload.html", form=form, columns=readings_import.READING_COLUMNS,
+                           job=started_job("readings_import"),
                            max_rows=current_app.config["IMPORT_MAX_ROWS"]), \
         form_status(form)
 
@@ -354,13 +362,8 @@ def confirm_import():
         flash(str(uploads.GONE), "danger")
         return redirect(url_for("meters.upload"))
     try:
-        rows, filename = readings_import.confirm_import(
-            current_user, estate, form.token.data, folder=_folder(),
-            max_rows=current_app.config["IMPORT_MAX_ROWS"])
-    except uploads.ImportRefused as e:
-        return render_template("meters/preview.html", preview=e.preview, confirm=None), 422
+        job = jobs.start_readings_import(current_user, estate, form.token.data, folder=_folder())
     except DomainError as e:
         flash(e.message, "danger")
         return redirect(url_for("meters.upload"))
-    flash(_("Imported %(n)s readings from %(file)s.", n=rows, file=filename), "success")
-    return redirect(url_for("meters.index"))
+    return redirect(url_for("meters.upload", job=job.id))

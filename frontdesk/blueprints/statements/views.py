@@ -3,17 +3,17 @@
 from datetime import date
 from io import BytesIO
 
-from flask import current_app, render_template, request, send_file
+from flask import current_app, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from frontdesk.blueprints.statements import bp
-from frontdesk.blueprints.statements.forms import NoticeForm, StatementForm
+from frontdesk.blueprints.statements.forms import BuildingNoticesForm, NoticeForm, StatementForm
 from frontdesk.models import Building, Unit
 from frontdesk.pdf.notice import payment_notice
 from frontdesk.pdf.statement import statement
-from frontdesk.services import DomainError, periods
+from frontdesk.services import DomainError, jobs, periods
 from frontdesk.services.fees import statements
-from frontdesk.web import apply_domain_error, requires, scoped_get
+from frontdesk.web import apply_domain_error, requires, scoped_get, started_job
 
 
 def _send_pdf(pdf: bytes, name: str):
@@ -36,12 +36,15 @@ def _unit_page(unit: Unit, notice_form: NoticeForm | None = None,
                            statement_form=statement_form)
 
 
-def _building_page(building: Building, form: NoticeForm | None = None):
-    """Show the building's print form."""
+def _building_page(building: Building, form: BuildingNoticesForm | None = None):
+    """Show the building's print form, and the job printing its notices if one was started."""
     if form is None:
         today = periods.estate_today(building.estate)
-        form = NoticeForm(formdata=None, period=today.strftime("%Y-%m"))
-    return render_template("statements/building.html", building=building, form=form)
+        form = BuildingNoticesForm(formdata=None, period=today.strftime("%Y-%m"))
+    job = started_job("notices")
+    if job is not None and job.params.get("building_id") != building.id:
+        job = None
+    return render_template("statements/building.html", building=building, form=form, job=job)
 
 
 @bp.get("/units/<int:unit_id>")
@@ -98,21 +101,16 @@ def building(building_id: int):
     return _building_page(scoped_get(Building, building_id))
 
 
-@bp.get("/buildings/<int:building_id>/notices.pdf")
+@bp.post("/buildings/<int:building_id>/notices")
 @requires("fees.view")
 def building_notices(building_id: int):
-    """Print the payment notices of every unit of a building with something due, one PDF."""
+    """Start printing the payment notices of every unit of a building with something due.
+
+    A job: the page shows its progress, then the PDF to download.
+    """
     building = scoped_get(Building, building_id)
-    if not request.args:
-        return _building_page(building)
-    form = NoticeForm(request.args)
-    if form.validate():
-        try:
-            data = statements.building_notices(building, form.period.data,
-                                               printed_by=current_user.full_name)
-        except DomainError as e:
-            apply_domain_error(form, e)
-        else:
-            return _send_pdf(payment_notice(data, font_path=_font()),
-                             f"notices-{building.number}-{form.period.data}.pdf")
-    return _building_page(building, form), 422
+    form = BuildingNoticesForm()
+    if not form.validate():
+        return _building_page(building, form), 422
+    job = jobs.start_notices(current_user, building, form.period.data)
+    return redirect(url_for("statements.building", building_id=building.id, job=job.id))

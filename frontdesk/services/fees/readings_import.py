@@ -156,9 +156,21 @@ def confirm_import(actor: User, estate: Estate, token: str, *, folder: Path, max
 
     Raises uploads.ImportRefused if the file no longer passes (readings changed meanwhile).
     """
+    data, filename = claim_import(actor, estate, token, folder=folder)
+    return import_file(actor, estate, data, filename, max_rows=max_rows, today=today)
+
+
+def claim_import(actor: User, estate: Estate, token: str, *, folder: Path) -> tuple[bytes, str]:
+    """Take the file of readings kept under the token for good: return (contents, file name)."""
     meta, data = uploads.claim_upload(folder, token, actor.id, estate.id)
+    return data, meta["filename"]
+
+
+def import_file(actor: User, estate: Estate, data: bytes, filename: str, *, max_rows: int,
+                today: date | None = None) -> tuple[int, str]:
+    """Check a claimed file of readings again and write it in one transaction."""
     try:
-        return _import(actor, estate, data, meta["filename"], max_rows, today)
+        return _import(actor, estate, data, filename, max_rows, today)
     except sa.exc.IntegrityError:
         raise DomainError(_l("The readings changed while the file was being imported; nothing "
                              "has been imported. Upload the file again.")) from None

@@ -376,11 +376,27 @@ def confirm_import(actor: User, estate: Estate, token: str, *, folder: Path,
     The stored file is claimed first, so a second confirm of the same token finds nothing.
     Raises uploads.ImportRefused if the file no longer passes (the register changed meanwhile).
     """
+    kind, data, filename = claim_import(actor, estate, token, folder=folder)
+    return import_file(actor, estate, kind, data, filename, max_rows=max_rows)
+
+
+def claim_import(actor: User, estate: Estate, token: str, *, folder: Path
+                 ) -> tuple[str, bytes, str]:
+    """Take the file kept under the token for good: return (kind, contents, file name).
+
+    A second claim of the same token raises DomainError (the file is gone).
+    """
     meta, data = uploads.claim_upload(folder, token, actor.id, estate.id)
     if meta.get("kind") not in KINDS:
         raise DomainError(uploads.GONE)
+    return meta["kind"], data, meta["filename"]
+
+
+def import_file(actor: User, estate: Estate, kind: str, data: bytes, filename: str, *,
+                max_rows: int) -> ImportResult:
+    """Check a claimed file again and write it in one transaction (ImportRefused if it fails)."""
     try:
-        return _write(actor, estate, meta["kind"], data, meta["filename"], max_rows)
+        return _write(actor, estate, kind, data, filename, max_rows)
     except sa.exc.IntegrityError:
         raise DomainError(_l("The register changed while the file was being imported; nothing "
                              "has been imported. Upload the file again.")) from None
