@@ -231,6 +231,58 @@ def build_company(url: str, people: int = 50000, *, estates: int | None = None,
                    seconds=time.perf_counter() - started)
 
 
+def describe_company(url: str, samples_per_kind: int = 20, seed: int = 2026) -> Company:
+    """Read back what a driver needs from a database `build_company` filled before.
+
+    The units owing are those with an open bill line now (earlier runs may have paid some)."""
+    from frontdesk.models import BillLine, Estate, Occupancy, Person, Unit, User, UserRole, Vehicle
+    from frontdesk.services.demo import DEMO_PASSWORD
+
+    rng = random.Random(seed)
+    engine = sa.create_engine(url)
+    samples: dict[int, dict[str, list[str]]] = {}
+    owing: dict[int, list[int]] = {}
+    units: dict[int, list[int]] = {}
+    try:
+        with engine.connect() as conn:
+            estate_ids = list(conn.scalars(sa.select(Estate.id).order_by(Estate.id)))
+            logins = [tuple(r) for r in conn.execute(
+                sa.select(User.username, UserRole.estate_id).join(UserRole)
+                .where(UserRole.role == "frontdesk", User.username.like("desk%"))
+                .order_by(UserRole.estate_id, User.username))]
+            for eid in estate_ids:
+                units[eid] = list(conn.scalars(sa.select(Unit.id).where(Unit.estate_id == eid)
+                                               .order_by(Unit.id)))
+                owing[eid] = list(conn.scalars(
+                    sa.select(BillLine.unit_id).where(BillLine.estate_id == eid,
+                                                      BillLine.settled < BillLine.amount)
+                    .distinct().order_by(BillLine.unit_id)))
+                codes = list(conn.scalars(sa.select(Unit.code).where(Unit.estate_id == eid)))
+                people = list(conn.execute(
+                    sa.select(Person.name, Person.phone_tail, Person.id_tail)
+                    .where(Person.estate_id == eid,
+                           Person.id.in_(sa.select(Occupancy.person_id)))))
+                plates = list(conn.scalars(sa.select(Vehicle.plate)
+                                           .where(Vehicle.estate_id == eid)))
+                n = samples_per_kind
+                picked_codes = rng.sample(codes, min(n, len(codes)))
+                picked = rng.sample(people, min(n, len(people)))
+                samples[eid] = {
+                    "code": picked_codes,
+                    "code_prefix": sorted({c.rsplit("-", 1)[0] for c in picked_codes}),
+                    "name": [p.name for p in picked],
+                    "surname": sorted({p.name[0] for p in picked}),
+                    "phone_tail": [p.phone_tail for p in picked],
+                    "id_tail": [p.id_tail for p in picked],
+                    "plate": rng.sample(plates, min(n, len(plates))),
+                }
+    finally:
+        engine.dispose()
+    return Company(url=url, password=DEMO_PASSWORD, estate_ids=estate_ids, logins=logins,
+                   samples=samples, owing=owing, units=units,
+                   counts={"estate": len(estate_ids), "unit": sum(map(len, units.values()))})
+
+
 def _estate_units(rng, estate_id, n_units, new, sort_key, unit_code) -> list[dict]:
     """Residential buildings of 144 units until the estate has ``n_units``."""
     out: list[dict] = []
