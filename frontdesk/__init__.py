@@ -116,6 +116,8 @@ def register_extensions(app: Flask) -> None:
             .where(models.User.session_token == str(token))
             .options(memberships.joinedload(models.Membership.estate),
                      memberships.joinedload(models.Membership.roles))
+            # also when the session holds the user already (a test's app context)
+            .execution_options(populate_existing=True)
         ).unique().first()
         return user if user is not None and user.active else None
 
