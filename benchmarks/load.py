@@ -30,9 +30,11 @@ the database instead of building one), ``--app-dir`` (serve another checkout's `
 the same data, to compare two versions).
 
 Prints one line per kind of request (count, errors, p50/p95/p99 in ms) and, last, one line for
-all kinds::
+all kinds, with the CPU that gunicorn's workers and the database's server processes spent per
+request (what the figures would be on an idle machine depends on it)::
 
-    load clerks=50 think=1-3 seconds=60 requests=N rps=R p50_ms=… p95_ms=… p99_ms=… errors=E
+    load clerks=50 think=1-3 seconds=60 requests=N rps=R p50_ms=… p95_ms=… p99_ms=… errors=E \
+        app_cpu_ms=… db_cpu_ms=…
 """
 
 from __future__ import annotations
@@ -146,6 +148,59 @@ def stop_gunicorn(proc) -> str:
     proc.log.close()
     lines = Path(proc.log.name).read_text(errors="replace").splitlines()
     return "\n".join(lines[-30:])
+
+
+def _cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) a process has used, 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
+def _backends(url: str) -> list[int]:
+    """The PostgreSQL server processes serving the benchmark's database."""
+    if not url.startswith("postgresql"):
+        return []
+    import psycopg
+
+    admin, name = _admin_url(url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        return [r[0] for r in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,))]
+
+
+class CpuMeter:
+    """CPU used by gunicorn's workers and the database's server processes during the run."""
+
+    def __init__(self, master_pid: int, url: str):
+        self.master_pid, self.url = master_pid, url
+        self.start: dict[str, dict[int, float]] = {}
+
+    def _read(self) -> dict[str, dict[int, float]]:
+        return {"app": {p: _cpu_of(p) for p in _children(self.master_pid)},
+                "db": {p: _cpu_of(p) for p in _backends(self.url)}}
+
+    def begin(self) -> None:
+        self.start = self._read()
+
+    def end(self) -> dict[str, float]:
+        now = self._read()
+        return {kind: sum(max(0.0, cpu - self.start[kind].get(pid, 0.0))
+                          for pid, cpu in now[kind].items()) for kind in now}
 
 
 # the client ---------------------------------------------------------------------------------------
@@ -362,7 +417,7 @@ def percentile(sorted_values: list[float], p: float) -> float:
 
 
 def drive(company, port: int, clerks: int, think: tuple[float, float], duration: float,
-          seed: int):
+          seed: int, meter: CpuMeter | None = None):
     """Log the clerks in, let them work for ``duration`` seconds; return times and errors."""
     lock = threading.Lock()
     times: dict[str, list[float]] = defaultdict(list)
@@ -416,6 +471,9 @@ def drive(company, port: int, clerks: int, think: tuple[float, float], duration:
     threads = [threading.Thread(target=work, args=s, daemon=True) for s in sessions]
     for t in threads:
         t.start()
+    if meter is not None:
+        meter.begin()
+    client_cpu = time.process_time()
     measuring.set()
     started = time.monotonic()
     deadline_box["t"] = started + duration
@@ -423,10 +481,12 @@ def drive(company, port: int, clerks: int, think: tuple[float, float], duration:
     for t in threads:
         t.join(duration + 120)
     elapsed = time.monotonic() - started
-    return times, errors, messages, elapsed
+    cpu = meter.end() if meter is not None else {}
+    cpu["client"] = time.process_time() - client_cpu
+    return times, errors, messages, elapsed, cpu
 
 
-def report(times, errors, messages, elapsed, clerks, think_text, duration) -> None:
+def report(times, errors, messages, elapsed, clerks, think_text, duration, cpu) -> None:
     every: list[float] = []
     print(f"{'kind':18s} {'count':>6s} {'errors':>6s} {'p50_ms':>8s} {'p95_ms':>8s} "
           f"{'p99_ms':>8s} {'max_ms':>8s}")
@@ -440,10 +500,14 @@ def report(times, errors, messages, elapsed, clerks, think_text, duration) -> No
         print(f"error: {message}")
     every.sort()
     n = len(every)
+    per = {k: v * 1000 / n if n else 0.0 for k, v in cpu.items()}
+    print("cpu_ms_per_request " + " ".join(f"{k}={v:.1f}" for k, v in per.items())
+          + f" (machine load {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores)")
     print(f"load clerks={clerks} think={think_text} seconds={duration:g} requests={n} "
           f"rps={n / elapsed:.1f} p50_ms={percentile(every, 50):.1f} "
           f"p95_ms={percentile(every, 95):.1f} p99_ms={percentile(every, 99):.1f} "
-          f"errors={sum(errors.values())}")
+          f"errors={sum(errors.values())} app_cpu_ms={per.get('app', 0):.1f} "
+          f"db_cpu_ms={per.get('db', 0):.1f}")
 
 
 def parse_think(text: str) -> tuple[float, float]:
@@ -500,8 +564,9 @@ def main(argv: list[str] | None = None) -> None:
         with tempfile.TemporaryDirectory() as instance:
             proc = start_gunicorn(url, port, args.workers, args.threads, instance,
                                   args.app_dir.resolve())
-            times, errors, messages, elapsed = drive(company, port, args.clerks, think,
-                                                     args.duration, args.seed)
+            meter = CpuMeter(proc.pid, url)
+            times, errors, messages, elapsed, cpu = drive(company, port, args.clerks, think,
+                                                          args.duration, args.seed, meter)
             log = stop_gunicorn(proc)
             proc = None
             if errors and log:
@@ -511,7 +576,7 @@ def main(argv: list[str] | None = None) -> None:
             stop_gunicorn(proc)
         if not args.keep:
             drop_database(url)
-    report(times, errors, messages, elapsed, args.clerks, think_text, args.duration)
+    report(times, errors, messages, elapsed, args.clerks, think_text, args.duration, cpu)
 
 
 if __name__ == "__main__":

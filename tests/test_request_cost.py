@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -164,3 +165,28 @@ def test_responses_to_a_logged_in_user_are_not_stored_after_a_commit(world, db, 
     assert r.status_code == 302 and r.headers["Cache-Control"] == "no-store"
     assert "no-store" in desk.get(r.headers["Location"]).headers["Cache-Control"]
     assert "no-store" not in client.get("/login").headers.get("Cache-Control", "")
+
+
+def test_the_desk_page_costs_the_same_whatever_the_open_work_orders(app, world, db, desk):
+    # 10:00 in Shanghai: the day shift is on duty
+    app.config["FRONTDESK_NOW"] = datetime(2026, 11, 3, 2, 0, tzinfo=UTC)
+    reporter = world.users["frontdesk"]
+    first = factories.unit(world.building, "1", 3, "301")
+    factories.work_order(world.estate, reporter, unit=first, description="一号漏水")
+    db.session.commit()
+    assert desk.get("/desk").status_code == 200  # the clerk opens (joins) the shift on duty
+    with statements(db) as few:
+        page = desk.get("/desk")
+    assert page.status_code == 200
+    assert "一号漏水" in page.text
+    for n in range(10):
+        u = factories.unit(world.building, "1", 4 + n, f"{4 + n}01")
+        factories.work_order(world.estate, reporter, unit=u, description=f"第{n}单漏水")
+    db.session.commit()
+    with statements(db) as more:
+        page = desk.get("/desk")
+    assert page.status_code == 200
+    # each order's unit is not read on its own, and a clerk already on the shift writes nothing
+    assert len(more) == len(few), "\n".join(more)
+    assert not [s for s in more if s.lstrip().upper().startswith(("INSERT", "UPDATE"))]
+    assert "第0单漏水" in page.text
