@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, jsonify, render_template, request, session
+from flask import Flask, g, jsonify, render_template, request, session
 from flask_login import current_user
 
 __version__ = "0.1.0"
@@ -118,8 +118,17 @@ def register_extensions(app: Flask) -> None:
     def load_user(token: str):
         # The session holds the user's session token, not the id: logging out, a new
         # password or deactivation replace the token and so end every session at once.
-        user = db.session.scalar(sa.select(models.User)
-                                 .where(models.User.session_token == str(token)))
+        # One statement for the user, the estates and the roles: every request needs them.
+        # The options stay with the object, so that its reload after a commit is one too.
+        memberships = sa.orm.joinedload(models.User.memberships)
+        user = db.session.scalars(
+            sa.select(models.User)
+            .where(models.User.session_token == str(token))
+            .options(memberships.joinedload(models.Membership.estate),
+                     memberships.joinedload(models.Membership.roles))
+            # also when the session holds the user already (a test's app context)
+            .execution_options(populate_existing=True)
+        ).unique().first()
         return user if user is not None and user.active else None
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -193,6 +202,15 @@ def register_errorhandlers(app: Flask) -> None:
         app.errorhandler(code)(render_error)
 
 
+def _logged_in() -> bool:
+    """Tell whether the request is a logged-in user's, without loading the user again.
+
+    ``current_user.is_authenticated`` reads the user's ``active`` column, which a commit
+    earlier in the request has expired: asking it here would cost a query per response."""
+    user = g.get("_login_user")
+    return "_user_id" in session or (user is not None and not user.is_anonymous)
+
+
 def register_security_headers(app: Flask) -> None:
     """Send a Content-Security-Policy and the usual hardening headers.
 
@@ -204,7 +222,7 @@ def register_security_headers(app: Flask) -> None:
     @app.after_request
     def add_headers(response):
         static = (request.endpoint or "").rpartition(".")[2] == "static"
-        if not static and current_user.is_authenticated \
+        if not static and _logged_in() \
                 and "no-store" not in response.headers.get("Cache-Control", ""):
             response.headers["Cache-Control"] = "no-store"  # a view's own no-store is kept
         response.headers.setdefault(

@@ -74,9 +74,10 @@ def _duty_panel(estate):
     if not current_user.can("duty.view"):
         return None
     now = loans.clock(current_app.config)
+    shift = None
     if current_user.can("duty.log"):
-        duty_shifts.open_current(current_user, estate, now)
-    return duty_queries.desk_panel(estate, current_user, now)
+        shift = duty_shifts.open_current(current_user, estate, now)
+    return duty_queries.desk_panel(estate, current_user, now, shift)
 
 
 @bp.get("/desk/units/<int:unit_id>")

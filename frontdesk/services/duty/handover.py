@@ -144,7 +144,8 @@ def suggestions(shift: DutyShift, now: datetime) -> list[Suggestion]:
     if staff:
         mine = db.session.scalars(sa.select(WorkOrder).where(
             WorkOrder.estate_id == shift.estate_id, WorkOrder.state.in_(OPEN_STATES),
-            WorkOrder.created_by_id.in_(staff)).order_by(WorkOrder.created_at).limit(50))
+            WorkOrder.created_by_id.in_(staff)).options(selectinload(WorkOrder.unit))
+            .order_by(WorkOrder.created_at).limit(50))
         found += [Suggestion(f"work_order:{o.id}", "work_order", _order_text(o),
                              work_order_id=o.id) for o in mine]
     for loan in key_queries.open_loans(shift.estate_id, now)[:50]:
@@ -157,7 +158,7 @@ def suggestions(shift: DutyShift, now: datetime) -> list[Suggestion]:
                                 key_loan_id=loan.loan.id))
     done = db.session.scalars(sa.select(WorkOrder).where(
         WorkOrder.estate_id == shift.estate_id, WorkOrder.state == "completed")
-        .order_by(WorkOrder.completed_at).limit(50))
+        .options(selectinload(WorkOrder.unit)).order_by(WorkOrder.completed_at).limit(50))
     found += [Suggestion(f"callback:{o.id}", "callback", _order_text(o),
                          work_order_id=o.id) for o in done]
     waiting = db.session.scalars(sa.select(Complaint).where(

@@ -172,8 +172,10 @@ class DeskPanel:
     entries: int = 0
 
 
-def desk_panel(estate: Estate, actor: User, now: datetime) -> DeskPanel:
-    shift = shifts.current(estate, now, actor)
+def desk_panel(estate: Estate, actor: User, now: datetime,
+               shift: DutyShift | None = None) -> DeskPanel:
+    """The desk's duty panel: the shift on duty now (``shift`` when the caller has it)."""
+    shift = shift or shifts.current(estate, now, actor)
     if shift is None:
         return DeskPanel(None)
     return DeskPanel(shift=shift, hours=shift_hours(shift), staff=staff_names(shift),

@@ -147,8 +147,8 @@ def occurrence(estate: Estate, definition: ShiftDefinition, day: date) -> Occurr
 
 def _occurrences_near(estate: Estate, at: datetime) -> list[Occurrence]:
     day = at.astimezone(tz(estate)).date()
-    return [occurrence(estate, d, day + timedelta(days=k))
-            for k in (-1, 0) for d in definitions(estate, active_only=True)]
+    active = definitions(estate, active_only=True)
+    return [occurrence(estate, d, day + timedelta(days=k)) for k in (-1, 0) for d in active]
 
 
 def _records(estate: Estate, occurrences: list[Occurrence]) -> dict[tuple[int, date], DutyShift]:
@@ -263,18 +263,25 @@ def current(estate: Estate, now: datetime, actor: User | None = None) -> DutyShi
     return best.shift if best else None
 
 
-@transactional
 def open_current(actor: User, estate: Estate, now: datetime) -> DutyShift | None:
     """Open the shift on duty now with the actor on its staff, or join it; None between shifts.
 
     Called when a member of the desk logs in or opens the desk home: the first of a shift's
-    staff to do so opens it, the others join it.
+    staff to do so opens it, the others join it. A member already on the staff writes nothing
+    and commits nothing (a commit would make the page load everything it has read again).
     """
     now = now.astimezone(UTC)
     running, _ = candidates(estate, now)
     chosen = _best([c for c in running if not c.locked], actor)
     if chosen is None:
         return None
+    if chosen.shift is not None and actor.id in _staff_ids(chosen.shift):
+        return chosen.shift
+    return _open_and_join(actor, estate, chosen, now)
+
+
+@transactional
+def _open_and_join(actor: User, estate: Estate, chosen: Candidate, now: datetime) -> DutyShift:
     shift = chosen.shift or _write(estate, chosen.occurrence, actor, now)
     _join(shift, actor, now)
     return shift

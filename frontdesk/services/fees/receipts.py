@@ -21,9 +21,10 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from frontdesk.extensions import db
-from frontdesk.models import Estate, Payment, Receipt, ReceiptCounter, Unit, User
+from frontdesk.models import Allocation, Estate, Payment, Receipt, ReceiptCounter, Unit, User
 from frontdesk.models.base import utcnow
 from frontdesk.money import amount_in_words, money_text
 from frontdesk.services import audit, chain, transactional
@@ -87,22 +88,33 @@ def local_year(when: datetime, timezone: str) -> int:
     return when.astimezone(ZoneInfo(timezone)).year
 
 
-def _ensure_counter(estate_id: int, year: int) -> None:
-    """Create the counter row of an estate and year unless it exists (race-free)."""
-    values = {"estate_id": estate_id, "year": year, "last_seq": 0}
+def _take_number(estate_id: int, year: int) -> int:
+    """Take the next number of an estate's year and return it.
+
+    One upsert: it creates the counter at 1 or adds one to it, and the row stays locked until
+    the transaction ends, as ``SELECT … FOR UPDATE`` would. A rolled-back payment gives its
+    number back."""
     dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt = postgresql.insert(ReceiptCounter).values(**values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(ReceiptCounter).values(**values).on_conflict_do_nothing()
-    else:  # pragma: no cover - other databases: a savepoint absorbs the duplicate
+    if dialect not in ("postgresql", "sqlite"):  # pragma: no cover - other databases
         try:
             with db.session.begin_nested():
-                db.session.add(ReceiptCounter(**values))
+                db.session.add(ReceiptCounter(estate_id=estate_id, year=year, last_seq=0))
         except sa.exc.IntegrityError:
             pass
-        return
-    db.session.execute(stmt)
+        counter = db.session.scalar(
+            sa.select(ReceiptCounter)
+            .where(ReceiptCounter.estate_id == estate_id, ReceiptCounter.year == year)
+            .with_for_update().execution_options(populate_existing=True))
+        counter.last_seq += 1
+        db.session.flush()
+        return counter.last_seq
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (insert(ReceiptCounter)
+            .values(estate_id=estate_id, year=year, last_seq=1)
+            .on_conflict_do_update(index_elements=["estate_id", "year"],
+                                   set_={"last_seq": ReceiptCounter.last_seq + 1})
+            .returning(ReceiptCounter.last_seq))
+    return db.session.execute(stmt).scalar_one()
 
 
 def _previous_receipt(estate_id: int) -> Receipt | None:
@@ -130,14 +142,7 @@ def issue_receipt(actor: User, payment: Payment, content: dict) -> Receipt:
     previous = _previous_receipt(estate_id)
     if previous is not None and previous.year > year:  # clocks disagree around New Year
         year = previous.year
-    _ensure_counter(estate_id, year)
-    counter = db.session.scalar(
-        sa.select(ReceiptCounter)
-        .where(ReceiptCounter.estate_id == estate_id, ReceiptCounter.year == year)
-        .with_for_update().execution_options(populate_existing=True)
-    )
-    counter.last_seq += 1
-    seq = counter.last_seq
+    seq = _take_number(estate_id, year)
     number = receipt_number(estate.receipt_prefix, year, seq)
     amount = payment.amount
     receipt = Receipt(
@@ -145,7 +150,9 @@ def issue_receipt(actor: User, payment: Payment, content: dict) -> Receipt:
         unit_id=payment.unit_id, amount=amount, issued_at=issued_at, cashier_id=actor.id,
         content=content, print_count=0, voided_at=None, voided_by_id=None, void_reason="",
     )
-    db.session.refresh(payment, ["allocations"])  # the allocations just written
+    # the allocations just written (a refresh would read the payment's row as well)
+    set_committed_value(payment, "allocations", list(db.session.scalars(
+        sa.select(Allocation).where(Allocation.payment_id == payment.id))))
     chain.append(CHAIN.name, receipt, "issue")
     audit.record(actor, "issue", receipt,
                  after={"number": number, "amount": money_text(amount),

@@ -32,12 +32,16 @@ MAX_TARGET_MINUTES = 90 * 24 * 60
 # categories -------------------------------------------------------------------------------------
 
 
+def _category_rows(estate_id: int) -> list[WorkOrderCategory]:
+    return list(db.session.scalars(sa.select(WorkOrderCategory)
+                                   .where(WorkOrderCategory.estate_id == estate_id)
+                                   .order_by(WorkOrderCategory.sort_order,
+                                             WorkOrderCategory.id)))
+
+
 def categories(estate_id: int, *, active_only: bool = True) -> list[WorkOrderCategory]:
     """Return an estate's categories in their order, adding the default list on first use."""
-    rows = db.session.scalars(sa.select(WorkOrderCategory)
-                              .where(WorkOrderCategory.estate_id == estate_id)
-                              .order_by(WorkOrderCategory.sort_order,
-                                        WorkOrderCategory.id)).all()
+    rows = _category_rows(estate_id)
     if not rows:
         rows = [WorkOrderCategory(estate_id=estate_id, name=name, sort_order=i)
                 for i, name in enumerate(DEFAULT_CATEGORIES)]
@@ -46,11 +50,20 @@ def categories(estate_id: int, *, active_only: bool = True) -> list[WorkOrderCat
     return [c for c in rows if c.active or not active_only]
 
 
-@transactional
 def ensure_categories(estate_id: int, *, active_only: bool = True) -> list[WorkOrderCategory]:
     """Return an estate's categories, the default list committed on first use.
 
-    For pages whose forms name categories by id: the ids stay valid when the form comes back."""
+    For pages whose forms name categories by id: the ids stay valid when the form comes back.
+    An estate that has its list is only read: no commit, which would expire every object the
+    request has loaded (the user, the unit, these categories) and load them again."""
+    rows = _category_rows(estate_id)
+    if rows:
+        return [c for c in rows if c.active or not active_only]
+    return _commit_default_categories(estate_id, active_only=active_only)
+
+
+@transactional
+def _commit_default_categories(estate_id: int, *, active_only: bool) -> list[WorkOrderCategory]:
     return categories(estate_id, active_only=active_only)
 
 

@@ -198,9 +198,9 @@ def _building(estate: Estate, value) -> Building | None:
 
 
 def _category(estate: Estate, value) -> WorkOrderCategory:
-    crew.categories(estate.id)
-    category = db.session.get(WorkOrderCategory, record_id(value) or 0) if value else None
-    if category is None or category.estate_id != estate.id or not category.active:
+    wanted = (record_id(value) or 0) if value else 0
+    category = next((c for c in crew.categories(estate.id) if c.id == wanted), None)
+    if category is None:  # another estate's, retired, or no category at all
         raise DomainError(_l("Choose a category."), "category_id")
     return category
 
@@ -313,8 +313,10 @@ def report(actor: User, estate: Estate, data: dict, now: datetime) -> WorkOrder:
         twin = by_intake_key(estate.id, key)
         if twin is not None:
             return twin
+    levels = crew.settings(estate.id)  # held, so that targets and clock read it once
     response, completion = crew.targets(estate.id, priority)
     clock = crew.clock(estate.id)
+    del levels
     order = WorkOrder(
         estate_id=estate.id, seq=seq, source=source, reporter_name=name, intake_key=key,
         reporter_phone=phone, unit_id=unit.id if unit else None,

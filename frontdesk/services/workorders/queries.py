@@ -147,9 +147,13 @@ def load_order(order_id: int) -> WorkOrder:
     """Read an order with everything its page shows, in a few queries."""
     return db.session.scalars(
         sa.select(WorkOrder).where(WorkOrder.id == order_id)
-        .options(*_list_options(), joinedload(WorkOrder.created_by),
-                 selectinload(WorkOrder.steps).joinedload(WorkOrderStep.user),
-                 selectinload(WorkOrder.steps).joinedload(WorkOrderStep.assignee),
+        .options(*_list_options(),
+                 # the page shows these users' names, not their estates and roles
+                 joinedload(WorkOrder.created_by).lazyload(User.memberships),
+                 selectinload(WorkOrder.steps).joinedload(WorkOrderStep.user)
+                 .lazyload(User.memberships),
+                 selectinload(WorkOrder.steps).joinedload(WorkOrderStep.assignee)
+                 .lazyload(User.memberships),
                  selectinload(WorkOrder.costs), selectinload(WorkOrder.photos))
         ).unique().one()
 
