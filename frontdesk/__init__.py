@@ -142,6 +142,15 @@ def register_extensions(app: Flask) -> None:
                 cursor.execute("PRAGMA busy_timeout=5000")
                 cursor.close()
 
+            @sa.event.listens_for(db.engine, "savepoint")
+            def _sqlite_savepoint_writes(conn, _name):
+                # The driver begins a transaction only before a write, so a SAVEPOINT may be
+                # what starts one: SQLite then reads in it as a reader, and a write after
+                # another connection's commit fails at once ("database is locked") instead of
+                # waiting. A savepoint is taken to write: start its transaction as the writer.
+                if not conn.connection.dbapi_connection.in_transaction:
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
 
 def register_blueprints(app: Flask) -> None:
     """Register the blueprints of every area."""

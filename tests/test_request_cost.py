@@ -21,11 +21,12 @@ USER_TABLES = re.compile(r'\bFROM "user"|\buser_estate\b|\buser_role\b')
 
 @contextmanager
 def statements(db):
-    """Collect the SQL statements sent while the block runs."""
+    """Collect the SQL statements sent while the block runs, transaction control aside."""
     sent: list[str] = []
 
     def collect(_conn, _cursor, statement, *_args):
-        sent.append(statement)
+        if not statement.startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE: not a query
+            sent.append(statement)
 
     sa.event.listen(db.engine, "before_cursor_execute", collect)
     try:
