@@ -86,7 +86,7 @@ def register_extensions(app: Flask) -> None:
     import sqlalchemy as sa
     from flask_babel import refresh as flask_babel_refresh
 
-    from frontdesk import models
+    from frontdesk import models, planner
     from frontdesk.extensions import babel, bootstrap, csrf, db, login_manager, migrate, throttle
 
     db.init_app(app)
@@ -122,6 +122,8 @@ def register_extensions(app: Flask) -> None:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA busy_timeout=5000")
                 cursor.close()
+
+            planner.optimize_sqlite(db.engine)
 
 
 def register_blueprints(app: Flask) -> None:

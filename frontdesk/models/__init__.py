@@ -43,7 +43,15 @@ from frontdesk.models.movein import (
     MoveinStep,
     MoveOut,
 )
-from frontdesk.models.register import Building, Estate, Occupancy, Person, Unit, Vehicle
+from frontdesk.models.register import (
+    Building,
+    Estate,
+    Occupancy,
+    Person,
+    PersonNameGram,
+    Unit,
+    Vehicle,
+)
 from frontdesk.models.throttle import LoginFailureCount
 from frontdesk.models.visitors import Visit
 from frontdesk.models.workorders import (
@@ -97,6 +105,7 @@ __all__ = [
     "Estate",
     "Occupancy",
     "Person",
+    "PersonNameGram",
     "Unit",
     "User",
     "UserRole",

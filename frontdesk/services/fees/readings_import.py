@@ -16,6 +16,7 @@ import openpyxl
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from frontdesk import planner
 from frontdesk.extensions import db
 from frontdesk.models import Building, Estate, Meter, User
 from frontdesk.services import DomainError, audit, transactional, uploads
@@ -158,10 +159,12 @@ def confirm_import(actor: User, estate: Estate, token: str, *, folder: Path, max
     """
     meta, data = uploads.claim_upload(folder, token, actor.id, estate.id)
     try:
-        return _import(actor, estate, data, meta["filename"], max_rows, today)
+        result = _import(actor, estate, data, meta["filename"], max_rows, today)
     except sa.exc.IntegrityError:
         raise DomainError(_l("The readings changed while the file was being imported; nothing "
                              "has been imported. Upload the file again.")) from None
+    planner.analyze(db.session, ("meter_reading",))  # the planner sees the new rows
+    return result
 
 
 @transactional

@@ -21,6 +21,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from frontdesk import planner
 from frontdesk.extensions import db
 from frontdesk.models import Building, Estate, Occupancy, Person, Unit, User
 from frontdesk.models.register import BUILDING_USAGES, ID_TYPES, UNIT_STATUSES
@@ -380,10 +381,12 @@ def confirm_import(actor: User, estate: Estate, token: str, *, folder: Path,
     if meta.get("kind") not in KINDS:
         raise DomainError(uploads.GONE)
     try:
-        return _write(actor, estate, meta["kind"], data, meta["filename"], max_rows)
+        result = _write(actor, estate, meta["kind"], data, meta["filename"], max_rows)
     except sa.exc.IntegrityError:
         raise DomainError(_l("The register changed while the file was being imported; nothing "
                              "has been imported. Upload the file again.")) from None
+    planner.analyze(db.session, planner.REGISTER_TABLES)  # the planner sees the new rows
+    return result
 
 
 @transactional
