@@ -192,8 +192,9 @@ def main() -> None:
                                              .where(Unit.estate_id == estate_id))
             queries = sample_queries(estate_id, random.Random(args.seed))
             db.session.remove()
-        print(f"{sa.engine.make_url(url).get_backend_name()}: {units} units, {people} people; searching an estate of {estate_units} units",
-              flush=True)
+        backend = sa.engine.make_url(url).get_backend_name()
+        print(f"{backend}: {units} units, {people} people; searching an estate of "
+              f"{estate_units} units", flush=True)
         client = app.test_client()
         r = client.post("/login", data={"username": username, "password": password})
         assert r.status_code == 302, r.text[:500]
