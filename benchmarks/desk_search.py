@@ -133,30 +133,19 @@ def build(url: str, args) -> tuple[str, str, int]:
             db.engine.dispose()
         return "desk", demo.DEMO_PASSWORD, estate_id
 
-    from benchmarks.company import build_company
+    from benchmarks.company import build_company, describe_company
 
-    if not args.reuse:
+    if args.reuse:
+        company = describe_company(url)
+    else:
         started = time.perf_counter()
         company = build_company(url, args.people, units=args.units,
                                 estates=1 if args.one_estate else args.estates)
         print(f"built {company.counts.get('person')} people, {company.counts.get('unit')} units "
               f"in {len(company.estate_ids)} estates in {time.perf_counter() - started:.0f} s",
               flush=True)
-        username, estate_id = company.logins[0]
-        return username, company.password, estate_id
-    from frontdesk import create_app
-    from frontdesk.extensions import db
-    from frontdesk.models import Membership, User
-    from frontdesk.services.demo import DEMO_PASSWORD
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        username, estate_id = db.session.execute(
-            sa.select(User.username, Membership.estate_id).join(Membership)
-            .where(User.username.like("desk%")).order_by(Membership.estate_id, User.id)
-        ).first()
-        db.engine.dispose()
-    return username, DEMO_PASSWORD, estate_id
+    username, estate_id = company.logins[0]
+    return username, company.password, estate_id
 
 
 def main() -> None:

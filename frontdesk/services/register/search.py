@@ -98,17 +98,20 @@ def normalise_query(text: str) -> str:
     return text
 
 
-
 def _starting_with(column, prefix: str):
     """Rows whose column starts with the prefix, as a range an index reads.
 
     LIKE 'x%' can use no index here: SQLite only under case_sensitive_like, PostgreSQL only
     under the C collation. On PostgreSQL the range compares bytes (~>=~, ~<~), served by the
     text_pattern_ops index whatever the database's collation; SQLite compares bytes."""
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    if db.engine.dialect.name == "postgresql":
-        return sa.and_(column.op("~>=~")(prefix), column.op("~<~")(upper))
-    return sa.and_(column >= prefix, column < upper)
+    pg = db.engine.dialect.name == "postgresql"
+    low = column.op("~>=~")(prefix) if pg else column >= prefix
+    last = ord(prefix[-1]) + 1
+    last = 0xE000 if 0xD800 <= last <= 0xDFFF else last  # no surrogates in UTF-8
+    if last > 0x10FFFF:  # no character after the last: the range from the prefix on
+        return sa.and_(low, column.startswith(prefix, autoescape=True))
+    upper = prefix[:-1] + chr(last)
+    return sa.and_(low, column.op("~<~")(upper) if pg else column < upper)
 
 
 def _any_case(column, prefix: str):
