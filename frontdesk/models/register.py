@@ -175,7 +175,12 @@ class Occupancy(Base):
 
 class Vehicle(Base):
     __tablename__ = "vehicle"
-    __table_args__ = (sa.UniqueConstraint("estate_id", "plate"),)
+    __table_args__ = (
+        sa.UniqueConstraint("estate_id", "plate"),
+        # a plate from its province on (京A1…) as a byte range, as for unit codes
+        sa.Index("ix_vehicle_estate_plate_pattern", "estate_id", "plate",
+                 postgresql_ops={"plate": "text_pattern_ops"}).ddl_if(dialect="postgresql"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"), index=True)

@@ -209,8 +209,10 @@ def test_a_text_means_only_what_it_can(text, code_prefix, tail, plate, name):
     ("5678", ["person.phone_tail ="]),
     ("001X", ["person.phone_tail ="]),
     ("13812345678", ["person.phone ="]),
-    ("张三", ["FROM unit", "person_name_gram.gram ="]),  # a building may be numbered 张三
-    ("张", ["FROM unit", "person_name_gram.gram ="]),
+    # a building may be numbered 张三; the units of the people found are loaded at once
+    ("张三", ["FROM unit", "person_name_gram.gram =", "unit.id IN"]),
+    ("张", ["FROM unit", "person_name_gram.gram =", "unit.id IN"]),
+    ("王五", ["FROM unit", "person_name_gram.gram ="]),  # no one: no units to load
 ])
 def test_a_search_runs_only_its_queries(app, world, db, text, queries):
     estate_id = world.estate.id
@@ -219,3 +221,16 @@ def test_a_search_runs_only_its_queries(app, world, db, text, queries):
     assert len(sent) == len(queries), sent
     for statement, marker in zip(sent, queries, strict=True):
         assert marker in " ".join(statement.split()), statement
+
+
+@pytest.mark.parametrize("query", ["京A12345", "京A123", "京a 12345", "A1234", "a12345"])
+def test_a_plate_is_found_from_its_province_or_any_part(desk, world, query):
+    assert 'id="unit-code">3-2-1502<' in found(desk, query)
+
+
+def test_a_plate_with_a_last_chinese_character_is_found_by_its_end(desk, world, db):
+    unit = factories.unit(world.building, "2", 16, "1601")
+    factories.vehicle(world.estate, "粤Z1234港", None, unit)
+    db.session.commit()
+    for query in ("粤Z1234港", "Z1234港", "粤Z123"):
+        assert 'id="unit-code">3-2-1601<' in found(desk, query), query

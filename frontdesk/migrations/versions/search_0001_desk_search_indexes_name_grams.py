@@ -15,8 +15,9 @@ Create Date: 2026-12-02 13:30:00
   foreign key's ON DELETE CASCADE).
   On SQLite a table rebuild (batch_alter_table on person) drops these triggers: a later
   migration that rebuilds person must call create_sqlite_triggers() of this module again.
-- unit: (estate_id, code text_pattern_ops) on PostgreSQL, which the code-prefix search reads
-  as a byte range whatever the database's collation (SQLite's unique index serves it).
+- unit: (estate_id, code text_pattern_ops) and vehicle: (estate_id, plate text_pattern_ops) on
+  PostgreSQL, which the code-prefix and plate searches read as a byte range whatever the
+  database's collation (SQLite's unique indexes serve them).
 - ANALYZE, so that SQLite's planner has statistics (it has none until ANALYZE runs).
 """
 from alembic import op
@@ -156,6 +157,8 @@ def upgrade():
             EXECUTE FUNCTION person_name_gram_update()""")
         op.create_index('ix_unit_estate_code_pattern', 'unit', ['estate_id', 'code'],
                         postgresql_ops={'code': 'text_pattern_ops'})
+        op.create_index('ix_vehicle_estate_plate_pattern', 'vehicle', ['estate_id', 'plate'],
+                        postgresql_ops={'plate': 'text_pattern_ops'})
     for table in ('person', 'person_name_gram', 'occupancy', 'unit', 'vehicle'):
         op.execute(f"ANALYZE {table}")
 
@@ -165,6 +168,7 @@ def downgrade():
         for name in ('insert', 'update', 'delete'):
             op.execute(f"DROP TRIGGER IF EXISTS person_name_gram_{name}")
     else:
+        op.drop_index('ix_vehicle_estate_plate_pattern', table_name='vehicle')
         op.drop_index('ix_unit_estate_code_pattern', table_name='unit')
         op.execute("DROP TRIGGER IF EXISTS person_name_gram_update ON person")
         op.execute("DROP TRIGGER IF EXISTS person_name_gram_insert ON person")

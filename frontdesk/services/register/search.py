@@ -182,31 +182,47 @@ def _lookup_gram(text: str) -> str | None:
     return None
 
 
-def _by_name(estate_id: int, text: str) -> list[tuple[Unit, str]]:
+def _by_name(estate_id: int, text: str, limit: int) -> list[tuple[Unit, str]]:
     """Return (unit, name) of the current residents whose name starts with a one-character
-    text (a surname) or contains a longer one, in name order."""
+    text (a surname) or contains a longer one, in name order, for at most ``limit`` units.
+
+    A surname finds hundreds of people: their units' ids are read first, and only the
+    units shown are loaded."""
     gram = text if len(text) == 1 else _lookup_gram(text)
     if gram is None:  # no two adjacent characters without case (Anna·Li): read the names
         q = (
-            sa.select(Unit, Person.name)
-            .join(Occupancy, Occupancy.unit_id == Unit.id)
+            sa.select(Occupancy.unit_id, Person.name)
             .join(Person, Person.id == Occupancy.person_id)
             .where(Person.estate_id == estate_id, Person.name.contains(text, autoescape=True))
             .order_by(Person.name, Person.id)
         )
     else:
         q = (
-            sa.select(Unit, PersonNameGram.name)
-            .join(Occupancy, Occupancy.unit_id == Unit.id)
+            sa.select(Occupancy.unit_id, PersonNameGram.name)
             .join(PersonNameGram, PersonNameGram.person_id == Occupancy.person_id)
             .where(PersonNameGram.estate_id == estate_id, PersonNameGram.gram == gram)
             .order_by(PersonNameGram.name, PersonNameGram.person_id)
         )
         if len(text) > 2:  # the piece looked up is part of it: the whole text in the name
             q = q.where(PersonNameGram.name.contains(text, autoescape=True))
-    q = (q.where(Occupancy.end_date.is_(None), Unit.estate_id == estate_id)
-         .limit(PEOPLE_ROWS).options(joinedload(Unit.building)))
-    return [tuple(row) for row in db.session.execute(q)]
+    rows = db.session.execute(q.where(Occupancy.end_date.is_(None),
+                                      Occupancy.estate_id == estate_id)
+                              .limit(PEOPLE_ROWS)).all()
+    shown = list(dict.fromkeys(unit_id for unit_id, _ in rows))[:limit]
+    if not shown:
+        return []
+    units = {u.id: u for u in _units(sa.select(Unit).where(Unit.id.in_(shown),
+                                                           Unit.estate_id == estate_id))}
+    return [(units[unit_id], name) for unit_id, name in rows if unit_id in units]
+
+
+def _plate_contains(plate: str):
+    """Plates that contain the text. A plate's Chinese character is its first (京A12345)
+    but for a last one (粤Z1234港): text that starts with one is the start of a plate, a
+    range of the (estate, plate) index; other text is looked for in every plate."""
+    if plate[0].isascii():
+        return Vehicle.plate.contains(plate, autoescape=True)
+    return _starting_with(Vehicle.plate, plate)
 
 
 def _by_plate(estate_id: int, plate: str, limit: int) -> list[tuple[Unit, str]]:
@@ -219,7 +235,7 @@ def _by_plate(estate_id: int, plate: str, limit: int) -> list[tuple[Unit, str]]:
                                       occupancy.person_id == Vehicle.person_id,
                                       occupancy.end_date.is_(None)))
         .join(Unit, Unit.id == sa.func.coalesce(Vehicle.unit_id, occupancy.unit_id))
-        .where(Vehicle.estate_id == estate_id, Vehicle.plate.contains(plate, autoescape=True))
+        .where(Vehicle.estate_id == estate_id, _plate_contains(plate))
         .order_by(Vehicle.plate, Vehicle.id, occupancy.id)
         .limit(PEOPLE_ROWS)
         .options(joinedload(Unit.building))
@@ -302,6 +318,6 @@ def find_hits(estate_id: int, text: str, limit: int = 50) -> list[Hit]:
         for unit, plate_found in _by_plate(estate_id, meant.plate, limit):
             add(unit, "plate", plate_found)
     if meant.name:
-        for unit, name in _by_name(estate_id, text):
+        for unit, name in _by_name(estate_id, text, limit):
             add(unit, "name", name)
     return list(hits.values())[:limit]
