@@ -86,7 +86,7 @@ def register_extensions(app: Flask) -> None:
     import sqlalchemy as sa
     from flask_babel import refresh as flask_babel_refresh
 
-    from frontdesk import models
+    from frontdesk import models, planner
     from frontdesk.extensions import (
         babel,
         bootstrap,
@@ -150,6 +150,8 @@ def register_extensions(app: Flask) -> None:
                 # waiting. A savepoint is taken to write: start its transaction as the writer.
                 if not conn.connection.dbapi_connection.in_transaction:
                     conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+            planner.optimize_sqlite(db.engine)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -6,6 +6,7 @@ import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 
+from frontdesk import planner
 from frontdesk.extensions import db
 from frontdesk.money import format_money
 
@@ -35,6 +36,7 @@ def demo_data(if_empty: bool) -> None:
         Estate.name == demo.DEMO_ESTATE)))
     campaign = load_demo_movein()
     desk_day = load_demo_complaints()
+    planner.analyze(db.session)  # statistics for the planner (SQLite has none until now)
     click.echo(f"Billed {finance['periods']} months ({finance['lines']} bill lines) and "
                f"took {finance['payments']} demo payments; registered {cabinet['keys']} "
                f"keys, {cabinet['deposited']} in custody, {cabinet['lent']} on loan; "

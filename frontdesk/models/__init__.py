@@ -44,7 +44,15 @@ from frontdesk.models.movein import (
     MoveinStep,
     MoveOut,
 )
-from frontdesk.models.register import Building, Estate, Occupancy, Person, Unit, Vehicle
+from frontdesk.models.register import (
+    Building,
+    Estate,
+    Occupancy,
+    Person,
+    PersonNameGram,
+    Unit,
+    Vehicle,
+)
 from frontdesk.models.throttle import LoginFailureCount
 from frontdesk.models.visitors import Visit
 from frontdesk.models.workorders import (
@@ -100,6 +108,7 @@ __all__ = [
     "Estate",
     "Occupancy",
     "Person",
+    "PersonNameGram",
     "Unit",
     "User",
     "UserRole",

@@ -62,6 +62,10 @@ class Unit(Base):
     __tablename__ = "unit"
     __table_args__ = (
         sa.UniqueConstraint("estate_id", "code"),
+        # code-prefix search (3-2-…) as a byte range: under a database collation other than C
+        # the unique index above cannot serve it on PostgreSQL; SQLite uses the unique index
+        sa.Index("ix_unit_estate_code_pattern", "estate_id", "code",
+                 postgresql_ops={"code": "text_pattern_ops"}).ddl_if(dialect="postgresql"),
         sa.CheckConstraint("gross_area IS NULL OR gross_area > 0", name="gross_area_positive"),
         sa.CheckConstraint("inner_area IS NULL OR inner_area > 0", name="inner_area_positive"),
     )
@@ -93,24 +97,59 @@ class Unit(Base):
 
 
 class Person(Base):
+    """A resident or owner of one estate.
+
+    The desk search finds people by name through :class:`PersonNameGram`, which database
+    triggers keep in step with every write of ``name`` (migration search_0001). On SQLite a
+    table rebuild drops a table's triggers: a migration that rebuilds ``person``
+    (``batch_alter_table``) must create them again.
+    """
+
     __tablename__ = "person"
+    __table_args__ = (
+        # every lookup is within one estate: the desk search and the people list
+        sa.Index("ix_person_estate_name", "estate_id", "name"),
+        sa.Index("ix_person_estate_phone_tail", "estate_id", "phone_tail"),
+        sa.Index("ix_person_estate_id_tail", "estate_id", "id_tail"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"), index=True)
-    name: Mapped[str] = mapped_column(sa.String(64), index=True)
+    name: Mapped[str] = mapped_column(sa.String(64))
     phone: Mapped[str] = mapped_column(sa.String(20), default="", index=True)
     #: last four digits of the phone, indexed for the desk search
-    phone_tail: Mapped[str] = mapped_column(sa.String(4), default="", index=True)
+    phone_tail: Mapped[str] = mapped_column(sa.String(4), default="")
     id_type: Mapped[str] = mapped_column(sa.String(16), default="居民身份证")
     id_number: Mapped[str] = mapped_column(sa.String(32), default="")
     #: last four characters of the ID number, indexed for the desk search
-    id_tail: Mapped[str] = mapped_column(sa.String(4), default="", index=True)
+    id_tail: Mapped[str] = mapped_column(sa.String(4), default="")
     emergency_contact: Mapped[str] = mapped_column(sa.String(64), default="")
     emergency_phone: Mapped[str] = mapped_column(sa.String(20), default="")
     note: Mapped[str] = mapped_column(sa.String(500), default="")
 
     occupancies: Mapped[list[Occupancy]] = relationship(back_populates="person")
     vehicles: Mapped[list[Vehicle]] = relationship(back_populates="person")
+
+
+class PersonNameGram(Base):
+    """The pieces of a person's name the desk search looks up: the first character (the
+    surname) and every two adjacent characters (张三丰 → 张, 张三, 三丰).
+
+    Written only by database triggers on ``person`` (insert, update of the name or estate,
+    delete), so that every path that writes people — forms, imports, bulk inserts, demo data,
+    SQL — keeps it in step; never written by the application. The name is repeated so that
+    the rows of one piece come in name order.
+    """
+
+    __tablename__ = "person_name_gram"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    estate_id: Mapped[int] = mapped_column(primary_key=True)
+    #: one character: the first of the name; two: any two adjacent characters
+    gram: Mapped[str] = mapped_column(sa.String(2), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"),
+                                           primary_key=True, index=True)
 
 
 class Occupancy(Base):
@@ -136,7 +175,12 @@ class Occupancy(Base):
 
 class Vehicle(Base):
     __tablename__ = "vehicle"
-    __table_args__ = (sa.UniqueConstraint("estate_id", "plate"),)
+    __table_args__ = (
+        sa.UniqueConstraint("estate_id", "plate"),
+        # a plate from its province on (京A1…) as a byte range, as for unit codes
+        sa.Index("ix_vehicle_estate_plate_pattern", "estate_id", "plate",
+                 postgresql_ops={"plate": "text_pattern_ops"}).ddl_if(dialect="postgresql"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"), index=True)

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from frontdesk.blueprints.desk import bp
 from frontdesk.blueprints.desk.forms import SearchForm
+from frontdesk.extensions import db
 from frontdesk.models import Unit
 from frontdesk.pdf.registration import registration_form
 from frontdesk.services.complaints.queries import unit_complaints
@@ -58,26 +59,33 @@ def search():
     """Search the current estate and open the unit when exactly one matches."""
     estate = require_estate()
     form = SearchForm(request.args)
+    searched = bool(form.q.data)
     hits = []
-    if form.q.data and form.validate():
-        hits = find_hits(estate.id, form.q.data,
-                                     current_app.config["SEARCH_RESULT_LIMIT"])
+    if searched and form.validate():
+        hits = find_hits(estate.id, form.q.data, current_app.config["SEARCH_RESULT_LIMIT"])
         if len(hits) == 1:
             return redirect(url_for("desk.unit", unit_id=hits[0].unit.id))
-    return render_template("desk/search.html", form=form, hits=hits, searched=bool(form.q.data),
+    return render_template("desk/search.html", form=form, hits=hits, searched=searched,
                            overdue_loans=_overdue_loans(),
-                           duty_panel=_duty_panel(estate)), form_status(form)
+                           duty_panel=_duty_panel(estate, show=not searched)), form_status(form)
 
 
-def _duty_panel(estate):
-    """Open or join the shift on duty (the desk's first visit in a shift) and show it."""
+def _duty_panel(estate, show: bool = True):
+    """Open or join the shift on duty (the desk's first visit in a shift) and, unless the
+    page shows search results instead, the duty panel."""
     if not current_user.can("duty.view"):
         return None
     now = loans.clock(current_app.config)
     shift = None
     if current_user.can("duty.log"):
-        shift = duty_shifts.open_current(current_user, estate, now)
-    return duty_queries.desk_panel(estate, current_user, now, shift)
+        # opening commits; the units found stay loaded for the page (no reload of each)
+        session = db.session()
+        expire, session.expire_on_commit = session.expire_on_commit, False
+        try:
+            shift = duty_shifts.open_current(current_user, estate, now)
+        finally:
+            session.expire_on_commit = expire
+    return duty_queries.desk_panel(estate, current_user, now, shift) if show else None
 
 
 @bp.get("/desk/units/<int:unit_id>")

@@ -16,6 +16,7 @@ import openpyxl
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from frontdesk import planner
 from frontdesk.extensions import db
 from frontdesk.models import Building, Estate, Meter, User
 from frontdesk.services import DomainError, audit, transactional, uploads
@@ -170,10 +171,12 @@ def import_file(actor: User, estate: Estate, data: bytes, filename: str, *, max_
                 today: date | None = None) -> tuple[int, str]:
     """Check a claimed file of readings again and write it in one transaction."""
     try:
-        return _import(actor, estate, data, filename, max_rows, today)
+        result = _import(actor, estate, data, filename, max_rows, today)
     except sa.exc.IntegrityError:
         raise DomainError(_l("The readings changed while the file was being imported; nothing "
                              "has been imported. Upload the file again.")) from None
+    planner.analyze(db.session, ("meter_reading",))  # the planner sees the new rows
+    return result
 
 
 @transactional

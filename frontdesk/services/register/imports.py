@@ -21,6 +21,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from frontdesk import planner
 from frontdesk.extensions import db
 from frontdesk.models import Building, Estate, Occupancy, Person, Unit, User
 from frontdesk.models.register import BUILDING_USAGES, ID_TYPES, UNIT_STATUSES
@@ -396,10 +397,12 @@ def import_file(actor: User, estate: Estate, kind: str, data: bytes, filename: s
                 max_rows: int) -> ImportResult:
     """Check a claimed file again and write it in one transaction (ImportRefused if it fails)."""
     try:
-        return _write(actor, estate, kind, data, filename, max_rows)
+        result = _write(actor, estate, kind, data, filename, max_rows)
     except sa.exc.IntegrityError:
         raise DomainError(_l("The register changed while the file was being imported; nothing "
                              "has been imported. Upload the file again.")) from None
+    planner.analyze(db.session, planner.REGISTER_TABLES)  # the planner sees the new rows
+    return result
 
 
 @transactional

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from frontdesk.extensions import db
 from frontdesk.models import (
@@ -167,6 +168,7 @@ def unit_card(unit: Unit, history_limit: int = 50) -> UnitCard:
             .where(Occupancy.unit_id == unit.id)
             .order_by(Occupancy.end_date.is_not(None), Occupancy.is_primary.desc(),
                       Occupancy.role, Occupancy.start_date)
+            .options(joinedload(Occupancy.person))  # the card shows each resident
         )
     )
     current = [o for o in occupancies if o.end_date is None]
@@ -177,6 +179,7 @@ def unit_card(unit: Unit, history_limit: int = 50) -> UnitCard:
             .where(sa.or_(Vehicle.unit_id == unit.id,
                           Vehicle.person_id.in_([o.person_id for o in current])))
             .order_by(Vehicle.plate)
+            .options(joinedload(Vehicle.person))  # and each vehicle's owner
         )
     )
     events = unit_history(unit, [o.id for o in occupancies], person_ids,
