@@ -8,14 +8,17 @@ held: listed as a problem, never posted. Shared meters' losses are apportioned i
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import aliased
 
 from frontdesk import labels
 from frontdesk.extensions import db
@@ -48,6 +51,10 @@ ZERO = Decimal("0.00")
 NOTHING = Decimal(0)
 
 Progress = Callable[[int, int], None]
+#: takes the new lines of some buildings, which the plan then lets go (a post writes them)
+Sink = Callable[[list[Line]], None]
+#: units loaded and computed at a time: a run's memory follows this, not the estate's size
+CHUNK_UNITS = 2000
 #: what a line computation returns when no tariff is in force for the unit
 NO_TARIFF = object()
 
@@ -75,6 +82,24 @@ def clip(text: str) -> str:
     return text if len(text) <= MAX_EXPLANATION else text[: MAX_EXPLANATION - 1] + "…"
 
 # the computation --------------------------------------------------------------------------------
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the length of a run.
+
+    A run allocates a few objects per unit and line, freed by reference counting when their
+    chunk is done; meanwhile each full collection would walk the whole heap of the app, which
+    cost a third of a run's time. A run creates no cycles of its own to collect.
+    """
+    if not gc.isenabled():  # already paused (a run in another thread)
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
 
 def _rows(statement):
     """Run a select of plain columns on the session's connection (no ORM row machinery)."""
@@ -104,6 +129,45 @@ class _Item:
                    item.vacancy_discount or Decimal(0), max(1, item.cycle_months or 1),
                    item.due_day or 15, KIND_UNITS.get(item.meter_kind or "", ""))
 
+@dataclass(slots=True)
+class _Unit:
+    """A unit's columns that bills depend on (plain attributes: read several times a line)."""
+
+    id: int
+    code: str
+    building_id: int
+    gross_area: Decimal | None
+    inner_area: Decimal | None
+    status: str
+    handover_date: date | None
+
+
+_UNIT_COLUMNS = (Unit.id, Unit.code, Unit.building_id, Unit.gross_area, Unit.inner_area,
+                 Unit.status, Unit.handover_date)
+
+
+@dataclass(slots=True)
+class _Meter:
+    """A unit meter with its reading of the period (``meter_id`` None when it has none)."""
+
+    id: int
+    unit_id: int
+    kind: str
+    number: str
+    multiplier: Decimal
+    active: bool
+    meter_id: int | None
+    value: Decimal | None
+    previous_value: Decimal | None
+    consumption: Decimal | None
+    reading_kind: str | None
+    reading_id: int | None
+    #: flagged and not reviewed: the line is held
+    unreviewed: bool | None
+    #: the consumption of the year's earlier periods, for annual tiers
+    ytd: Decimal | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class _Rate:
     """A tariff's price and tiers as plain values."""
@@ -113,9 +177,11 @@ class _Rate:
     tiers: tuple
 
 class Plan:
-    """The data of one preview, loaded in bulk, and the per-method computations."""
+    """The data of one preview, loaded in bulk a chunk of buildings at a time, and the
+    per-method computations."""
 
-    def __init__(self, estate: Estate, period: str, building: Building | None):
+    def __init__(self, estate: Estate, period: str, building: Building | None,
+                 keep: int | None = None):
         self.estate = estate
         self.period = period
         self.building = building
@@ -131,82 +197,100 @@ class Plan:
             bq = bq.where(Building.id == building.id)
         self.buildings = list(db.session.scalars(bq.order_by(Building.sort_key, Building.id)))
         self.preview = Preview(estate.id, period, building.id if building else None,
-                               fee_items, self.buildings)
+                               fee_items, self.buildings, keep=keep)
         self._area_cache: dict[tuple, object] = {}
-        self._days: dict[tuple, tuple[tuple[int, int], ...]] = {}
+        #: (handover date, cycle) → the days accrued each month, None when none are
+        self._days: dict[tuple, tuple[tuple[int, int], ...] | None] = {}
         self._tier_cache: dict[tuple, object] = {}
-        self._load_units()
+        self._unit_tariffs = self.book.items_with_unit_tariffs()
+        self._building_rates: dict[tuple[int, int], _Rate | None] = {}
+        self._kinds = {i.meter_kind for i in self.items if i.method == "metered" and i.meter_kind}
+        self._annual = {i.meter_kind for i in self.items
+                        if i.method == "metered" and i.tier_mode == "annual"}
+        sizes = sa.select(Unit.building_id, sa.func.count()).where(
+            Unit.estate_id == estate.id).group_by(Unit.building_id)
+        if building is not None:
+            sizes = sizes.where(Unit.building_id == building.id)
+        #: building id → how many units it has
+        self.sizes = dict(_rows(sizes))
+        self.shared = shares.SharedMeters(self)
+
+    # loading, a chunk of buildings at a time -----------------------------------------------------
+
+    def chunks(self) -> Iterator[list[Building]]:
+        """Yield the buildings in order, grouped into chunks of about CHUNK_UNITS units."""
+        chunk: list[Building] = []
+        size = 0
+        for b in self.buildings:
+            n = self.sizes.get(b.id, 0)
+            if chunk and size + n > CHUNK_UNITS:
+                yield chunk
+                chunk, size = [], 0
+            chunk.append(b)
+            size += n
+        if chunk:
+            yield chunk
+
+    def load(self, buildings: list[Building]) -> None:
+        """Load the units of some buildings, their meters, readings and lines already billed."""
+        self._load_units([b.id for b in buildings])
         self._load_billed()
         self._load_meters()
         #: (unit id, item id) → [(share, quantity, price, explanation)] of shared meters
-        self.shares = shares.apportion_shared(self)
+        self.shares = self.shared.pieces(buildings, self.units_by_building)
 
-    # loading ---------------------------------------------------------------------------------
-
-    def _unit_query(self):
-        q = sa.select(Unit.id, Unit.code, Unit.building_id, Unit.gross_area, Unit.inner_area,
-                      Unit.status, Unit.handover_date).where(Unit.estate_id == self.estate.id)
-        if self.building is not None:
-            q = q.where(Unit.building_id == self.building.id)
-        return q.order_by(Unit.building_id, Unit.code)
-
-    def _load_units(self) -> None:
+    def _load_units(self, building_ids: list[int]) -> None:
         self.units_by_building: dict[int, list] = defaultdict(list)
-        self.unit_ids: set[int] = set()
-        for row in _rows(self._unit_query()):
-            self.units_by_building[row.building_id].append(row)
-            self.unit_ids.add(row.id)
+        #: the ids of the chunk's units, as a subquery for the queries that follow (a few
+        #: building ids bound, not thousands of unit ids)
+        self.unit_ids = sa.select(Unit.id).where(Unit.building_id.in_(building_ids))
+        rows = _rows(sa.select(*_UNIT_COLUMNS).where(Unit.building_id.in_(building_ids))
+                     .order_by(Unit.building_id, Unit.code))
+        by_building = self.units_by_building
+        for row in rows:
+            by_building[row[2]].append(_Unit(*row))
+        self.has_units = bool(rows)
 
     def _load_billed(self) -> None:
-        rows = _rows(
+        # by unit (the charge index), whatever the estate holds in other periods and units
+        self.billed = {(u, i) for u, i in _rows(
             sa.select(BillLine.unit_id, BillLine.fee_item_id).where(
-                BillLine.estate_id == self.estate.id, BillLine.period == self.period,
-                BillLine.kind == "charge"))
-        self.billed = {(u, i) for u, i in rows if u in self.unit_ids}
+                BillLine.unit_id.in_(self.unit_ids), BillLine.period == self.period,
+                BillLine.kind == sa.literal_column("'charge'")))}
 
     def _load_meters(self) -> None:
         """Load the unit meters, their readings of the period and the year's earlier use."""
-        kinds = {i.meter_kind for i in self.items if i.method == "metered" and i.meter_kind}
         #: (unit id, kind) → [a meter with its reading; meter_id None when it has none]
         self.unit_meters: dict[tuple[int, str], list] = defaultdict(list)
         self.ytd: dict[tuple[int, str], Decimal] = {}
-        if not kinds:
+        if not self._kinds or not self.has_units:
             return
-        # every unit meter with its reading of the period, if there is one
-        reading = (sa.select(MeterReading.id, MeterReading.meter_id, MeterReading.value,
-                             MeterReading.previous_value, MeterReading.consumption,
-                             MeterReading.kind,
-                             # flagged and not reviewed: the line is held
-                             sa.and_(MeterReading.flagged.is_(True),
-                                     MeterReading.reviewed_at.is_(None)).label("unreviewed"))
-                   .where(MeterReading.estate_id == self.estate.id,
-                          MeterReading.period == self.period).subquery())
-        mq = (sa.select(Meter.id, Meter.unit_id, Meter.kind, Meter.number, Meter.multiplier,
-                        Meter.active, reading.c.meter_id, reading.c.value,
-                        reading.c.previous_value, reading.c.consumption,
-                        reading.c.kind.label("reading_kind"), reading.c.id.label("reading_id"),
-                        reading.c.unreviewed)
-              .outerjoin(reading, reading.c.meter_id == Meter.id)
-              .where(Meter.estate_id == self.estate.id, Meter.shared.is_(False),
-                     Meter.unit_id.is_not(None), Meter.kind.in_(kinds)))
-        unit_ids, unit_meters = self.unit_ids, self.unit_meters
-        for m in _rows(mq):
-            if m.unit_id in unit_ids:
-                unit_meters[(m.unit_id, m.kind)].append(m)
-        annual = {i.meter_kind for i in self.items
-                  if i.method == "metered" and i.tier_mode == "annual"}
-        if annual and self.period[5:7] != "01":
-            # the same sum as meters.year_to_date, for every unit at once
-            total = sa.func.sum(MeterReading.consumption)
-            yq = (sa.select(Meter.unit_id, Meter.kind, total)
-                  .join(Meter, Meter.id == MeterReading.meter_id)
-                  .where(Meter.estate_id == self.estate.id, Meter.unit_id.is_not(None),
-                         Meter.kind.in_(annual),
-                         MeterReading.period >= f"{self.period[:4]}-01",
-                         MeterReading.period < self.period)
-                  .group_by(Meter.unit_id, Meter.kind))
-            self.ytd = {(u, k): s or Decimal(0) for u, k, s in _rows(yq)
-                        if u in self.unit_ids}
+        r = MeterReading
+        columns = [Meter.id, Meter.unit_id, Meter.kind, Meter.number, Meter.multiplier,
+                   Meter.active, r.meter_id, r.value, r.previous_value, r.consumption,
+                   r.kind, r.id, sa.and_(r.flagged.is_(True), r.reviewed_at.is_(None))]
+        annual = self._annual if self.period[5:7] != "01" else set()
+        if annual:
+            # the same sum as meters.year_to_date, meter by meter (its unique index)
+            before = aliased(MeterReading)
+            used = (sa.select(sa.func.sum(before.consumption))
+                    .where(before.meter_id == Meter.id,
+                           before.period >= f"{self.period[:4]}-01",
+                           before.period < self.period)
+                    .scalar_subquery())
+            columns.append(sa.case((Meter.kind.in_(annual), used)))
+        mq = (sa.select(*columns)
+              .outerjoin(r, sa.and_(r.meter_id == Meter.id, r.period == self.period))
+              .where(Meter.unit_id.in_(self.unit_ids), Meter.shared.is_(False),
+                     Meter.kind.in_(self._kinds))
+              .order_by(Meter.id))
+        unit_meters, ytd = self.unit_meters, self.ytd
+        for row in _rows(mq):
+            m = _Meter(*row)
+            key = (m.unit_id, m.kind)
+            unit_meters[key].append(m)
+            if m.ytd is not None:
+                ytd[key] = ytd.get(key, NOTHING) + m.ytd
 
     def rate(self, tariff) -> _Rate | None:
         if tariff is None:
@@ -218,10 +302,18 @@ class Plan:
         return rate
 
     def _unit_rate(self, item: _Item, unit) -> _Rate | None:
-        return self.rate(self.book.for_unit(item.id, unit))
+        if item.id in self._unit_tariffs:  # some unit has a tariff of its own
+            return self.rate(self.book.for_unit(item.id, unit))
+        key = (item.id, unit.building_id)
+        try:
+            return self._building_rates[key]
+        except KeyError:
+            rate = self._building_rates[key] = self.rate(
+                self.book.for_building(item.id, unit.building_id))
+            return rate
 
     def problem(self, kind: str, where: str, item: _Item, message, **ids) -> None:
-        self.preview.problems.append(Problem(kind, where, item.name, message, **ids))
+        self.preview.add_problem(Problem(kind, where, item.name, message, **ids))
 
     # one line per method ---------------------------------------------------------------------
 
@@ -248,12 +340,16 @@ class Plan:
         tariff = self._unit_rate(item, unit)
         if tariff is None:
             return NO_TARIFF
-        discount = item.vacancy_discount if unit.status == VACANT else Decimal(0)
+        discount = item.vacancy_discount if unit.status == VACANT else NOTHING
         # each month of the cycle prorated by its own days, as the monthly bills would be
-        days = self._days.get((handover, cycle))
-        if days is None:
-            days = self._days[(handover, cycle)] = accrual_months(self.period, cycle, handover)
-        if not any(used for used, _total in days):
+        try:
+            days = self._days[(handover, cycle)]
+        except KeyError:
+            days = accrual_months(self.period, cycle, handover)
+            if not any(used for used, _total in days):
+                days = None
+            self._days[(handover, cycle)] = days
+        if days is None:  # no day of the cycle accrues
             return None
         key = (area, tariff.price, days, discount)
         charge = self._area_cache.get(key)
@@ -274,11 +370,13 @@ class Plan:
             else:
                 missing = None
                 consumption = single.consumption
+                unreviewed = single.unreviewed
         else:
             found = [m for m in unit_meters if m.meter_id is not None]
             missing = [m.number for m in unit_meters if m.active and m.meter_id is None] or None
             consumption = sum((m.consumption for m in found), Decimal(0))
             single = found[0] if len(found) == 1 else None
+            unreviewed = any(m.unreviewed for m in found)
         if missing is not None:
             if missing:
                 self.problem("missing_reading", unit.code, item, _l(
@@ -291,11 +389,11 @@ class Plan:
         if tariff is None:
             return NO_TARIFF
         charge = self._metered_charge(unit, item, tariff, consumption, single)
-        if charge is None:
-            return None
-        unreviewed = tuple((m.id, m.number, m.reading_id, m.consumption) for m in unit_meters
-                           if m.meter_id is not None and m.unreviewed)
-        return _Held(charge, unreviewed) if unreviewed else charge
+        if charge is None or not unreviewed:
+            return charge
+        return _Held(charge, tuple((m.id, m.number, m.reading_id, m.consumption)
+                                   for m in unit_meters if m.meter_id is not None
+                                   and m.unreviewed))
 
     def _metered_charge(self, unit, item: _Item, tariff: _Rate, consumption: Decimal,
                         single) -> tuple | None:
@@ -366,7 +464,7 @@ class Plan:
         if not amount:
             return None
         line = Line(unit.id, unit.code, b_id, item.id, qty, price, amount, clip(text))
-        self.preview.held.append(line)
+        self.preview.add_held(line)
         for meter_id, number, reading_id, used in held.readings:
             self.problem("flagged_reading", unit.code, item, _l(
                 "Meter %(number)s read %(used)s %(unit)s for %(period)s, far above its average, "
@@ -376,63 +474,80 @@ class Plan:
                 meter_id=meter_id, reading_id=reading_id)
         return line
 
-    def compute(self, progress: Progress | None = None) -> Preview:
+    def compute(self, progress: Progress | None = None, sink: Sink | None = None) -> Preview:
+        """Compute the lines building by building; ``progress(done, total)`` after each.
+
+        Without a sink the preview keeps every line. With one, the new lines of each chunk of
+        buildings go to the sink (before the progress of the chunk's last building) and are
+        let go: the preview keeps the totals.
+        """
         p = self.preview
         windows = {i.id: self._window(i) for i in self.items}
         for item in self.items:
             if item.method == "metered" and not item.meter_kind:
                 self.problem("setup", "", item, _l("The fee item names no meter kind."))
+        n = len(self.buildings)
+        done = 0
+        with _collector_paused():
+            for chunk in self.chunks():
+                self.load(chunk)
+                lines = [] if sink is not None else p.lines
+                for b in chunk:
+                    self._compute_building(b, windows, lines)
+                    done += 1
+                    if sink is not None and b is chunk[-1] and lines:
+                        sink(lines)
+                    if progress is not None:
+                        progress(done, n)
+        return p
+
+    def _compute_building(self, b: Building, windows: dict, lines: list[Line]) -> None:
+        p = self.preview
         methods = {"area": self._area_line, "metered": self._metered_line,
                    "apportioned": self._apportioned_line, "fixed": self._fixed_line}
         billed = self.billed
-        lines = p.lines
-        n = len(self.buildings)
-        for done, b in enumerate(self.buildings, 1):
-            b_id = b.id
-            units = self.units_by_building.get(b_id, ())
-            for item in self.items:
-                window = windows[item.id]
-                if window is None or (item.method == "metered" and not item.meter_kind):
+        b_id = b.id
+        units = self.units_by_building.get(b_id, ())
+        for item in self.items:
+            window = windows[item.id]
+            if window is None or (item.method == "metered" and not item.meter_kind):
+                continue
+            compute_line = methods[item.method]
+            item_id = item.id
+            no_tariff = skipped = count = held = 0
+            amount_sum = held_sum = ZERO
+            for unit in units:
+                if billed and (unit.id, item_id) in billed:
+                    skipped += 1
                     continue
-                compute_line = methods[item.method]
-                item_id = item.id
-                no_tariff = skipped = count = held = 0
-                amount_sum = held_sum = ZERO
-                for unit in units:
-                    if billed and (unit.id, item_id) in billed:
-                        skipped += 1
-                        continue
-                    result = compute_line(unit, item, window)
-                    if result is None:
-                        continue
-                    if result is NO_TARIFF:
-                        no_tariff += 1
-                        continue
-                    if type(result) is _Held:
-                        line = self._hold(unit, b_id, item, result)
-                        if line is not None:
-                            held += 1
-                            held_sum += line.amount
-                        continue
-                    qty, price, amount, text = result
-                    if not amount:
-                        continue
-                    lines.append(Line(unit.id, unit.code, b_id, item_id, qty, price, amount,
-                                      text if len(text) <= MAX_EXPLANATION else clip(text)))
-                    count += 1
-                    amount_sum += amount
-                for total in (p.by_building[b_id], p.by_item[item_id], p.total):
-                    total.lines += count
-                    total.amount += amount_sum
-                    total.billed += skipped
-                    total.held += held
-                    total.held_amount += held_sum
-                if count:
-                    p.cells[(b_id, item_id)] += amount_sum
-                if no_tariff:
-                    self.problem("no_tariff", b.label, item, _l(
-                        "No tariff in force on %(date)s for %(n)s units.",
-                        date=self.first.isoformat(), n=no_tariff))
-            if progress is not None:
-                progress(done, n)
-        return p
+                result = compute_line(unit, item, window)
+                if result is None:
+                    continue
+                if result is NO_TARIFF:
+                    no_tariff += 1
+                    continue
+                if type(result) is _Held:
+                    line = self._hold(unit, b_id, item, result)
+                    if line is not None:
+                        held += 1
+                        held_sum += line.amount
+                    continue
+                qty, price, amount, text = result
+                if not amount:
+                    continue
+                lines.append(Line(unit.id, unit.code, b_id, item_id, qty, price, amount,
+                                  text if len(text) <= MAX_EXPLANATION else clip(text)))
+                count += 1
+                amount_sum += amount
+            for total in (p.by_building[b_id], p.by_item[item_id], p.total):
+                total.lines += count
+                total.amount += amount_sum
+                total.billed += skipped
+                total.held += held
+                total.held_amount += held_sum
+            if count:
+                p.cells[(b_id, item_id)] += amount_sum
+            if no_tariff:
+                self.problem("no_tariff", b.label, item, _l(
+                    "No tariff in force on %(date)s for %(n)s units.",
+                    date=self.first.isoformat(), n=no_tariff))
