@@ -360,6 +360,7 @@ def main() -> None:
             estate_id, setup_seconds = out.get()
             child.join()
             print(f"setup units={args.units} seconds={setup_seconds:.2f}")
+            os.sync()  # the setup's writes reach the disk before the post is timed, not during
             seconds, lines, before, peak_mb = post(url, estate_id, args.profile)
             print(f"memory before_post_mb={before:.0f} peak_mb={peak_mb:.0f}")
             if args.backend == "sqlite":

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
-from itertools import repeat
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -34,6 +33,7 @@ from frontdesk.models.base import utcnow
 from frontdesk.services import DomainError, audit, transactional
 from frontdesk.services.fees.bill_preview import Line, Preview
 from frontdesk.services.fees.billrun import Plan, Progress, due_date
+from frontdesk.services.fees.bulk import RowWriter
 from frontdesk.services.periods import estate_today, parse_period
 
 ZERO = Decimal("0.00")
@@ -94,7 +94,12 @@ def post_bill_run(actor: User | None, estate: Estate, period: str,
     plan = _plan(estate, period, building, today, POST_KEEPS)
     posting = _Posting(actor, plan)
     try:
-        preview = plan.compute(progress, posting.write)
+        try:
+            preview = plan.compute(progress, posting.write)
+        except BaseException:
+            posting.abandon()  # a refusal of the lines being written explains what followed
+            raise
+        posting.finish()
         posting.release()
     except sa.exc.IntegrityError:
         posting.undo()
@@ -141,6 +146,11 @@ class _Posting:
         self.dues = {i.id: due_date(plan.period, i) for i in plan.items}
         self.run: BillRun | None = None
         self.savepoint = None
+        self.writer = RowWriter(BillLine.__table__)
+        #: prepaid entries of the lines being written, added once they are in
+        self.entries: list[dict] = []
+        #: the units of the scope with a prepaid balance (read again, locked, when billed)
+        self.holders = _holders(plan)
         #: prepaid balances used so far
         self.applied = ZERO
 
@@ -152,7 +162,10 @@ class _Posting:
             db.session.add(self.run)
             db.session.flush()
             self.savepoint = db.session.begin_nested()
-        settled = _settle(lines, self.plan.unit_ids, self.dues)
+        self.writer.wait()  # the previous lines are in: their prepaid entries may follow
+        self._add_entries()
+        holders = sorted({ln.unit_id for ln in lines} & self.holders)
+        settled = _settle(lines, holders, self.dues) if holders else {}
         varying = {name: [getattr(ln, name) for ln in lines] for name in (
             "unit_id", "fee_item_id", "quantity", "price", "amount", "explanation")}
         dues = self.dues
@@ -161,12 +174,33 @@ class _Posting:
                      "late_fee_waived": False, "bill_run_id": self.run.id, "corrects_id": None,
                      "reason": "", "created_by_id": self.posted_by_id, "created_at": self.now}
         if settled:
+            # the lines' ids taken beforehand, in order: the entries name them, unread
+            varying["id"] = ids = _new_line_ids(len(lines))
             varying["settled"] = [settled.get(i, ZERO) for i in range(len(lines))]
         else:
             constants["settled"] = ZERO
-        _insert_many(BillLine.__table__, len(lines), varying, constants)
+        self.writer.write(len(lines), varying, constants)
         if settled:
-            self.applied += _record_applied(self.run, lines, settled, self.now)
+            self.entries = _applied_entries(self.estate.id, lines, ids, settled, self.dues,
+                                            self.now)
+            self.applied += sum(settled.values(), ZERO)
+
+    def _add_entries(self) -> None:
+        if self.entries:
+            db.session.execute(sa.insert(PrepaidEntry), self.entries)
+            self.entries = []
+
+    def finish(self) -> None:
+        """Wait for the last lines to be written, then add their prepaid entries."""
+        self.abandon()
+        self._add_entries()
+
+    def abandon(self) -> None:
+        """Wait for the lines being written; raise IntegrityError if they were refused."""
+        try:
+            self.writer.wait()
+        finally:
+            self.writer.close()
 
     def release(self) -> None:
         """Keep what was written (the enclosing transaction commits it)."""
@@ -178,81 +212,33 @@ class _Posting:
             self.savepoint.rollback()
 
 
-def _insert_many(table: sa.Table, n: int, varying: dict[str, list],
-                 constants: dict) -> None:
-    """Insert ``n`` rows with one DB-API executemany (with psycopg, one COPY).
+def _holders(plan: Plan) -> set[int]:
+    """Return the units of a run's scope that have a prepaid balance."""
+    total = sa.func.sum(PrepaidEntry.amount)
+    q = sa.select(PrepaidEntry.unit_id).where(PrepaidEntry.estate_id == plan.estate.id)
+    if plan.building is not None:
+        q = q.join(Unit, Unit.id == PrepaidEntry.unit_id).where(
+            Unit.building_id == plan.building.id)
+    return set(db.session.scalars(q.group_by(PrepaidEntry.unit_id).having(total > 0)))
 
-    Values come by column (``varying``: a list per column; ``constants``: one value for every
-    row), so each column's bind processor runs once per distinct value: a bill run's lines
-    repeat few prices, amounts and dates. The rows, constraints and triggers are those of an
-    INSERT; a unique or foreign key violation raises sa.exc.IntegrityError either way.
-    """
+
+def _new_line_ids(n: int) -> list[int]:
+    """Take the ids of ``n`` new bill lines, in increasing order."""
     conn = db.session.connection()
-    dialect = conn.dialect
-    keys = [*varying, *constants]
-    if dialect.name == "postgresql" and dialect.driver == "psycopg":
-        _copy(conn, table, n, keys, varying, constants)
-        return
-    compiled = table.insert().compile(dialect=dialect, column_keys=keys)
-    names = list(compiled.positiontup) if compiled.positional else keys
-    columns = _columns(table, dialect, n, [compiled.binds[name].key for name in names],
-                       varying, constants)
-    params = list(zip(*columns, strict=False)) if compiled.positional else [
-        dict(zip(names, row, strict=True)) for row in zip(*columns, strict=False)]
-    conn.exec_driver_sql(compiled.string, params)
-
-
-def _columns(table: sa.Table, dialect, n: int, keys: list[str], varying: dict[str, list],
-             constants: dict) -> list:
-    """Return each column's values as the driver takes them (bind processors applied)."""
-    columns = []
-    for key in keys:
-        process = table.c[key].type.bind_processor(dialect)
-        if key in constants:
-            value = constants[key]
-            columns.append(repeat(process(value) if process else value, n))
-        elif process is None:
-            columns.append(varying[key])
-        else:
-            columns.append(list(map(_memoised(process), varying[key])))
-    return columns
-
-
-def _copy(conn: sa.Connection, table: sa.Table, n: int, keys: list[str],
-          varying: dict[str, list], constants: dict) -> None:
-    """Write the rows with PostgreSQL's COPY, on the session's connection and transaction."""
-    quote = conn.dialect.identifier_preparer.quote
-    sql = (f"COPY {quote(table.name)} ({', '.join(quote(table.c[k].name) for k in keys)}) "
-           "FROM STDIN")
-    columns = _columns(table, conn.dialect, n, keys, varying, constants)
-    raw = conn.connection.driver_connection
-    try:
-        with raw.cursor() as cursor, cursor.copy(sql) as copy:
-            write = copy.write_row
-            for row in zip(*columns, strict=False):
-                write(row)
-    except conn.dialect.dbapi.IntegrityError as e:
-        raise sa.exc.IntegrityError(sql, None, e) from e
-
-
-def _memoised(process):
-    cache: dict = {}
-
-    def convert(value):
-        try:
-            return cache[value]
-        except KeyError:
-            out = cache[value] = process(value)
-            return out
-
-    return convert
+    if conn.dialect.name == "postgresql":
+        return sorted(conn.execute(sa.text(
+            "SELECT nextval(pg_get_serial_sequence('bill_line', 'id')) "
+            "FROM generate_series(1, :n)"), {"n": n}).scalars())
+    # SQLite has one writer at a time, and this transaction has written (the run) already
+    last = conn.execute(sa.select(sa.func.max(BillLine.id))).scalar() or 0
+    return list(range(last + 1, last + n + 1))
 
 
 # prepaid balances -------------------------------------------------------------------------------
 
 
-def _balances(unit_ids: sa.Select | list[int]) -> dict[int, Decimal]:
-    """Return the positive prepaid balances of some units (by unit: they are the estate's)."""
+def _balances(unit_ids: list[int]) -> dict[int, Decimal]:
+    """Return the positive prepaid balances of some units."""
     return dict(db.session.execute(
         sa.select(PrepaidEntry.unit_id, sa.func.sum(PrepaidEntry.amount))
         .where(PrepaidEntry.unit_id.in_(unit_ids))
@@ -268,29 +254,26 @@ def _lock_units(unit_ids: list[int]) -> None:
                            .order_by(Unit.id).with_for_update(key_share=True))
 
 
-def _settle(lines: list[Line], unit_ids: sa.Select, dues: dict[int, date]) -> dict[int, Decimal]:
+def _settle(lines: list[Line], holders: list[int], dues: dict[int, date]) -> dict[int, Decimal]:
     """Use each unit's prepaid balance on its new lines, oldest due first, then in line order.
 
-    ``unit_ids`` selects the units of the lines' buildings. Returns line index → the amount
-    settled. The units holding a balance are locked first and their balances read again under
-    the lock, so that a void or a refund approval cannot spend the same balance at the same time.
+    ``holders`` are the lines' units that had a balance. Returns line index → the amount
+    settled. The units are locked first and their balances read again under the lock, so that
+    a void or a refund approval cannot spend the same balance at the same time.
     """
-    balances = _balances(unit_ids)
+    _lock_units(holders)
+    balances: dict[int, Decimal] = {}
+    for start in range(0, len(holders), 500):
+        balances.update(_balances(holders[start:start + 500]))
+    settled: dict[int, Decimal] = {}
     if not balances:
-        return {}
-    if db.engine.dialect.name != "sqlite":
-        holders = sorted(balances)
-        _lock_units(holders)
-        balances = {}
-        for start in range(0, len(holders), 500):
-            balances.update(_balances(holders[start:start + 500]))
+        return settled
     by_unit: dict[int, list[int]] = defaultdict(list)
     for index, ln in enumerate(lines):
         if ln.unit_id in balances:
             by_unit[ln.unit_id].append(index)
-    settled: dict[int, Decimal] = {}
     for unit_id, indexes in by_unit.items():
-        left = balances.get(unit_id, ZERO)
+        left = balances[unit_id]
         for index in sorted(indexes, key=lambda i: (dues[lines[i].fee_item_id], i)):
             amount = lines[index].amount
             if left <= 0 or amount <= 0:
@@ -301,27 +284,10 @@ def _settle(lines: list[Line], unit_ids: sa.Select, dues: dict[int, date]) -> di
     return settled
 
 
-def _record_applied(run: BillRun, lines: list[Line], settled: dict[int, Decimal],
-                    now) -> Decimal:
-    """Add the prepaid entries that pay the settled lines; return their total."""
-    units = sorted({lines[i].unit_id for i in settled})
-    rows = []
-    for start in range(0, len(units), 500):
-        # by unit and period (the charge index); the run's own lines picked out here
-        rows += db.session.execute(
-            sa.select(BillLine.id, BillLine.unit_id, BillLine.settled, BillLine.due_date,
-                      BillLine.bill_run_id)
-            .where(BillLine.unit_id.in_(units[start:start + 500]),
-                   BillLine.period == run.period,
-                   BillLine.kind == sa.literal_column("'charge'"))).all()
-    rows = sorted((r for r in rows if r.bill_run_id == run.id and r.settled > 0),
-                  key=lambda r: (r.due_date, r.id))
-    estate_id = run.estate_id
-    db.session.execute(sa.insert(PrepaidEntry), [
-        {"estate_id": estate_id, "unit_id": r.unit_id, "amount": -r.settled, "kind": "applied",
-         "payment_id": None, "bill_line_id": r.id, "refund_id": None, "created_at": now}
-        for r in rows])
-    return sum((r.settled for r in rows), ZERO)
-
-
-# corrections ------------------------------------------------------------------------------------
+def _applied_entries(estate_id: int, lines: list[Line], ids: list[int],
+                     settled: dict[int, Decimal], dues: dict[int, date], now) -> list[dict]:
+    """Return the prepaid entries that pay the settled lines, oldest due first."""
+    order = sorted(settled, key=lambda i: (dues[lines[i].fee_item_id], i))
+    return [{"estate_id": estate_id, "unit_id": lines[i].unit_id, "amount": -settled[i],
+             "kind": "applied", "payment_id": None, "bill_line_id": ids[i], "refund_id": None,
+             "created_at": now} for i in order]

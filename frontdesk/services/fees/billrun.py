@@ -55,6 +55,8 @@ Progress = Callable[[int, int], None]
 Sink = Callable[[list[Line]], None]
 #: units loaded and computed at a time: a run's memory follows this, not the estate's size
 CHUNK_UNITS = 2000
+#: rows fetched at a time from the units and meters queries
+STREAM_ROWS = 2000
 #: what a line computation returns when no tariff is in force for the unit
 NO_TARIFF = object()
 
@@ -176,6 +178,41 @@ class _Rate:
     price: Decimal
     tiers: tuple
 
+@dataclass(slots=True)
+class _Chunk:
+    """The units of some buildings and what their lines are computed from."""
+
+    units_by_building: dict[int, list[_Unit]]
+    #: (unit id, kind) → [a meter with its reading; meter_id None when it has none]
+    unit_meters: dict[tuple[int, str], list[_Meter]]
+    #: (unit id, kind) → the consumption of the year's earlier periods
+    ytd: dict[tuple[int, str], Decimal]
+    #: (unit id, item id) → [(share, quantity, price, explanation)] of shared meters
+    shares: dict[tuple[int, int], list]
+
+
+class _ByBuilding:
+    """The rows of a query ordered by building (its first column), one building at a time."""
+
+    def __init__(self, result: sa.Result):
+        self._result = result
+        self._rows = iter(result)
+        self._next = next(self._rows, None)
+
+    def take(self, building_id: int) -> list:
+        """Return the rows of a building; buildings are asked for in the query's order."""
+        out = []
+        row = self._next
+        while row is not None and row[0] == building_id:
+            out.append(row)
+            row = next(self._rows, None)
+        self._next = row
+        return out
+
+    def close(self) -> None:
+        self._result.close()
+
+
 class Plan:
     """The data of one preview, loaded in bulk a chunk of buildings at a time, and the
     per-method computations."""
@@ -214,6 +251,7 @@ class Plan:
         #: building id → how many units it has
         self.sizes = dict(_rows(sizes))
         self.shared = shares.SharedMeters(self)
+        self._load_billed()
 
     # loading, a chunk of buildings at a time -----------------------------------------------------
 
@@ -231,44 +269,27 @@ class Plan:
         if chunk:
             yield chunk
 
-    def load(self, buildings: list[Building]) -> None:
-        """Load the units of some buildings, their meters, readings and lines already billed."""
-        self._load_units([b.id for b in buildings])
-        self._load_billed()
-        self._load_meters()
-        #: (unit id, item id) → [(share, quantity, price, explanation)] of shared meters
-        self.shares = self.shared.pieces(buildings, self.units_by_building)
-
-    def _load_units(self, building_ids: list[int]) -> None:
-        self.units_by_building: dict[int, list] = defaultdict(list)
-        #: the ids of the chunk's units, as a subquery for the queries that follow (a few
-        #: building ids bound, not thousands of unit ids)
-        self.unit_ids = sa.select(Unit.id).where(Unit.building_id.in_(building_ids))
-        rows = _rows(sa.select(*_UNIT_COLUMNS).where(Unit.building_id.in_(building_ids))
-                     .order_by(Unit.building_id, Unit.code))
-        by_building = self.units_by_building
-        for row in rows:
-            by_building[row[2]].append(_Unit(*row))
-        self.has_units = bool(rows)
-
-    def _load_billed(self) -> None:
-        # by unit (the charge index), whatever the estate holds in other periods and units
-        self.billed = {(u, i) for u, i in _rows(
-            sa.select(BillLine.unit_id, BillLine.fee_item_id).where(
-                BillLine.unit_id.in_(self.unit_ids), BillLine.period == self.period,
-                BillLine.kind == sa.literal_column("'charge'")))}
-
-    def _load_meters(self) -> None:
-        """Load the unit meters, their readings of the period and the year's earlier use."""
-        #: (unit id, kind) → [a meter with its reading; meter_id None when it has none]
-        self.unit_meters: dict[tuple[int, str], list] = defaultdict(list)
-        self.ytd: dict[tuple[int, str], Decimal] = {}
-        if not self._kinds or not self.has_units:
+    def open(self) -> None:
+        """Start the two queries a run reads as it goes: the scope's units and unit meters
+        (with their readings and the year's earlier use), both in building order, streamed."""
+        conn = db.session.connection()
+        streamed = {"stream_results": True, "yield_per": STREAM_ROWS}
+        in_order = (Building.sort_key, Building.id)
+        uq = (sa.select(Unit.building_id, *_UNIT_COLUMNS)
+              .join(Building, Building.id == Unit.building_id)
+              .where(Unit.estate_id == self.estate.id))
+        if self.building is not None:
+            uq = uq.where(Unit.building_id == self.building.id)
+        self._units = _ByBuilding(conn.execute(uq.order_by(*in_order, Unit.code),
+                                               execution_options=streamed))
+        self._meters = None
+        if not self._kinds:
             return
         r = MeterReading
-        columns = [Meter.id, Meter.unit_id, Meter.kind, Meter.number, Meter.multiplier,
-                   Meter.active, r.meter_id, r.value, r.previous_value, r.consumption,
-                   r.kind, r.id, sa.and_(r.flagged.is_(True), r.reviewed_at.is_(None))]
+        columns = [Unit.building_id, Meter.id, Meter.unit_id, Meter.kind, Meter.number,
+                   Meter.multiplier, Meter.active, r.meter_id, r.value, r.previous_value,
+                   r.consumption, r.kind, r.id,
+                   sa.and_(r.flagged.is_(True), r.reviewed_at.is_(None))]
         annual = self._annual if self.period[5:7] != "01" else set()
         if annual:
             # the same sum as meters.year_to_date, meter by meter (its unique index)
@@ -280,17 +301,66 @@ class Plan:
                     .scalar_subquery())
             columns.append(sa.case((Meter.kind.in_(annual), used)))
         mq = (sa.select(*columns)
+              .join(Unit, Unit.id == Meter.unit_id)
+              .join(Building, Building.id == Unit.building_id)
               .outerjoin(r, sa.and_(r.meter_id == Meter.id, r.period == self.period))
-              .where(Meter.unit_id.in_(self.unit_ids), Meter.shared.is_(False),
-                     Meter.kind.in_(self._kinds))
-              .order_by(Meter.id))
-        unit_meters, ytd = self.unit_meters, self.ytd
-        for row in _rows(mq):
-            m = _Meter(*row)
-            key = (m.unit_id, m.kind)
-            unit_meters[key].append(m)
-            if m.ytd is not None:
-                ytd[key] = ytd.get(key, NOTHING) + m.ytd
+              .where(Meter.estate_id == self.estate.id, Meter.shared.is_(False),
+                     Meter.kind.in_(self._kinds)))
+        if self.building is not None:
+            mq = mq.where(Unit.building_id == self.building.id)
+        self._meters = _ByBuilding(conn.execute(mq.order_by(*in_order, Meter.id),
+                                                execution_options=streamed))
+
+    def close(self) -> None:
+        for stream in (self._units, self._meters):
+            if stream is not None:
+                stream.close()
+
+    def load(self, buildings: list[Building]) -> _Chunk:
+        """Take the units of the next buildings, with their meters, from the open queries."""
+        chunk = _Chunk({}, defaultdict(list), {}, {})
+        unit_meters, ytd = chunk.unit_meters, chunk.ytd
+        for b in buildings:
+            chunk.units_by_building[b.id] = [_Unit(*row[1:]) for row in self._units.take(b.id)]
+            if self._meters is None:
+                continue
+            for row in self._meters.take(b.id):
+                m = _Meter(*row[1:])
+                key = (m.unit_id, m.kind)
+                unit_meters[key].append(m)
+                if m.ytd is not None:
+                    ytd[key] = ytd.get(key, NOTHING) + m.ytd
+        chunk.shares = self.shared.pieces(buildings, chunk.units_by_building)
+        return chunk
+
+    def use(self, chunk: _Chunk) -> None:
+        """Compute the next lines from a loaded chunk."""
+        self.units_by_building = chunk.units_by_building
+        self.unit_meters = chunk.unit_meters
+        self.ytd = chunk.ytd
+        self.shares = chunk.shares
+
+    def _load_billed(self) -> None:
+        """Read which lines of the period the scope's units have, before a post adds any.
+
+        Read once for the whole scope: a post's own inserts would make a query per chunk see
+        a table that has grown since its statistics were taken. Kept as a bit mask of fee
+        items per unit, a few bytes a unit.
+        """
+        bits = {item.id: 1 << n for n, item in enumerate(self.items)}
+        q = sa.select(BillLine.unit_id, BillLine.fee_item_id).where(
+            BillLine.estate_id == self.estate.id, BillLine.period == self.period,
+            BillLine.kind == "charge")
+        if self.building is not None:
+            q = q.join(Unit, Unit.id == BillLine.unit_id).where(
+                Unit.building_id == self.building.id)
+        #: unit id → a bit per fee item (1 << its position in self.items) already billed
+        self.billed: dict[int, int] = {}
+        billed = self.billed
+        for unit_id, item_id in _rows(q):
+            bit = bits.get(item_id)
+            if bit:
+                billed[unit_id] = billed.get(unit_id, 0) | bit
 
     def rate(self, tariff) -> _Rate | None:
         if tariff is None:
@@ -488,17 +558,27 @@ class Plan:
                 self.problem("setup", "", item, _l("The fee item names no meter kind."))
         n = len(self.buildings)
         done = 0
-        with _collector_paused():
-            for chunk in self.chunks():
-                self.load(chunk)
-                lines = [] if sink is not None else p.lines
-                for b in chunk:
-                    self._compute_building(b, windows, lines)
-                    done += 1
-                    if sink is not None and b is chunk[-1] and lines:
-                        sink(lines)
-                    if progress is not None:
-                        progress(done, n)
+        chunks = list(self.chunks())
+        self.open()
+        try:
+            with _collector_paused():
+                ahead = self.load(chunks[0]) if chunks else None
+                for k, chunk in enumerate(chunks):
+                    self.use(ahead)
+                    lines = [] if sink is not None else p.lines
+                    for b in chunk:
+                        self._compute_building(b, windows, lines)
+                        done += 1
+                        if b is chunk[-1]:
+                            # the next chunk is read before the sink writes this one, so that
+                            # the database takes the lines while the next are computed
+                            ahead = self.load(chunks[k + 1]) if k + 1 < len(chunks) else None
+                            if sink is not None and lines:
+                                sink(lines)
+                        if progress is not None:
+                            progress(done, n)
+        finally:
+            self.close()
         return p
 
     def _compute_building(self, b: Building, windows: dict, lines: list[Line]) -> None:
@@ -508,16 +588,17 @@ class Plan:
         billed = self.billed
         b_id = b.id
         units = self.units_by_building.get(b_id, ())
-        for item in self.items:
+        for position, item in enumerate(self.items):
             window = windows[item.id]
             if window is None or (item.method == "metered" and not item.meter_kind):
                 continue
             compute_line = methods[item.method]
             item_id = item.id
+            bit = 1 << position
             no_tariff = skipped = count = held = 0
             amount_sum = held_sum = ZERO
             for unit in units:
-                if billed and (unit.id, item_id) in billed:
+                if billed and billed.get(unit.id, 0) & bit:
                     skipped += 1
                     continue
                 result = compute_line(unit, item, window)

@@ -1,0 +1,160 @@
+"""Writing a table's rows in batches of thousands, inside the session's transaction.
+
+Each batch is one DB-API ``executemany``, or with psycopg one ``COPY``, which PostgreSQL runs
+with the same constraints, indexes and triggers as an INSERT. A COPY runs in a thread of its
+own, so that the caller computes the next batch while the database takes this one.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import date, datetime
+from itertools import repeat
+
+import sqlalchemy as sa
+
+from frontdesk.extensions import db
+
+
+class RowWriter:
+    """Inserts batches of rows into one table on the session's connection.
+
+    Values come by column (``varying``: a list per column; ``constants``: one value for every
+    row), so each column's bind processor runs once per distinct value: a bill run's lines
+    repeat few prices, amounts and dates.
+
+    With psycopg, ``write`` hands the batch to a worker thread and returns; the next ``write``
+    or ``wait`` first waits for it. Other statements on the connection meanwhile wait for the
+    COPY (psycopg serialises a connection's use). Elsewhere ``write`` returns when the batch is
+    in. A unique or foreign key violation raises sa.exc.IntegrityError, from ``write`` or
+    ``wait``; ``close`` must follow in any case.
+    """
+
+    def __init__(self, table: sa.Table):
+        self.table = table
+        conn = db.session.connection()
+        self._copies = conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
+        self._worker: ThreadPoolExecutor | None = None
+        self._pending: Future | None = None
+
+    def write(self, n: int, varying: dict[str, list], constants: dict) -> None:
+        self.wait()
+        conn = db.session.connection()
+        if not self._copies:
+            _executemany(conn, self.table, n, varying, constants)
+            return
+        sql, data = _copy_data(conn, self.table, n, varying, constants)
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy")
+        self._pending = self._worker.submit(
+            _copy, conn.connection.driver_connection, conn.dialect, sql, data)
+
+    def wait(self) -> None:
+        """Wait for the batch being written, if any."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        """Wait for the batch being written and stop the worker; raises nothing."""
+        if self._pending is not None:
+            self._pending.exception()
+            self._pending = None
+        if self._worker is not None:
+            self._worker.shutdown()
+            self._worker = None
+
+
+def _columns(table: sa.Table, dialect, n: int, keys: list[str], varying: dict[str, list],
+             constants: dict) -> list:
+    """Return each column's values as the driver takes them (bind processors applied)."""
+    columns = []
+    for key in keys:
+        process = table.c[key].type.bind_processor(dialect)
+        if key in constants:
+            value = constants[key]
+            columns.append(repeat(process(value) if process else value, n))
+        elif process is None:
+            columns.append(varying[key])
+        else:
+            columns.append(list(map(_memoised(process), varying[key])))
+    return columns
+
+
+def _executemany(conn: sa.Connection, table: sa.Table, n: int, varying: dict[str, list],
+                 constants: dict) -> None:
+    """Insert with one DB-API executemany: the same as ``execute(insert, rows)``."""
+    dialect = conn.dialect
+    keys = [*varying, *constants]
+    compiled = table.insert().compile(dialect=dialect, column_keys=keys)
+    names = list(compiled.positiontup) if compiled.positional else keys
+    columns = _columns(table, dialect, n, [compiled.binds[name].key for name in names],
+                       varying, constants)
+    params = list(zip(*columns, strict=False)) if compiled.positional else [
+        dict(zip(names, row, strict=True)) for row in zip(*columns, strict=False)]
+    conn.exec_driver_sql(compiled.string, params)
+
+
+def _copy_data(conn: sa.Connection, table: sa.Table, n: int, varying: dict[str, list],
+               constants: dict) -> tuple[str, str]:
+    """Return a COPY statement and its rows in PostgreSQL's text format."""
+    dialect = conn.dialect
+    quote = dialect.identifier_preparer.quote
+    keys = [*varying, *constants]
+    sql = (f"COPY {quote(table.name)} ({', '.join(quote(table.c[k].name) for k in keys)}) "
+           "FROM STDIN")
+    texts = []
+    for key in varying:
+        process = table.c[key].type.bind_processor(dialect)
+        values = varying[key] if process is None else map(_memoised(process), varying[key])
+        # one column's values share a type and (bound) a scale: equal values, equal text
+        texts.append(list(map(_memoised(_text), values)))
+    tail = "".join(f"\t{_text(_processed(table, dialect, k, v))}" for k, v in constants.items())
+    if not n:
+        return sql, ""
+    return sql, f"{tail}\n".join(map("\t".join, zip(*texts, strict=True))) + f"{tail}\n"
+
+
+def _processed(table: sa.Table, dialect, key: str, value):
+    process = table.c[key].type.bind_processor(dialect)
+    return process(value) if process else value
+
+
+def _text(value) -> str:
+    """Write a value as COPY's text format reads it."""
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, str):
+        if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+            value = (value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+                     .replace("\r", "\\r"))
+        return value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)  # int, Decimal (bind processors give them their column's scale)
+
+
+def _copy(raw, dialect, sql: str, data: str) -> None:
+    """Run one COPY on the driver's connection (in the worker thread)."""
+    try:
+        with raw.cursor() as cursor, cursor.copy(sql) as copy:
+            copy.write(data)
+    except dialect.dbapi.IntegrityError as e:
+        raise sa.exc.IntegrityError(sql, None, e) from e
+
+
+def _memoised(process):
+    cache: dict = {}
+
+    def convert(value):
+        try:
+            return cache[value]
+        except KeyError:
+            out = cache[value] = process(value)
+            return out
+
+    return convert
