@@ -152,6 +152,8 @@ _UNIT_COLUMNS = (Unit.id, Unit.code, Unit.building_id, Unit.gross_area, Unit.inn
 class _Meter:
     """A unit meter with its reading of the period (``meter_id`` None when it has none)."""
 
+    #: its unit's
+    building_id: int
     id: int
     unit_id: int
     kind: str
@@ -192,22 +194,33 @@ class _Chunk:
 
 
 class _ByBuilding:
-    """The rows of a query ordered by building (its first column), one building at a time."""
+    """The rows of a query ordered by building, one building at a time."""
 
-    def __init__(self, result: sa.Result):
+    def __init__(self, result: sa.Result, key: int):
         self._result = result
-        self._rows = iter(result)
-        self._next = next(self._rows, None)
+        self._key = key
+        self._batches = result.partitions()
+        self._rows: list = []
+        self._at = 0
 
     def take(self, building_id: int) -> list:
         """Return the rows of a building; buildings are asked for in the query's order."""
-        out = []
-        row = self._next
-        while row is not None and row[0] == building_id:
-            out.append(row)
-            row = next(self._rows, None)
-        self._next = row
-        return out
+        out: list = []
+        key = self._key
+        while True:
+            rows, at = self._rows, self._at
+            end = len(rows)
+            start = at
+            while at < end and rows[at][key] == building_id:
+                at += 1
+            out += rows[start:at]
+            self._at = at
+            if at < end:
+                return out
+            self._rows = next(self._batches, None) or []
+            self._at = 0
+            if not self._rows:
+                return out
 
     def close(self) -> None:
         self._result.close()
@@ -275,13 +288,12 @@ class Plan:
         conn = db.session.connection()
         streamed = {"stream_results": True, "yield_per": STREAM_ROWS}
         in_order = (Building.sort_key, Building.id)
-        uq = (sa.select(Unit.building_id, *_UNIT_COLUMNS)
-              .join(Building, Building.id == Unit.building_id)
+        uq = (sa.select(*_UNIT_COLUMNS).join(Building, Building.id == Unit.building_id)
               .where(Unit.estate_id == self.estate.id))
         if self.building is not None:
             uq = uq.where(Unit.building_id == self.building.id)
         self._units = _ByBuilding(conn.execute(uq.order_by(*in_order, Unit.code),
-                                               execution_options=streamed))
+                                               execution_options=streamed), 2)
         self._meters = None
         if not self._kinds:
             return
@@ -309,7 +321,7 @@ class Plan:
         if self.building is not None:
             mq = mq.where(Unit.building_id == self.building.id)
         self._meters = _ByBuilding(conn.execute(mq.order_by(*in_order, Meter.id),
-                                                execution_options=streamed))
+                                                execution_options=streamed), 0)
 
     def close(self) -> None:
         for stream in (self._units, self._meters):
@@ -321,11 +333,11 @@ class Plan:
         chunk = _Chunk({}, defaultdict(list), {}, {})
         unit_meters, ytd = chunk.unit_meters, chunk.ytd
         for b in buildings:
-            chunk.units_by_building[b.id] = [_Unit(*row[1:]) for row in self._units.take(b.id)]
+            chunk.units_by_building[b.id] = [_Unit(*row) for row in self._units.take(b.id)]
             if self._meters is None:
                 continue
             for row in self._meters.take(b.id):
-                m = _Meter(*row[1:])
+                m = _Meter(*row)
                 key = (m.unit_id, m.kind)
                 unit_meters[key].append(m)
                 if m.ytd is not None:
