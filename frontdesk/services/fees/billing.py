@@ -1,7 +1,8 @@
 """Bill runs: preview a period's bill lines for an estate or a building, and post them.
 
 A bill run computes one line per unit, period and fee item (the database's partial unique index
-``uq_bill_line_charge`` guarantees it stays one); posting is one transaction. Posted lines are
+``uq_bill_line_charge`` guarantees it stays one); posting is one transaction, however many
+chunks of buildings it writes (a process killed half-way leaves nothing). Posted lines are
 never edited: corrections are credit notes (冲红) and adjustments (:mod:`corrections`).
 
 A line computed from a flagged reading (consumption far above the meter's average) that nobody

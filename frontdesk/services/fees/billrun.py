@@ -1,9 +1,12 @@
-"""A bill run's arithmetic: the data of a period and scope, loaded in bulk, and the lines it bills.
+"""A bill run's arithmetic: the data of a period and scope, read in bulk, and the lines it bills.
 
-The preview loads everything it needs in a handful of bulk queries (units, meters, readings,
-year-to-date use, tariffs, lines already billed) so that an estate of 10,000 units is computed
-without a query per unit. A line computed from a flagged reading that nobody has reviewed yet is
-held: listed as a problem, never posted. Shared meters' losses are apportioned in :mod:`shares`.
+A run reads the lines already billed and the tariffs once, then the scope's units and their
+meters (with the period's readings and the year's earlier use) as two streamed queries in
+building order, and computes a chunk of buildings (about CHUNK_UNITS units) at a time: memory
+follows the chunk, not the estate, and there is no query per unit or per building. A preview
+keeps every line; a post hands each chunk's lines to be written and lets them go. A line
+computed from a flagged reading that nobody has reviewed yet is held: listed as a problem, never
+posted. Shared meters' losses are apportioned in :mod:`shares`.
 """
 
 from __future__ import annotations
