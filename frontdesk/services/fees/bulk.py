@@ -1,8 +1,9 @@
 """Writing a table's rows in batches of thousands, inside the session's transaction.
 
 Each batch is one DB-API ``executemany``, or with psycopg one ``COPY``, which PostgreSQL runs
-with the same constraints, indexes and triggers as an INSERT. A COPY runs in a thread of its
-own, so that the caller computes the next batch while the database takes this one.
+with the same constraints, indexes and triggers as an INSERT. The batch is written by a thread
+of its own, so that the caller computes the next batch meanwhile: the database's work (SQLite's
+and psycopg's calls let other threads run) overlaps the caller's.
 """
 
 from __future__ import annotations
@@ -23,31 +24,31 @@ class RowWriter:
     row), so each column's bind processor runs once per distinct value: a bill run's lines
     repeat few prices, amounts and dates.
 
-    With psycopg, ``write`` hands the batch to a worker thread and returns; the next ``write``
-    or ``wait`` first waits for it. Other statements on the connection meanwhile wait for the
-    COPY (psycopg serialises a connection's use). Elsewhere ``write`` returns when the batch is
-    in. A unique or foreign key violation raises sa.exc.IntegrityError, from ``write`` or
-    ``wait``; ``close`` must follow in any case.
+    ``write`` prepares the batch, hands it to a worker thread and returns; the next ``write``
+    or ``wait`` first waits for it. The caller may use the connection meanwhile (psycopg
+    serialises a connection's use, and SQLite connections are serialised by the library). A
+    unique or foreign key violation raises sa.exc.IntegrityError, from ``write`` or ``wait``;
+    ``close`` must follow in any case.
     """
 
     def __init__(self, table: sa.Table):
         self.table = table
-        conn = db.session.connection()
-        self._copies = conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
         self._worker: ThreadPoolExecutor | None = None
         self._pending: Future | None = None
 
     def write(self, n: int, varying: dict[str, list], constants: dict) -> None:
         self.wait()
         conn = db.session.connection()
-        if not self._copies:
-            _executemany(conn, self.table, n, varying, constants)
-            return
-        sql, data = _copy_data(conn, self.table, n, varying, constants)
+        dialect = conn.dialect
+        if dialect.name == "postgresql" and dialect.driver == "psycopg":
+            job = _copy, *_copy_data(conn, self.table, n, varying, constants)
+        else:
+            job = _executemany, *_executemany_data(conn, self.table, n, varying, constants)
         if self._worker is None:
-            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy")
-        self._pending = self._worker.submit(
-            _copy, conn.connection.driver_connection, conn.dialect, sql, data)
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rows")
+        run, sql, data = job
+        self._pending = self._worker.submit(run, conn.connection.driver_connection, dialect,
+                                            sql, data)
 
     def wait(self) -> None:
         """Wait for the batch being written, if any."""
@@ -81,9 +82,9 @@ def _columns(table: sa.Table, dialect, n: int, keys: list[str], varying: dict[st
     return columns
 
 
-def _executemany(conn: sa.Connection, table: sa.Table, n: int, varying: dict[str, list],
-                 constants: dict) -> None:
-    """Insert with one DB-API executemany: the same as ``execute(insert, rows)``."""
+def _executemany_data(conn: sa.Connection, table: sa.Table, n: int, varying: dict[str, list],
+                      constants: dict) -> tuple[str, list]:
+    """Return an INSERT and its parameters, as ``execute(insert, rows)`` would send them."""
     dialect = conn.dialect
     keys = [*varying, *constants]
     compiled = table.insert().compile(dialect=dialect, column_keys=keys)
@@ -92,7 +93,18 @@ def _executemany(conn: sa.Connection, table: sa.Table, n: int, varying: dict[str
                        varying, constants)
     params = list(zip(*columns, strict=False)) if compiled.positional else [
         dict(zip(names, row, strict=True)) for row in zip(*columns, strict=False)]
-    conn.exec_driver_sql(compiled.string, params)
+    return compiled.string, params
+
+
+def _executemany(raw, dialect, sql: str, params: list) -> None:
+    """Run one executemany on the driver's connection (in the worker thread)."""
+    cursor = raw.cursor()
+    try:
+        cursor.executemany(sql, params)
+    except dialect.dbapi.IntegrityError as e:
+        raise sa.exc.IntegrityError(sql, None, e) from e
+    finally:
+        cursor.close()
 
 
 def _copy_data(conn: sa.Connection, table: sa.Table, n: int, varying: dict[str, list],
