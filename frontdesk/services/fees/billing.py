@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
+from operator import attrgetter
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -167,7 +168,7 @@ class _Posting:
         self._add_entries()
         holders = sorted({ln.unit_id for ln in lines} & self.holders)
         settled = _settle(lines, holders, self.dues) if holders else {}
-        varying = {name: [getattr(ln, name) for ln in lines] for name in (
+        varying = {name: list(map(attrgetter(name), lines)) for name in (
             "unit_id", "fee_item_id", "quantity", "price", "amount", "explanation")}
         dues = self.dues
         varying["due_date"] = [dues[i] for i in varying["fee_item_id"]]

@@ -8,6 +8,7 @@ and psycopg's calls let other threads run) overlaps the caller's.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
 from itertools import repeat
@@ -15,6 +16,9 @@ from itertools import repeat
 import sqlalchemy as sa
 
 from frontdesk.extensions import db
+
+#: rows of a COPY formatted and sent at a time
+COPY_SLICE = 1000
 
 
 class RowWriter:
@@ -108,23 +112,27 @@ def _executemany(raw, dialect, sql: str, params: list) -> None:
 
 
 def _copy_data(conn: sa.Connection, table: sa.Table, n: int, varying: dict[str, list],
-               constants: dict) -> tuple[str, str]:
-    """Return a COPY statement and its rows in PostgreSQL's text format."""
+               constants: dict) -> tuple[str, tuple]:
+    """Return a COPY statement and what its rows are written from (in the worker thread)."""
     dialect = conn.dialect
     quote = dialect.identifier_preparer.quote
     keys = [*varying, *constants]
     sql = (f"COPY {quote(table.name)} ({', '.join(quote(table.c[k].name) for k in keys)}) "
            "FROM STDIN")
-    texts = []
-    for key in varying:
-        process = table.c[key].type.bind_processor(dialect)
-        values = varying[key] if process is None else map(_memoised(process), varying[key])
-        # one column's values share a type and (bound) a scale: equal values, equal text
-        texts.append(list(map(_memoised(_text), values)))
+    # one column's values share a type and (bound) a scale: equal values, equal text
+    texts = [_memoised(_text) if process is None else _memoised(lambda v, p=process: _text(p(v)))
+             for process in (table.c[k].type.bind_processor(dialect) for k in varying)]
     tail = "".join(f"\t{_text(_processed(table, dialect, k, v))}" for k, v in constants.items())
-    if not n:
-        return sql, ""
-    return sql, f"{tail}\n".join(map("\t".join, zip(*texts, strict=True))) + f"{tail}\n"
+    return sql, (n, list(varying.values()), texts, f"{tail}\n")
+
+
+def _copy_rows(n: int, columns: list[list], texts: list, end: str) -> Iterator[str]:
+    """Yield the rows in PostgreSQL's text format, a slice at a time."""
+    for start in range(0, n, COPY_SLICE):
+        stop = min(n, start + COPY_SLICE)
+        cells = [list(map(text, column[start:stop])) for column, text in zip(columns, texts,
+                                                                           strict=True)]
+        yield end.join(map("\t".join, zip(*cells, strict=True))) + end
 
 
 def _processed(table: sa.Table, dialect, key: str, value):
@@ -150,11 +158,13 @@ def _text(value) -> str:
     return str(value)  # int, Decimal (bind processors give them their column's scale)
 
 
-def _copy(raw, dialect, sql: str, data: str) -> None:
-    """Run one COPY on the driver's connection (in the worker thread)."""
+def _copy(raw, dialect, sql: str, data: tuple) -> None:
+    """Run one COPY on the driver's connection (in the worker thread), formatting the rows a
+    slice at a time so that the server works on the first while the next are written."""
     try:
         with raw.cursor() as cursor, cursor.copy(sql) as copy:
-            copy.write(data)
+            for text in _copy_rows(*data):
+                copy.write(text)
     except dialect.dbapi.IntegrityError as e:
         raise sa.exc.IntegrityError(sql, None, e) from e
 
