@@ -17,6 +17,8 @@ readings, posts one period with post_bill_run and prints a last line
 - R: the seconds to insert the same bill lines into a scratch copy of ``bill_line`` (same columns,
   indexes and foreign keys) with a plain DB-API ``executemany``: sqlite3 on SQLite, psycopg on
   PostgreSQL, committed.
+- ``--profile`` prints a cProfile of the post's own thread; the lines are written by a worker
+  thread of the post (an executemany or a COPY per chunk), which it does not show.
 - M: the peak resident memory, in MB, of the process that posts. The data is built and migrated
   in a separate process, so M is the app's own footprint (imports, an app context) plus what the
   post needs at its peak; the line above the last says how much of it was there before the post.
