@@ -74,6 +74,30 @@ class ExactDecimal(TypeDecorator):
             return (Decimal(value) / self._factor).quantize(self._quantum)
         return Decimal(value).quantize(self._quantum)
 
+    def result_processor(self, dialect, coltype):
+        """Convert as process_result_value does, with no per-value overhead on the common path
+        (a bill run reads hundreds of thousands of these)."""
+        general = super().result_processor(dialect, coltype)
+        if dialect.name == "sqlite":
+            exponent = -self.scale
+
+            def process(value):
+                if value.__class__ is int:
+                    return Decimal(value).scaleb(exponent)  # exact: the stored integer, scaled
+                return general(value)
+
+            return process
+        if self.impl_instance.result_processor(dialect, coltype) is None:
+            quantum = self._quantum
+
+            def process(value):
+                if value.__class__ is Decimal:
+                    return value.quantize(quantum)
+                return general(value)
+
+            return process
+        return general
+
     @property
     def python_type(self):
         return Decimal

@@ -145,6 +145,35 @@ def test_apportioned_shares_always_add_up_exactly(total, weights):
     assert all(abs(s - e) < D("0.01") for s, e in zip(shares, exact, strict=True))
 
 
+def _largest_remainder(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
+    """The rule written out in exact fractions: floors, then a fen each by remainder."""
+    fen = int(abs(total) * 100)
+    shares = [Fraction(fen) * Fraction(w) / sum(map(Fraction, weights)) for w in weights]
+    floors = [math.floor(s) for s in shares]
+    ranked = sorted(range(len(weights)), key=lambda i: (-(shares[i] - floors[i]), i))
+    for i in ranked[:fen - sum(floors)]:
+        floors[i] += 1
+    sign = -1 if total < 0 else 1
+    return [D(sign * f) / 100 for f in floors]
+
+
+@given(
+    total=st.decimals(min_value=D("-9999999.99"), max_value=D("9999999.99"), places=2),
+    weights=st.lists(st.sampled_from([D(1), D(5), D("1.00"), D("39.43"), D("89.50"),
+                                      D("0.0001"), D("143.6"), D("72.30")]),
+                     min_size=1, max_size=40),
+)
+@example(total=D("0.02"), weights=[D(1), D(1), D(1)])
+def test_apportion_is_the_exact_largest_remainder_rule(total, weights):
+    assert apportion(total, weights) == _largest_remainder(total, weights)
+
+
+def test_apportion_gives_tied_remainders_to_the_earlier_share():
+    # 0.05 over 1 : 2 : 1 : 2 is 0.8333… : 1.666… : 0.8333… : 1.666… fen
+    assert apportion(D("0.05"), [D(1), D(2), D(1), D(2)]) == [
+        D("0.01"), D("0.02"), D("0.01"), D("0.01")]
+
+
 def test_late_fee_grace_and_cap():
     due = date(2026, 10, 31)
     assert late_fee(D("100.00"), due, date(2026, 11, 10), 10, D("0.0005")) == (D("0.00"), 0)

@@ -1,15 +1,22 @@
 """What a bill run's preview holds: the lines it would post, those it holds, its problems and
-its totals per building and fee item."""
+its totals per building and fee item.
+
+A preview shown on screen keeps everything. A post streams its lines to the database and keeps
+only the totals, the counts and the first ``keep`` problems and held lines, so that its memory
+does not grow with the estate.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from frontdesk.models import Building, FeeItem
 
 ZERO = Decimal("0.00")
+#: units with held lines named in a post's audit event
+HELD_UNITS = 100
 
 
 @dataclass(slots=True)
@@ -87,17 +94,43 @@ class Preview:
     cells: dict[tuple[int, int], Decimal] = field(default_factory=lambda: defaultdict(
         lambda: ZERO))
     total: Total = field(default_factory=Total)
+    #: how many problems and held lines are kept (their counts cover all); None keeps all
+    keep: int | None = None
+    #: problem kind → how many, kept or not
+    kinds: Counter = field(default_factory=Counter)
+    #: the codes of the units with held lines, at most HELD_UNITS of the first in code order
+    _held_codes: set[str] = field(default_factory=set)
 
     @property
     def already_billed(self) -> int:
         return self.total.billed
 
+    @property
+    def problem_total(self) -> int:
+        """How many problems there are, including those not kept."""
+        return sum(self.kinds.values())
+
+    def add_problem(self, problem: Problem) -> None:
+        self.kinds[problem.kind] += 1
+        if self.keep is None or len(self.problems) < self.keep:
+            self.problems.append(problem)
+
+    def add_held(self, line: Line) -> None:
+        """Keep a held line (its amount is counted in the totals by the caller)."""
+        if self.keep is None or len(self.held) < self.keep:
+            self.held.append(line)
+        codes = self._held_codes
+        codes.add(line.unit_code)
+        if len(codes) > 10 * HELD_UNITS:  # the first HELD_UNITS stay the first
+            self._held_codes = set(sorted(codes)[:HELD_UNITS])
+
+    def held_units(self) -> list[str]:
+        """Return the first HELD_UNITS codes, in code order, of the units with held lines."""
+        return sorted(self._held_codes)[:HELD_UNITS]
+
     def problem_counts(self) -> dict[str, int]:
         """Return how many problems of each kind there are, in PROBLEM_KINDS order."""
-        counts: dict[str, int] = defaultdict(int)
-        for problem in self.problems:
-            counts[problem.kind] += 1
-        return {k: counts[k] for k in sorted(counts, key=_kind_order)}
+        return {k: self.kinds[k] for k in sorted(self.kinds, key=_kind_order)}
 
     def sorted_problems(self) -> list[Problem]:
         """Return the problems with those that hold a line (flagged readings) first."""

@@ -1,7 +1,8 @@
 """Bill runs: preview a period's bill lines for an estate or a building, and post them.
 
 A bill run computes one line per unit, period and fee item (the database's partial unique index
-``uq_bill_line_charge`` guarantees it stays one); posting is one transaction. Posted lines are
+``uq_bill_line_charge`` guarantees it stays one); posting is one transaction, however many
+chunks of buildings it writes (a process killed half-way leaves nothing). Posted lines are
 never edited: corrections are credit notes (冲红) and adjustments (:mod:`corrections`).
 
 A line computed from a flagged reading (consumption far above the meter's average) that nobody
@@ -12,9 +13,10 @@ arithmetic of a run is in :mod:`billrun`.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
 from decimal import Decimal
-from itertools import repeat
+from operator import attrgetter
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -31,8 +33,9 @@ from frontdesk.models import (
 )
 from frontdesk.models.base import utcnow
 from frontdesk.services import DomainError, audit, transactional
-from frontdesk.services.fees.bill_preview import Preview
+from frontdesk.services.fees.bill_preview import Line, Preview
 from frontdesk.services.fees.billrun import Plan, Progress, due_date
+from frontdesk.services.fees.bulk import RowWriter
 from frontdesk.services.periods import estate_today, parse_period
 
 ZERO = Decimal("0.00")
@@ -59,28 +62,54 @@ def preview_bill_run(estate: Estate, period: str, building: Building | None = No
 
     ``progress(done, total)`` is called after each building.
     """
+    return _plan(estate, period, building, today).compute(progress)
+
+
+def _plan(estate: Estate, period: str, building: Building | None, today: date | None,
+          keep: int | None = None) -> Plan:
     period = check_period(estate, period, today)
     if building is not None and building.estate_id != estate.id:
         raise DomainError(_l("The building is not in this estate."), "building")
-    return Plan(estate, period, building).compute(progress)
+    return Plan(estate, period, building, keep)
 
 
 # posting ----------------------------------------------------------------------------------------
+
+#: problems and held lines a post keeps to say what it left out (the counts cover them all)
+POST_KEEPS = 1000
 
 
 @transactional
 def post_bill_run(actor: User | None, estate: Estate, period: str,
                   building: Building | None = None, today: date | None = None,
                   progress: Progress | None = None) -> BillRun:
-    """Post the lines of a preview not yet billed, in one transaction, and apply prepaid balances.
+    """Post the lines of a period not yet billed, in one transaction, and apply prepaid balances.
 
-    Lines held for unreviewed flagged readings are left out (a later post bills them). The run
-    returned carries ``run.preview``, the preview it posted, to say what was left out. Raises
-    NothingToPost when no line can be posted. A concurrent run that posted some of the same
-    lines first makes the database refuse this one: nothing is written.
+    The lines are computed and written a chunk of buildings at a time, so that a whole estate
+    takes no more memory than a chunk; everything commits together. Lines held for unreviewed
+    flagged readings are left out (a later post bills them). The run returned carries
+    ``run.preview``, with the totals, the counts of problems and held lines and the first
+    POST_KEEPS of them (not the posted lines), to say what was left out. Raises NothingToPost
+    when no line can be posted. A concurrent run that posted some of the same lines first makes
+    the database refuse this one: nothing is written.
     """
-    preview = preview_bill_run(estate, period, building, today, progress)
-    if not preview.lines:
+    plan = _plan(estate, period, building, today, POST_KEEPS)
+    posting = _Posting(actor, plan)
+    try:
+        try:
+            preview = plan.compute(progress, posting.write)
+        except BaseException:
+            posting.abandon()  # a refusal of the lines being written explains what followed
+            raise
+        posting.finish()
+        posting.release()
+    except sa.exc.IntegrityError:
+        posting.undo()
+        raise DomainError(_l("Another bill run posted lines of %(period)s at the same time; "
+                             "nothing was posted. Preview again to see what is left.",
+                             period=plan.period)) from None
+    run = posting.run
+    if run is None:  # nothing was written
         if preview.total.held:
             raise NothingToPost(_l(
                 "Nothing to post for %(period)s: %(held)s lines are held until their flagged "
@@ -88,89 +117,134 @@ def post_bill_run(actor: User | None, estate: Estate, period: str,
                 period=preview.period, held=preview.total.held, n=preview.already_billed))
         raise NothingToPost(_l("Nothing new to bill for %(period)s: %(n)s lines were already "
                                "billed.", period=preview.period, n=preview.already_billed))
-    now = utcnow()
-    run = BillRun(estate_id=estate.id, period=preview.period, building_id=preview.building_id,
-                  lines=len(preview.lines), total=preview.total.amount,
-                  posted_by_id=actor.id if actor else None, posted_at=now)
-    db.session.add(run)
-    db.session.flush()
+    run.lines = preview.total.lines
+    run.total = preview.total.amount
     items = {i.id: i for i in preview.items}
-    dues = {i.id: due_date(preview.period, i) for i in preview.items}
-    lines = preview.lines
-    varying = {name: [getattr(ln, name) for ln in lines] for name in (
-        "unit_id", "fee_item_id", "quantity", "price", "amount", "explanation")}
-    varying["due_date"] = [dues[i] for i in varying["fee_item_id"]]
-    constants = {"estate_id": estate.id, "period": preview.period, "kind": "charge",
-                 "settled": ZERO, "late_fee_waived": False, "bill_run_id": run.id,
-                 "corrects_id": None, "reason": "", "created_by_id": run.posted_by_id,
-                 "created_at": now}
-    try:
-        with db.session.begin_nested():
-            _insert_many(BillLine.__table__, len(lines), varying, constants)
-    except sa.exc.IntegrityError:
-        raise DomainError(_l("Another bill run posted lines of %(period)s at the same time; "
-                             "nothing was posted. Preview again to see what is left.",
-                             period=preview.period)) from None
-    del varying
-    applied = _apply_prepaid(estate, run, {ln.unit_id for ln in preview.lines})
     audit.record(actor, "post", run, after={
         "period": preview.period, "building_id": preview.building_id,
         "lines": run.lines, "total": str(run.total),
         "by_item": {items[i].code: str(t.amount) for i, t in preview.by_item.items() if t.lines},
-        "already_billed": preview.already_billed, "problems": len(preview.problems),
+        "already_billed": preview.already_billed, "problems": preview.problem_total,
         "held": preview.total.held, "held_amount": str(preview.total.held_amount),
-        "held_units": sorted({ln.unit_code for ln in preview.held})[:100],
-        "prepaid_applied": str(applied),
+        "held_units": preview.held_units(),
+        "prepaid_applied": str(posting.applied),
     })
     run.preview = preview  # what was left out (held lines, problems), for the caller to say
     return run
 
 
-def _insert_many(table: sa.Table, n: int, varying: dict[str, list],
-                 constants: dict) -> None:
-    """Insert ``n`` rows with one DB-API executemany: the same as ``execute(insert, rows)``.
+class _Posting:
+    """Writes a run's lines as its plan computes them, a chunk at a time.
 
-    Values come by column (``varying``: a list per column; ``constants``: one value for every
-    row), so each column's bind processor runs once per distinct value: a bill run's lines
-    repeat few prices, amounts and dates.
+    The first chunk adds the run; its lines and those of every later chunk are inserted inside
+    one savepoint, each with what its unit's prepaid balance settles.
     """
-    conn = db.session.connection()
-    dialect = conn.dialect
-    keys = [*varying, *constants]
-    compiled = table.insert().compile(dialect=dialect, column_keys=keys)
-    names = list(compiled.positiontup) if compiled.positional else keys
-    columns = []
-    for name in names:
-        key = compiled.binds[name].key
-        process = table.c[key].type.bind_processor(dialect)
-        if key in constants:
-            value = constants[key]
-            columns.append(repeat(process(value) if process else value, n))
-        elif process is None:
-            columns.append(varying[key])
+
+    def __init__(self, actor: User | None, plan: Plan):
+        self.plan = plan
+        self.estate = plan.estate
+        self.posted_by_id = actor.id if actor else None
+        self.now = utcnow()
+        self.dues = {i.id: due_date(plan.period, i) for i in plan.items}
+        self.run: BillRun | None = None
+        self.savepoint = None
+        self.writer = RowWriter(BillLine.__table__)
+        #: prepaid entries of the lines being written, added once they are in
+        self.entries: list[dict] = []
+        #: the units of the scope with a prepaid balance (read again, locked, when billed)
+        self.holders = _holders(plan)
+        #: prepaid balances used so far
+        self.applied = ZERO
+
+    def write(self, lines: list[Line]) -> None:
+        if self.run is None:
+            self.run = BillRun(estate_id=self.estate.id, period=self.plan.period,
+                               building_id=self.plan.preview.building_id, lines=0, total=ZERO,
+                               posted_by_id=self.posted_by_id, posted_at=self.now)
+            db.session.add(self.run)
+            db.session.flush()
+            self.savepoint = db.session.begin_nested()
+        self.writer.wait()  # the previous lines are in: their prepaid entries may follow
+        self._add_entries()
+        holders = sorted({ln.unit_id for ln in lines} & self.holders)
+        settled = _settle(lines, holders, self.dues) if holders else {}
+        varying = {name: list(map(attrgetter(name), lines)) for name in (
+            "unit_id", "fee_item_id", "quantity", "price", "amount", "explanation")}
+        dues = self.dues
+        varying["due_date"] = [dues[i] for i in varying["fee_item_id"]]
+        constants = {"estate_id": self.estate.id, "period": self.plan.period, "kind": "charge",
+                     "late_fee_waived": False, "bill_run_id": self.run.id, "corrects_id": None,
+                     "reason": "", "created_by_id": self.posted_by_id, "created_at": self.now}
+        if settled:
+            # the lines' ids taken beforehand, in order: the entries name them, unread
+            varying["id"] = ids = _new_line_ids(len(lines))
+            varying["settled"] = [settled.get(i, ZERO) for i in range(len(lines))]
         else:
-            columns.append(list(map(_memoised(process), varying[key])))
-    params = list(zip(*columns, strict=False)) if compiled.positional else [
-        dict(zip(names, row, strict=True)) for row in zip(*columns, strict=False)]
-    conn.exec_driver_sql(compiled.string, params)
+            constants["settled"] = ZERO
+        self.writer.write(len(lines), varying, constants)
+        if settled:
+            self.entries = _applied_entries(self.estate.id, lines, ids, settled, self.dues,
+                                            self.now)
+            self.applied += sum(settled.values(), ZERO)
 
+    def _add_entries(self) -> None:
+        if self.entries:
+            db.session.execute(sa.insert(PrepaidEntry), self.entries)
+            self.entries = []
 
-def _memoised(process):
-    cache: dict = {}
+    def finish(self) -> None:
+        """Wait for the last lines to be written, then add their prepaid entries."""
+        self.abandon()
+        self._add_entries()
 
-    def convert(value):
+    def abandon(self) -> None:
+        """Wait for the lines being written; raise IntegrityError if they were refused."""
         try:
-            return cache[value]
-        except KeyError:
-            out = cache[value] = process(value)
-            return out
+            self.writer.wait()
+        finally:
+            self.writer.close()
 
-    return convert
+    def release(self) -> None:
+        """Keep what was written (the enclosing transaction commits it)."""
+        if self.savepoint is not None:
+            self.savepoint.commit()
 
-def _balances_query(estate: Estate):
-    return (sa.select(PrepaidEntry.unit_id, sa.func.sum(PrepaidEntry.amount))
-            .where(PrepaidEntry.estate_id == estate.id)
-            .group_by(PrepaidEntry.unit_id).having(sa.func.sum(PrepaidEntry.amount) > 0))
+    def undo(self) -> None:
+        if self.savepoint is not None and self.savepoint.is_active:
+            self.savepoint.rollback()
+
+
+def _holders(plan: Plan) -> set[int]:
+    """Return the units of a run's scope that have a prepaid balance."""
+    total = sa.func.sum(PrepaidEntry.amount)
+    q = sa.select(PrepaidEntry.unit_id).where(PrepaidEntry.estate_id == plan.estate.id)
+    if plan.building is not None:
+        q = q.join(Unit, Unit.id == PrepaidEntry.unit_id).where(
+            Unit.building_id == plan.building.id)
+    return set(db.session.scalars(q.group_by(PrepaidEntry.unit_id).having(total > 0)))
+
+
+def _new_line_ids(n: int) -> list[int]:
+    """Take the ids of ``n`` new bill lines, in increasing order."""
+    conn = db.session.connection()
+    if conn.dialect.name == "postgresql":
+        return sorted(conn.execute(sa.text(
+            "SELECT nextval(pg_get_serial_sequence('bill_line', 'id')) "
+            "FROM generate_series(1, :n)"), {"n": n}).scalars())
+    # SQLite has one writer at a time, and this transaction has written (the run) already
+    last = conn.execute(sa.select(sa.func.max(BillLine.id))).scalar() or 0
+    return list(range(last + 1, last + n + 1))
+
+
+# prepaid balances -------------------------------------------------------------------------------
+
+
+def _balances(unit_ids: list[int]) -> dict[int, Decimal]:
+    """Return the positive prepaid balances of some units."""
+    return dict(db.session.execute(
+        sa.select(PrepaidEntry.unit_id, sa.func.sum(PrepaidEntry.amount))
+        .where(PrepaidEntry.unit_id.in_(unit_ids))
+        .group_by(PrepaidEntry.unit_id).having(sa.func.sum(PrepaidEntry.amount) > 0)).all())
 
 
 def _lock_units(unit_ids: list[int]) -> None:
@@ -182,48 +256,40 @@ def _lock_units(unit_ids: list[int]) -> None:
                            .order_by(Unit.id).with_for_update(key_share=True))
 
 
-def _apply_prepaid(estate: Estate, run: BillRun, unit_ids: set[int]) -> Decimal:
-    """Use each unit's prepaid balance on its new lines, oldest due first.
+def _settle(lines: list[Line], holders: list[int], dues: dict[int, date]) -> dict[int, Decimal]:
+    """Use each unit's prepaid balance on its new lines, oldest due first, then in line order.
 
-    The units holding a balance are locked first and their balances read again under the
-    lock, so that a void or a refund approval cannot spend the same balance at the same time.
+    ``holders`` are the lines' units that had a balance. Returns line index → the amount
+    settled. The units are locked first and their balances read again under the lock, so that
+    a void or a refund approval cannot spend the same balance at the same time.
     """
-    candidates = sorted(u for u, b in db.session.execute(_balances_query(estate))
-                        if u in unit_ids and b and b > 0)
-    if not candidates:
-        return ZERO
-    _lock_units(candidates)
-    balances = {
-        u: b for u, b in db.session.execute(
-            _balances_query(estate).where(PrepaidEntry.unit_id.in_(candidates)))
-        if b and b > 0
-    }
+    _lock_units(holders)
+    balances: dict[int, Decimal] = {}
+    for start in range(0, len(holders), 500):
+        balances.update(_balances(holders[start:start + 500]))
+    settled: dict[int, Decimal] = {}
     if not balances:
-        return ZERO
-    lines = []
-    ids = sorted(balances)
-    for start in range(0, len(ids), 500):
-        lines += db.session.execute(
-            sa.select(BillLine.id, BillLine.unit_id, BillLine.amount)
-            .where(BillLine.bill_run_id == run.id, BillLine.unit_id.in_(ids[start:start + 500]))
-            .order_by(BillLine.due_date, BillLine.id)).all()
-    updates, entries, applied = [], [], ZERO
-    now = utcnow()
-    for line_id, unit_id, amount in lines:
+        return settled
+    by_unit: dict[int, list[int]] = defaultdict(list)
+    for index, ln in enumerate(lines):
+        if ln.unit_id in balances:
+            by_unit[ln.unit_id].append(index)
+    for unit_id, indexes in by_unit.items():
         left = balances[unit_id]
-        if left <= 0 or amount <= 0:
-            continue
-        x = min(left, amount)
-        balances[unit_id] = left - x
-        applied += x
-        updates.append({"id": line_id, "settled": x})
-        entries.append({"estate_id": estate.id, "unit_id": unit_id, "amount": -x,
-                        "kind": "applied", "payment_id": None, "bill_line_id": line_id,
-                        "refund_id": None, "created_at": now})
-    if updates:
-        db.session.execute(sa.update(BillLine), updates)
-        db.session.execute(sa.insert(PrepaidEntry), entries)
-    return applied
+        for index in sorted(indexes, key=lambda i: (dues[lines[i].fee_item_id], i)):
+            amount = lines[index].amount
+            if left <= 0 or amount <= 0:
+                continue
+            x = min(left, amount)
+            left -= x
+            settled[index] = x
+    return settled
 
 
-# corrections ------------------------------------------------------------------------------------
+def _applied_entries(estate_id: int, lines: list[Line], ids: list[int],
+                     settled: dict[int, Decimal], dues: dict[int, date], now) -> list[dict]:
+    """Return the prepaid entries that pay the settled lines, oldest due first."""
+    order = sorted(settled, key=lambda i: (dues[lines[i].fee_item_id], i))
+    return [{"estate_id": estate_id, "unit_id": lines[i].unit_id, "amount": -settled[i],
+             "kind": "applied", "payment_id": None, "bill_line_id": ids[i], "refund_id": None,
+             "created_at": now} for i in order]

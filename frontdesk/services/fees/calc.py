@@ -8,12 +8,13 @@ that explain it on screen and on paper.
 from __future__ import annotations
 
 import calendar
+import math
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 from fractions import Fraction
 
-from frontdesk.money import CENT, quantize_money
+from frontdesk.money import quantize_money
 
 
 def fmt(value: Decimal, places: int = 2) -> str:
@@ -156,18 +157,25 @@ def apportion(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
         return []
     if any(w < 0 for w in weights):
         raise ValueError("weights must not be negative")
-    weight_sum = sum(weights, Decimal(0))
+    # exactly, in integers: the weights over a common denominator, the total in fen
+    ratios = [w.as_integer_ratio() for w in weights]
+    common = math.lcm(*{d for _n, d in ratios})
+    scaled = [n * (common // d) for n, d in ratios]
+    weight_sum = sum(scaled)
     if weight_sum == 0:
         raise ValueError("weights must not all be zero")
     sign = -1 if total < 0 else 1
-    cents = abs(total) / CENT
-    exact = [cents * w / weight_sum for w in weights]
-    floors = [int(x.to_integral_value(rounding=ROUND_FLOOR)) for x in exact]
-    left = int(cents) - sum(floors)
-    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
+    cents = int(abs(total).scaleb(2))
+    floors, remainders = [], []
+    for w in scaled:
+        floor, remainder = divmod(cents * w, weight_sum)
+        floors.append(floor)
+        remainders.append(remainder)
+    left = cents - sum(floors)
+    order = sorted(range(len(scaled)), key=lambda i: (-remainders[i], i))
     for i in order[:left]:
         floors[i] += 1
-    return [sign * Decimal(f) * CENT for f in floors]
+    return [Decimal(sign * f).scaleb(-2) for f in floors]
 
 
 def late_fee(principal: Decimal, due: date, today: date, grace_days: int, daily_rate: Decimal,

@@ -49,6 +49,10 @@ class TariffBook:
             or self._estate.get(fee_item_id)
         )
 
+    def items_with_unit_tariffs(self) -> set[int]:
+        """Return the fee items for which some unit has a tariff of its own."""
+        return {item_id for item_id, _unit_id in self._unit}
+
     def for_building(self, fee_item_id: int, building_id: int | None) -> Tariff | None:
         """Return the tariff of a building (or of the estate), e.g. for a shared meter."""
         if building_id is not None and (t := self._building.get((fee_item_id, building_id))):
