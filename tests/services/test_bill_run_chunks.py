@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 
 from frontdesk.extensions import db as _db
-from frontdesk.models import AuditEvent, BillLine, BillRun, Estate, PrepaidEntry, Unit
+from frontdesk.models import AuditEvent, BillLine, BillRun, Estate, Job, PrepaidEntry, Unit
 from frontdesk.services import DomainError
 from frontdesk.services.fees import billing, billrun
 from tests import factories
@@ -200,8 +200,11 @@ def test_finance_posts_a_run_in_chunks_through_the_page(estate, chunks, finance,
     r = finance.post("/billing/post", data={"period": PERIOD, "building": "", "confirm": "y"})
     assert r.status_code == 302
     run = db.session.scalars(sa.select(BillRun)).one()
-    assert r.headers["Location"].endswith(f"/billing/runs/{run.id}")
-    page = finance.get(r.headers["Location"]).get_data(as_text=True)
+    job = db.session.scalars(sa.select(Job)).one()
+    assert (job.status, job.bill_run_id) == ("done", run.id)
+    started = finance.get(r.headers["Location"]).get_data(as_text=True)
+    assert f'href="/billing/runs/{run.id}"' in started
+    page = finance.get(f"/billing/runs/{run.id}").get_data(as_text=True)
     assert "1,735.83" in page or "1735.83" in page
     assert posted(db) == EXPECTED
     again = finance.post("/billing/post", data={"period": PERIOD, "building": "",
