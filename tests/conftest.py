@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -310,3 +311,30 @@ def building_notices(client, building_id: int, period: str):
     job_id = re.search(r"job=(\d+)", r.headers["Location"]).group(1)
     pdf = client.get(f"/jobs/{job_id}/file")
     return pdf if pdf.status_code == 200 else page
+
+
+@contextmanager
+def statements(db):
+    """Collect the SQL statements sent while the block runs, transaction control aside."""
+    sent: list[str] = []
+
+    def collect(_conn, _cursor, statement, *_args):
+        if not statement.startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE: not a query
+            sent.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", collect)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", collect)
+
+
+@pytest.fixture
+def two_buildings(fees, db):
+    """The fees estate with a second building and one billed unit in it: a bill run of two
+    buildings reports progress twice."""
+    other = factories.building(fees.estate, "5")
+    factories.unit(other, "1", 2, "201", "50.00", status="已入住",
+                   handover_date=date(2024, 5, 1))
+    db.session.commit()
+    return fees

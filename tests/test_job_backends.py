@@ -14,7 +14,6 @@ import sys
 import threading
 import time
 import uuid
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,6 @@ from frontdesk.extensions import db as _db
 from frontdesk.extensions import jobs
 from frontdesk.models import BillLine, BillRun, Job
 from frontdesk.services.jobs import runner
-from tests import factories
 from tests.conftest import ROOT, count
 
 PERIOD = "2026-10"
@@ -44,16 +42,6 @@ def redis_or_skip():
             raise
         pytest.skip("no Redis at 127.0.0.1:6379")
     return connection
-
-
-@pytest.fixture
-def two_buildings(fees, db):
-    """Two buildings with one billed unit each: a bill run of 4 lines in two steps."""
-    other = factories.building(fees.estate, "5")
-    factories.unit(other, "1", 2, "201", "50.00", status="已入住",
-                   handover_date=date(2024, 5, 1))
-    db.session.commit()
-    return fees
 
 
 @pytest.fixture

@@ -7,32 +7,17 @@ database. These tests count the statements of the busiest pages through the HTTP
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
 from frontdesk.models import Receipt, WorkOrder
 from tests import factories
-from tests.conftest import pay, receipt_id
+from tests.conftest import pay, receipt_id, statements
 
 USER_TABLES = re.compile(r'\bFROM "user"|\buser_estate\b|\buser_role\b')
 
 
-@contextmanager
-def statements(db):
-    """Collect the SQL statements sent while the block runs, transaction control aside."""
-    sent: list[str] = []
-
-    def collect(_conn, _cursor, statement, *_args):
-        if not statement.startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE: not a query
-            sent.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", collect)
-    try:
-        yield sent
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", collect)
 
 
 def user_reads(sent: list[str]) -> list[str]:

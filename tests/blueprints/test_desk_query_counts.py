@@ -4,9 +4,9 @@ hit's building, each resident and each vehicle's unit come with the query that f
 from __future__ import annotations
 
 import pytest
-import sqlalchemy as sa
 
 from tests import factories
+from tests.conftest import statements
 
 #: statements of a search page, whatever it finds: the user and estate, the search's own
 #: queries, the shift on duty, and the panels of overdue key loans and complaints
@@ -19,16 +19,8 @@ def statements_of(db, client, url, **query) -> int:
     """Count the statements a page sends (it must answer 200), on a second visit: the desk's
     first visit in a shift opens the shift."""
     client.get(url, query_string=query)
-    sent = []
-
-    def collect(_conn, _cursor, statement, *_args):
-        sent.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", collect)
-    try:
+    with statements(db) as sent:
         r = client.get(url, query_string=query)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", collect)
     assert r.status_code == 200, r.text[:1000]
     return len(sent)
 

@@ -3,7 +3,6 @@ keeps for it on every path that writes people, and which queries a text runs."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import date
 
 import pytest
@@ -12,22 +11,8 @@ import sqlalchemy as sa
 from frontdesk.models import Person, PersonNameGram
 from frontdesk.services.register import search
 from tests import factories
+from tests.conftest import statements
 from tests.test_imports import PEOPLE_HEADER, csv_bytes, import_file
-
-
-@contextmanager
-def statements(db):
-    """Collect the SQL statements sent while the block runs."""
-    sent: list[str] = []
-
-    def collect(_conn, _cursor, statement, *_args):
-        sent.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", collect)
-    try:
-        yield sent
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", collect)
 
 
 def found(desk, query) -> str:

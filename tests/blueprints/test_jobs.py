@@ -22,16 +22,6 @@ PERIOD = "2026-10"
 POST = {"period": PERIOD, "building": "", "confirm": "y"}
 
 
-@pytest.fixture
-def two_buildings(fees, db):
-    """The fees estate with a second building: a bill run reports progress twice."""
-    other = factories.building(fees.estate, "5")
-    factories.unit(other, "1", 2, "201", "50.00", status="已入住",
-                   handover_date=date(2024, 5, 1))
-    db.session.commit()
-    return fees
-
-
 def job_id_of(response) -> int:
     return int(re.search(r"[?&]job=(\d+)", response.headers["Location"]).group(1))
 
