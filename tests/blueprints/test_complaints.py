@@ -254,6 +254,9 @@ def test_overdue_complaints_on_the_desk_home_and_the_managers_page(world, db, de
         # the panel of overdue complaints (the desk's duty panel lists every one waiting)
         panel = page.split('id="overdue-complaints"', 1)[1].split("</div>", 1)[0]
         assert "TS2026-000001" in panel and "TS2026-000002" not in panel, url
+    # a page of search results shows the results first: the reminders stay on the desk home
+    results = desk.get("/desk", query_string={"q": "无此住户"})
+    assert results.status_code == 200 and "overdue-complaints" not in results.text
     # replied: no longer overdue
     assert step(desk, late, "investigate", note="已回复").status_code == 302
     page = desk.get("/desk").get_data(as_text=True)

@@ -390,6 +390,9 @@ def test_overdue_loans_are_listed_with_how_late_they_are(desk, manager, db, worl
     for client in (desk, manager):  # the desk screen of the front desk and of the manager
         page = client.get("/desk").text
         assert "overdue-panel" in page and "2 天 3 小时" in page and "JY2026-000001" in page
+    # a page of search results shows the results first: the reminders stay on the desk home
+    results = desk.get("/desk", query_string={"q": "无此住户"})
+    assert results.status_code == 200 and "overdue-panel" not in results.text
     open_page = table(desk.get("/keys/loans"), "open-loans")
     assert "K-3-2-1502-01" in open_page and "K-3-2-1502-02" in open_page
 

@@ -56,7 +56,10 @@ def _overdue_loans():
 @bp.get("/desk")
 @requires("desk.use")
 def search():
-    """Search the current estate and open the unit when exactly one matches."""
+    """Search the current estate and open the unit when exactly one matches.
+
+    The desk home shows the shift's panel and the reminders (overdue key loans and complaints);
+    a page of results shows the results, first thing on the screen."""
     estate = require_estate()
     form = SearchForm(request.args)
     searched = bool(form.q.data)
@@ -66,7 +69,7 @@ def search():
         if len(hits) == 1:
             return redirect(url_for("desk.unit", unit_id=hits[0].unit.id))
     return render_template("desk/search.html", form=form, hits=hits, searched=searched,
-                           overdue_loans=_overdue_loans(),
+                           overdue_loans=None if searched else _overdue_loans(),
                            duty_panel=_duty_panel(estate, show=not searched)), form_status(form)
 
 
