@@ -21,7 +21,7 @@ from frontdesk.services.fees import receipts
 from frontdesk.services.keys import loans
 from frontdesk.services.workorders import crew
 from tests import factories
-from tests.conftest import count, login, pay
+from tests.conftest import count, login, pay, statements
 from tests.pdf_text import printed_pages, squash
 
 #: 2026-12-01 in Shanghai: 白班 08:30–17:30 is 00:30–09:30 UTC, 晚班 17:00–01:00 is 09:00–17:00
@@ -116,6 +116,23 @@ def test_the_first_login_of_a_shift_opens_it_and_later_staff_join(app, db, world
     assert c.get("/duty/").headers["Location"].endswith(f"/duty/shifts/{shift.id}")
     assert count(db, DutyShiftStaff, DutyShiftStaff.shift_id == shift.id) == 2
     assert count(db, DutyShift) == 1
+
+
+def test_search_pages_join_the_shift_once_and_again_when_it_has_ended(db, world, desk, clock):
+    """The first page of results joins the 白班; later ones skip it (three statements each)
+    until the 白班 ends; the next page of results then joins the 晚班."""
+    assert desk.get("/desk", query_string={"q": "无此住户"}).status_code == 200
+    day_shift = the_shift(db, "白班")
+    assert count(db, DutyShiftStaff, DutyShiftStaff.shift_id == day_shift.id) == 1
+    with statements(db) as again:
+        assert desk.get("/desk", query_string={"q": "无此住户"}).status_code == 200
+    assert not [s for s in again if "duty_shift" in s], again
+    clock["FRONTDESK_NOW"] = EVENING  # 17:40: the 白班 ended at 17:30
+    assert desk.get("/desk", query_string={"q": "无此住户"}).status_code == 200
+    night_shift = the_shift(db, "晚班")
+    assert night_shift is not None
+    assert count(db, DutyShiftStaff, DutyShiftStaff.shift_id == night_shift.id,
+                 DutyShiftStaff.user_id == world.users["frontdesk"].id) == 1
 
 
 def test_a_call_opens_a_work_order_in_the_same_step(db, world, desk, day):

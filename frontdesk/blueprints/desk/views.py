@@ -4,7 +4,7 @@ from datetime import datetime
 from io import BytesIO
 from zoneinfo import ZoneInfo
 
-from flask import current_app, redirect, render_template, request, send_file, url_for
+from flask import current_app, redirect, render_template, request, send_file, session, url_for
 from flask_login import current_user
 
 from frontdesk.blueprints.desk import bp
@@ -81,14 +81,33 @@ def _duty_panel(estate, show: bool = True):
     now = loans.clock(current_app.config)
     shift = None
     if current_user.can("duty.log"):
+        if not show and _on_shift(estate, now):
+            return None  # a page of results: the clerk joined this shift on an earlier page
         # opening commits; the units found stay loaded for the page (no reload of each)
-        session = db.session()
-        expire, session.expire_on_commit = session.expire_on_commit, False
+        db_session = db.session()
+        expire, db_session.expire_on_commit = db_session.expire_on_commit, False
         try:
             shift = duty_shifts.open_current(current_user, estate, now)
         finally:
-            session.expire_on_commit = expire
+            db_session.expire_on_commit = expire
+        noted = [current_user.id, estate.id, shift.ends_at.timestamp()] if shift else None
+        if noted is not None and session.get(ON_SHIFT) != noted:
+            session[ON_SHIFT] = noted
     return duty_queries.desk_panel(estate, current_user, now, shift) if show else None
+
+
+#: the session's note of the shift its user is on: [user id, estate id, the shift's end (POSIX)]
+ON_SHIFT = "on_shift"
+
+
+def _on_shift(estate, now: datetime) -> bool:
+    """Whether the session's user joined a shift of this estate that has not ended yet.
+
+    Pages of results skip joining while it holds (three statements on every search); the desk
+    home always opens or joins the shift on duty."""
+    noted = session.get(ON_SHIFT)
+    return (isinstance(noted, list) and len(noted) == 3
+            and noted[:2] == [current_user.id, estate.id] and now.timestamp() < noted[2])
 
 
 @bp.get("/desk/units/<int:unit_id>")
