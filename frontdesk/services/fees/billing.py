@@ -65,12 +65,23 @@ def preview_bill_run(estate: Estate, period: str, building: Building | None = No
     return _plan(estate, period, building, today).compute(progress)
 
 
-def _plan(estate: Estate, period: str, building: Building | None, today: date | None,
-          keep: int | None = None) -> Plan:
+#: a bill run's building of another estate
+OTHER_ESTATES_BUILDING = _l("The building is not in this estate.")
+
+
+def check_scope(estate: Estate, period: str, building: Building | None,
+                today: date | None = None) -> str:
+    """Return the period if a bill run of it may run for the estate or one of its buildings,
+    or raise DomainError."""
     period = check_period(estate, period, today)
     if building is not None and building.estate_id != estate.id:
-        raise DomainError(_l("The building is not in this estate."), "building")
-    return Plan(estate, period, building, keep)
+        raise DomainError(OTHER_ESTATES_BUILDING, "building")
+    return period
+
+
+def _plan(estate: Estate, period: str, building: Building | None, today: date | None,
+          keep: int | None = None) -> Plan:
+    return Plan(estate, check_scope(estate, period, building, today), building, keep)
 
 
 # posting ----------------------------------------------------------------------------------------

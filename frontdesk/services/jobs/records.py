@@ -67,9 +67,7 @@ def _start(actor: User, estate: Estate, kind: str, params: dict, *,
 
 def start_bill_run(actor: User, estate: Estate, period: str, building: Building | None) -> Job:
     """Queue the post of a bill run; a period in the future is refused at once."""
-    period = billing.check_period(estate, period, None)
-    if building is not None and building.estate_id != estate.id:
-        raise DomainError(_l("The building is not in this estate."), "building")
+    period = billing.check_scope(estate, period, building)
     return _start(actor, estate, "bill_run",
                   {"period": period, "building_id": building.id if building else None})
 

@@ -35,7 +35,7 @@ class Outcome:
 def _building(estate: Estate, building_id) -> Building | None:
     building = db.session.get(Building, building_id) if building_id else None
     if building_id and (building is None or building.estate_id != estate.id):
-        raise DomainError(_("The building is not in this estate."))
+        raise DomainError(billing.OTHER_ESTATES_BUILDING)
     return building
 
 
